@@ -1,0 +1,306 @@
+//! The JSON shapes of Atrium's REST API (`/api/v1`). The server renders them and the CLI reads
+//! them; their schemas feed the OpenAPI document. Field names are camelCase, as in Graph.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// `{"error":{"code","message","target"}}`: every error of the REST API.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code such as `user_principal_name_taken`.
+    pub code: String,
+    pub message: String,
+    /// The input field the error concerns, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`) in PATCH bodies.
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A page of results. `nextCursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The tenant's GUID or domain, e.g. `contoso.onatrium.local`.
+    pub tenant: String,
+    /// A userPrincipalName, or only its alias.
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInResponse {
+    /// Send as `Authorization: Bearer <token>`. A `Secure; HttpOnly` session cookie is set too.
+    pub token: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    pub user: User,
+    pub tenant: Tenant,
+    /// When true, only `POST /api/v1/me/password` and sign-out are allowed until it is changed.
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub user: User,
+    /// The tenant signed in through.
+    pub tenant: Tenant,
+    pub instance_admin: bool,
+}
+
+// ---------------------------------------------------------------- tenants
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: Uuid,
+    pub display_name: String,
+    /// `<prefix>.<suffix>`.
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    pub directory_sync: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTenantRequest {
+    pub display_name: String,
+    /// The unique prefix of the tenant's domain: `contoso` gives `contoso.<suffix>`.
+    pub domain_prefix: String,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub directory_sync: bool,
+    /// The tenant's first global administrator, created with it.
+    #[serde(default)]
+    pub global_admin: Option<NewTenantAdmin>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTenantAdmin {
+    pub given_name: String,
+    pub surname: String,
+    /// An alias or a full userPrincipalName in the new tenant's domain.
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTenantResponse {
+    pub tenant: Tenant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_admin: Option<User>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTenantRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub contact_email: Option<Option<String>>,
+    #[serde(default)]
+    pub directory_sync: Option<bool>,
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_principal_name: String,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    /// `Member` or `Guest`.
+    pub user_type: String,
+    pub enabled: bool,
+    pub must_change_password: bool,
+    pub global_admin: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_sign_in: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// `alias@<tenant domain>`, or only the alias.
+    pub user_principal_name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// Omit it to get a temporary password, shown once in the response.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub force_change_password: Option<bool>,
+    #[serde(default)]
+    pub global_admin: bool,
+    /// Required for a global administrator.
+    #[serde(default)]
+    pub recovery_email: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateUserResponse {
+    pub user: User,
+    /// Only when no password was given. Shown this once; it must be changed at first sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub given_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub surname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub mail: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub recovery_email: Option<Option<String>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub global_admin: Option<bool>,
+}
+
+// ---------------------------------------------------------------- groups
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateGroupRequest {
+    pub display_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// User ids of the same tenant.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateGroupRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddMemberRequest {
+    pub user_id: String,
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_user_id: Option<Uuid>,
+    /// The tenant the actor signed in through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_tenant_id: Option<Uuid>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<Uuid>,
+    pub details: serde_json_value::Value,
+}
+
+/// A tiny stand-in for `serde_json::Value` so this crate stays free of serde_json.
+pub mod serde_json_value {
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeMap;
+
+    /// Audit details: a flat object of strings.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(transparent)]
+    pub struct Value(pub BTreeMap<String, String>);
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: String,
+}

@@ -1,0 +1,148 @@
+//! One table of error codes for every interface.
+//!
+//! Each code has a stable snake_case name, an HTTP status and a default message. Adapters render
+//! `{"error":{"code","message","target"}}` from an [`Error`]; they never invent codes of their own.
+
+use std::fmt;
+
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $status:literal, $message:literal),)*) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            /// Every code, in table order (used by docs and tests).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable name clients match on.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The HTTP status this code maps to.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            /// A default human-readable message.
+            pub fn default_message(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $message,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // 400: the request itself is wrong.
+    InvalidRequest => ("invalid_request", 400, "The request is malformed."),
+    InvalidJson => ("invalid_json", 400, "The request body is not valid JSON for this operation."),
+    UnknownField => ("unknown_field", 400, "The request body contains a field this operation does not accept."),
+    MissingField => ("missing_field", 400, "A required field is missing."),
+    InvalidUpn => ("invalid_user_principal_name", 400, "The user principal name is not valid."),
+    UpnDomainNotVerified => ("upn_domain_not_verified", 400, "The user principal name's domain is not a domain of this tenant."),
+    InvalidEmail => ("invalid_email", 400, "The email address is not valid."),
+    InvalidDomainPrefix => ("invalid_domain_prefix", 400, "The domain prefix is not valid: use 1 to 63 letters, digits or inner hyphens."),
+    InvalidName => ("invalid_name", 400, "The name is not valid."),
+    InvalidId => ("invalid_id", 400, "The identifier is not a valid GUID."),
+    InvalidCursor => ("invalid_cursor", 400, "The pagination cursor is not valid."),
+    InvalidLimit => ("invalid_limit", 400, "The page size must be between 1 and 200."),
+    WeakPassword => ("weak_password", 400, "The password does not meet the complexity requirements: at least 8 characters with 3 of upper case, lower case, digits and symbols."),
+    RecoveryEmailRequired => ("recovery_email_required", 400, "A global administrator needs a password recovery email."),
+    // 401 / 403: who you are and what you may do.
+    Unauthenticated => ("unauthenticated", 401, "Sign in first: send a session cookie or a bearer token."),
+    InvalidCredentials => ("invalid_credentials", 401, "The user name or password is incorrect."),
+    AccountLocked => ("account_locked", 403, "The account is locked after too many failed sign-in attempts. Try again later."),
+    AccountDisabled => ("account_disabled", 403, "The user account is disabled."),
+    PasswordChangeRequired => ("password_change_required", 403, "The password must be changed before anything else can be done."),
+    Forbidden => ("forbidden", 403, "You do not have permission to do this."),
+    // 404
+    NotFound => ("not_found", 404, "The resource does not exist."),
+    TenantNotFound => ("tenant_not_found", 404, "The tenant does not exist."),
+    UserNotFound => ("user_not_found", 404, "The user does not exist in this tenant."),
+    GroupNotFound => ("group_not_found", 404, "The group does not exist in this tenant."),
+    // 409: the request conflicts with the current state.
+    TenantDomainTaken => ("tenant_domain_taken", 409, "A tenant with this domain already exists."),
+    UpnTaken => ("user_principal_name_taken", 409, "Another user in this tenant already has this user principal name."),
+    GroupNameTaken => ("group_name_taken", 409, "Another group in this tenant already has this name."),
+    AlreadyGroupMember => ("already_group_member", 409, "The user is already a member of this group."),
+    DirectorySyncEnabled => ("directory_sync_enabled", 409, "This tenant is synchronised from an on-premises directory: create the object there; it arrives through SCIM."),
+    ProtectedObject => ("protected_object", 409, "This object is protected and cannot be changed this way."),
+    // 413
+    PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
+    UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),
+    // 5xx
+    Unavailable => ("unavailable", 503, "The service is temporarily unavailable."),
+    Internal => ("internal", 500, "An internal error occurred. It has been logged."),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A service error: a code, a message for people, and the input field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub target: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, message: code.default_message().to_owned(), target: None }
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn with_target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    /// An internal failure. The detail is logged by the adapter, never sent to clients.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self { code: ErrorCode::Internal, message: detail.to_string(), target: None }
+    }
+}
+
+impl From<ErrorCode> for Error {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            Some(t) => write!(f, "{} ({}): {}", self.code, t, self.message),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_snake_case() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
+            assert!((400..600).contains(&code.http_status()));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The ports: what the services need from the outside world. Adapters implement them
+//! (`atrium-store` for [`Store`], `atrium-crypto` for [`PasswordHasher`] and [`Rng`]).
+
+use crate::audit::AuditEvent;
+use crate::domain::PasswordHash;
+use crate::ids::{GroupId, SessionId, TenantId, UserId};
+use crate::model::{Group, Session, SignInFailure, Tenant, User};
+use crate::page::ListQuery;
+use crate::secret::Secret;
+use crate::time::Timestamp;
+use async_trait::async_trait;
+
+/// The wall clock, injected so expiry, lockout and purges are testable.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// A cryptographically secure randomness source, injected for deterministic tests.
+pub trait Rng: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Slow password hashing (argon2id). Implementations must keep the work off the async workers.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &Secret) -> Result<PasswordHash, StoreError>;
+    /// Verifies a password. With `None`, verifies against a dummy hash and returns false, so
+    /// that an unknown user costs the same time as a wrong password.
+    async fn verify(&self, password: &Secret, hash: Option<&PasswordHash>) -> Result<bool, StoreError>;
+}
+
+/// What can go wrong below the services.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint rejected the write. Each write has one natural key, so the
+    /// caller knows which.
+    #[error("conflict with an existing row")]
+    Conflict,
+    /// A foreign key rejected the write: a referenced row does not exist.
+    #[error("a referenced row does not exist")]
+    MissingReference,
+    /// A stored value no longer parses: the database was changed outside Atrium.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+/// The storage port. Each service call runs in one transaction from [`Store::begin`], so
+/// nothing is ever half written.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A read-write transaction.
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// A read-only transaction (on SQLite it runs on the reader pool, beside the one writer).
+    async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// The backend's name, `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// One transaction. Dropping it without [`Tx::commit`] rolls it back.
+///
+/// Every query on users and groups takes the tenant, so an id from another tenant simply is not
+/// found (404), and composite foreign keys keep group members in their group's tenant.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    // Tenants
+    async fn insert_tenant(&mut self, t: &Tenant) -> Result<(), StoreError>;
+    async fn get_tenant(&mut self, id: TenantId) -> Result<Option<Tenant>, StoreError>;
+    async fn find_tenant_by_domain(&mut self, domain: &str) -> Result<Option<Tenant>, StoreError>;
+    async fn update_tenant(&mut self, t: &Tenant) -> Result<bool, StoreError>;
+    async fn delete_tenant(&mut self, id: TenantId) -> Result<bool, StoreError>;
+    /// Ordered by domain; the prefix matches the domain or the lower-cased display name.
+    async fn list_tenants(&mut self, q: &ListQuery) -> Result<Vec<Tenant>, StoreError>;
+
+    // Users
+    async fn insert_user(&mut self, u: &User) -> Result<(), StoreError>;
+    async fn get_user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn find_user_by_upn(&mut self, tenant: TenantId, upn_normalized: &str) -> Result<Option<User>, StoreError>;
+    async fn update_user(&mut self, u: &User) -> Result<bool, StoreError>;
+    async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool, StoreError>;
+    /// Ordered by normalized UPN; the prefix matches the UPN or the lower-cased display name.
+    async fn list_users(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<User>, StoreError>;
+    /// Atomically counts a failed sign-in. When the count reaches `threshold` the user is
+    /// locked until `lock_until`. A lock that has expired starts the count again.
+    async fn record_sign_in_failure(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+        now: Timestamp,
+        threshold: i32,
+        lock_until: Timestamp,
+    ) -> Result<SignInFailure, StoreError>;
+    async fn record_sign_in_success(&mut self, tenant: TenantId, id: UserId, now: Timestamp) -> Result<(), StoreError>;
+
+    // Groups
+    async fn insert_group(&mut self, g: &Group) -> Result<(), StoreError>;
+    async fn get_group(&mut self, tenant: TenantId, id: GroupId) -> Result<Option<Group>, StoreError>;
+    async fn update_group(&mut self, g: &Group) -> Result<bool, StoreError>;
+    async fn delete_group(&mut self, tenant: TenantId, id: GroupId) -> Result<bool, StoreError>;
+    /// Ordered by normalized name; the prefix matches the name.
+    async fn list_groups(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<Group>, StoreError>;
+    /// `Conflict` if already a member; `MissingReference` if the group or user is not in `tenant`.
+    async fn add_group_member(&mut self, tenant: TenantId, group: GroupId, user: UserId, at: Timestamp) -> Result<(), StoreError>;
+    async fn remove_group_member(&mut self, tenant: TenantId, group: GroupId, user: UserId) -> Result<bool, StoreError>;
+    /// Members ordered by normalized UPN, paged like [`Tx::list_users`].
+    async fn list_group_members(&mut self, tenant: TenantId, group: GroupId, q: &ListQuery) -> Result<Vec<User>, StoreError>;
+    async fn list_user_groups(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Group>, StoreError>;
+
+    // Sessions
+    async fn insert_session(&mut self, s: &Session) -> Result<(), StoreError>;
+    async fn get_session_by_token_hash(&mut self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError>;
+    async fn delete_session(&mut self, id: SessionId) -> Result<bool, StoreError>;
+    /// Revokes every session of a user except `keep` (after a password change or disable).
+    async fn delete_user_sessions(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
+    async fn purge_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError>;
+
+    // Key-value settings of the deployment (e.g. whether the owner was bootstrapped).
+    async fn get_meta(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn put_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    // Audit log (append-only).
+    async fn insert_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError>;
+    async fn list_audit(&mut self, tenant: Option<TenantId>, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+}

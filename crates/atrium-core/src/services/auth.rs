@@ -1,0 +1,196 @@
+//! Sign-in with a tenant's username and password, server-side sessions, sign-out, lockout and
+//! password change.
+
+use super::users::find_user;
+use super::{Services, authz, details, store_error};
+use crate::actor::Actor;
+use crate::domain::{Password, Upn};
+use crate::error::{Error, ErrorCode};
+use crate::ids::SessionId;
+use crate::model::{Session, Tenant, User};
+use crate::secret::Secret;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Prefix of session tokens, so a leaked token is recognisable (e.g. by secret scanners).
+const TOKEN_PREFIX: &str = "atrs_";
+
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The tenant's GUID or domain.
+    pub tenant: String,
+    /// A userPrincipalName, or just the alias.
+    pub username: String,
+    pub password: Secret,
+}
+
+/// A new session. `token` is the bearer/cookie value and is not stored anywhere.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub token: Secret,
+    pub session: Session,
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+impl Services {
+    pub async fn sign_in(&self, input: SignIn) -> Result<SignedIn, Error> {
+        let tenant = self.resolve_tenant(&input.tenant).await?;
+        let invalid = || Error::new(ErrorCode::InvalidCredentials);
+        let user = match Upn::parse_in_domain(&input.username, tenant.domain.as_str()) {
+            Ok(upn) => {
+                let mut tx = self.read().await?;
+                tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?
+            }
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            // Same cost as a wrong password, so response times do not reveal who exists.
+            self.hasher.verify(&input.password, None).await.map_err(store_error)?;
+            return Err(invalid());
+        };
+        let now = self.clock.now();
+        if user.locked_until.is_some_and(|t| t > now) {
+            return Err(ErrorCode::AccountLocked.into());
+        }
+        let ok = self.hasher.verify(&input.password, user.password_hash.as_ref()).await.map_err(store_error)?;
+        if !ok {
+            let mut tx = self.write().await?;
+            let lock_until = now.plus_seconds(self.policy.lockout_seconds);
+            let failure = tx
+                .record_sign_in_failure(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until)
+                .await
+                .map_err(store_error)?;
+            let count = failure.failed_sign_ins.to_string();
+            tx.insert_audit(&self.audit(
+                None,
+                "user.sign_in.failed",
+                "user",
+                user.id,
+                Some(tenant.id),
+                details(&[("failedSignIns", &count), ("locked", &failure.locked_until.is_some().to_string())]),
+            ))
+            .await
+            .map_err(store_error)?;
+            tx.commit().await.map_err(store_error)?;
+            return Err(invalid());
+        }
+        // Checked after the password so that a disabled account is not revealed to guessers.
+        if !user.enabled {
+            return Err(ErrorCode::AccountDisabled.into());
+        }
+        let mut raw = [0u8; 32];
+        self.rng.fill(&mut raw);
+        let token = Secret::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)));
+        let session = Session {
+            id: SessionId::random(self.rng.as_ref()),
+            token_hash: token.sha256(),
+            user_id: user.id,
+            tenant_id: tenant.id,
+            created_at: now,
+            expires_at: now.plus_seconds(self.policy.session_seconds),
+        };
+        let mut tx = self.write().await?;
+        tx.record_sign_in_success(tenant.id, user.id, now).await.map_err(store_error)?;
+        tx.insert_session(&session).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[])))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(SignedIn { token, session, user, tenant })
+    }
+
+    /// Turns a session token (cookie or bearer) into the calling [`Actor`].
+    pub async fn authenticate(&self, token: &Secret) -> Result<Actor, Error> {
+        if !token.expose().starts_with(TOKEN_PREFIX) {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+        let mut tx = self.read().await?;
+        let session = tx
+            .get_session_by_token_hash(&token.sha256())
+            .await
+            .map_err(store_error)?
+            .filter(|s| s.expires_at > self.clock.now())
+            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated).with_message("The session is unknown or has expired. Sign in again."))?;
+        let user = tx
+            .get_user(session.tenant_id, session.user_id)
+            .await
+            .map_err(store_error)?
+            .filter(|u| u.enabled)
+            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated).with_message("The session's user no longer exists or is disabled."))?;
+        Ok(Actor {
+            user_id: user.id,
+            tenant_id: session.tenant_id,
+            session_id: session.id,
+            global_admin: user.global_admin,
+            must_change_password: user.must_change_password,
+        })
+    }
+
+    pub async fn sign_out(&self, actor: &Actor) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        tx.delete_session(actor.session_id).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "user.sign_out", "user", actor.user_id, Some(actor.tenant_id), details(&[])))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// The signed-in user and the tenant they signed in through.
+    pub async fn me(&self, actor: &Actor) -> Result<(User, Tenant), Error> {
+        let mut tx = self.read().await?;
+        let user = find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?;
+        let tenant = self.require_tenant(tx.as_mut(), actor.tenant_id).await?;
+        Ok((user, tenant))
+    }
+
+    /// Changes the caller's own password. Allowed while a change is required; it clears the
+    /// requirement and ends the user's other sessions.
+    pub async fn change_password(&self, actor: &Actor, current: &Secret, new: &str) -> Result<(), Error> {
+        let new = Password::parse(new, "newPassword")?;
+        if new.secret() == current {
+            return Err(Error::new(ErrorCode::WeakPassword)
+                .with_message("The new password must differ from the current one.")
+                .with_target("newPassword"));
+        }
+        let user = {
+            let mut tx = self.read().await?;
+            find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?
+        };
+        if !self.hasher.verify(current, user.password_hash.as_ref()).await.map_err(store_error)? {
+            return Err(Error::new(ErrorCode::InvalidCredentials)
+                .with_message("The current password is incorrect.")
+                .with_target("currentPassword"));
+        }
+        let hash = self.hasher.hash(new.secret()).await.map_err(store_error)?;
+        let mut tx = self.write().await?;
+        let mut u = find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?;
+        u.password_hash = Some(hash);
+        u.must_change_password = false;
+        u.updated_at = self.clock.now();
+        tx.update_user(&u).await.map_err(store_error)?;
+        tx.delete_user_sessions(u.id, Some(actor.session_id)).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "user.password.change", "user", u.id, Some(u.tenant_id), details(&[])))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// Deletes expired sessions; run periodically by the server.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, Error> {
+        let mut tx = self.write().await?;
+        let n = tx.purge_expired_sessions(self.clock.now()).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(n)
+    }
+
+    /// The audit log, newest first; instance admins see all, tenant admins their tenant.
+    pub async fn list_audit(&self, actor: &Actor, tenant: Option<crate::ids::TenantId>, limit: u32) -> Result<Vec<crate::audit::AuditEvent>, Error> {
+        match tenant {
+            Some(t) => authz::tenant_admin(actor, t)?,
+            None => authz::instance_admin(actor)?,
+        }
+        let mut tx = self.read().await?;
+        tx.list_audit(tenant, limit.clamp(1, 500)).await.map_err(store_error)
+    }
+}

@@ -1,0 +1,87 @@
+//! First start: the built-in personal-accounts tenant and the owner.
+
+use super::users::{OWNER_META_KEY, insert_user_checked};
+use super::{Services, details, store_error};
+use crate::domain::{DisplayName, DomainPrefix, Password, TenantDomain, Upn};
+use crate::error::Error;
+use crate::ids::{PERSONAL_ACCOUNTS_TENANT, UserId};
+use crate::model::{Tenant, User, UserType};
+use crate::ports::StoreError;
+use crate::secret::Secret;
+
+/// The owner's sign-in name and one-time password. Returned only by the start that created
+/// the owner; the password is stored only as a hash and must be changed at first sign-in.
+#[derive(Debug, Clone)]
+pub struct OwnerCredentials {
+    pub tenant: Tenant,
+    pub user_principal_name: String,
+    pub password: Secret,
+}
+
+impl Services {
+    /// Creates the personal-accounts tenant and the owner if they do not exist yet, in one
+    /// transaction. Returns the credentials only when it created the owner, so they are shown
+    /// once and never again; concurrent starts on one database create one owner.
+    pub async fn bootstrap(&self) -> Result<Option<OwnerCredentials>, Error> {
+        {
+            let mut tx = self.read().await?;
+            if tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.is_some() {
+                return Ok(None);
+            }
+        }
+        let now = self.clock.now();
+        let prefix = DomainPrefix::parse("personal")?;
+        let tenant = Tenant {
+            id: PERSONAL_ACCOUNTS_TENANT,
+            display_name: DisplayName::parse("Personal accounts", "displayName")?,
+            domain: TenantDomain::new(&prefix, &self.policy.domain_suffix),
+            contact_email: None,
+            directory_sync: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let password = Password::generate(self.rng.as_ref());
+        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let owner = User {
+            id: UserId::random(self.rng.as_ref()),
+            tenant_id: tenant.id,
+            upn: Upn::parse(&format!("owner@{}", tenant.domain))?,
+            display_name: DisplayName::parse("Owner", "displayName")?,
+            given_name: None,
+            surname: None,
+            mail: None,
+            user_type: UserType::Member,
+            enabled: true,
+            password_hash: Some(hash),
+            must_change_password: true,
+            recovery_email: None,
+            global_admin: true,
+            failed_sign_ins: 0,
+            locked_until: None,
+            last_sign_in: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.write().await?;
+        if tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.is_some() {
+            return Ok(None);
+        }
+        if tx.get_tenant(tenant.id).await.map_err(store_error)?.is_none() {
+            match tx.insert_tenant(&tenant).await {
+                // Another node won the race.
+                Err(StoreError::Conflict) => return Ok(None),
+                r => r.map_err(store_error)?,
+            }
+        }
+        insert_user_checked(tx.as_mut(), &owner).await?;
+        tx.put_meta(OWNER_META_KEY, &owner.id.to_string()).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(None, "owner.bootstrap", "user", owner.id, Some(tenant.id), details(&[("userPrincipalName", owner.upn.as_str())])))
+            .await
+            .map_err(store_error)?;
+        match tx.commit().await {
+            Err(StoreError::Conflict) => return Ok(None),
+            r => r.map_err(store_error)?,
+        }
+        Ok(Some(OwnerCredentials { tenant, user_principal_name: owner.upn.to_string(), password: password.secret().clone() }))
+    }
+}

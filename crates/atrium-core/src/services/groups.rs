@@ -1,0 +1,211 @@
+//! Groups: create, read, update, delete, list, search, and direct members (no nesting).
+
+use super::users::find_user;
+use super::{Services, authz, details, opt, store_error};
+use crate::actor::Actor;
+use crate::domain::{Description, GroupName};
+use crate::error::{Error, ErrorCode};
+use crate::ids::{GroupId, TenantId, UserId};
+use crate::model::{Group, User};
+use crate::page::{ListQuery, Page};
+use crate::ports::{StoreError, Tx};
+
+#[derive(Debug, Clone, Default)]
+pub struct NewGroup {
+    pub display_name: String,
+    pub description: Option<String>,
+    /// Users of the same tenant to add as members.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GroupPatch {
+    pub display_name: Option<String>,
+    /// `Some(None)` clears it.
+    pub description: Option<Option<String>>,
+}
+
+impl Services {
+    pub async fn create_group(&self, actor: &Actor, tenant_id: TenantId, input: NewGroup) -> Result<Group, Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let name = GroupName::parse(&input.display_name, "displayName")?;
+        let description = opt(input.description.as_deref(), |s| Description::parse(s, "description"))?;
+        let members = input
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| UserId::parse(m, &format!("members[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = self.clock.now();
+        let group = Group { id: GroupId::random(self.rng.as_ref()), tenant_id, name, description, created_at: now, updated_at: now };
+        let mut tx = self.write().await?;
+        let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
+        if tenant.directory_sync {
+            return Err(ErrorCode::DirectorySyncEnabled.into());
+        }
+        match tx.insert_group(&group).await {
+            Err(StoreError::Conflict) => return Err(name_taken(&group.name)),
+            r => r.map_err(store_error)?,
+        }
+        for (i, m) in members.iter().enumerate() {
+            add_member(tx.as_mut(), tenant_id, group.id, *m, now, &format!("members[{i}]")).await?;
+        }
+        let count = members.len().to_string();
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "group.create",
+            "group",
+            group.id,
+            Some(tenant_id),
+            details(&[("displayName", group.name.as_str()), ("members", &count)]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(group)
+    }
+
+    pub async fn get_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId) -> Result<Group, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        find_group(tx.as_mut(), tenant_id, group_id).await
+    }
+
+    pub async fn list_groups(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<Group>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        self.require_tenant(tx.as_mut(), tenant_id).await?;
+        let rows = tx
+            .list_groups(tenant_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
+            .await
+            .map_err(store_error)?;
+        Ok(Page::from_rows(rows, q.limit, |g| g.name.normalized()))
+    }
+
+    pub async fn update_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, patch: GroupPatch) -> Result<Group, Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let name = opt(patch.display_name.as_deref(), |s| GroupName::parse(s, "displayName"))?;
+        let description = match &patch.description {
+            None => None,
+            Some(v) => Some(opt(v.as_deref(), |s| Description::parse(s, "description"))?),
+        };
+        let mut tx = self.write().await?;
+        let mut g = find_group(tx.as_mut(), tenant_id, group_id).await?;
+        let mut changed: Vec<(&str, String)> = Vec::new();
+        if let Some(v) = name {
+            changed.push(("displayName", v.to_string()));
+            g.name = v;
+        }
+        if let Some(v) = description {
+            changed.push(("description", v.as_ref().map(ToString::to_string).unwrap_or_default()));
+            g.description = v;
+        }
+        g.updated_at = self.clock.now();
+        match tx.update_group(&g).await {
+            Err(StoreError::Conflict) => return Err(name_taken(&g.name)),
+            r => r.map_err(store_error)?,
+        };
+        let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tx.insert_audit(&self.audit(Some(actor), "group.update", "group", g.id, Some(tenant_id), details(&pairs)))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(g)
+    }
+
+    /// Deletes the group object; its members stay in the directory.
+    pub async fn delete_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId) -> Result<(), Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let mut tx = self.write().await?;
+        let g = find_group(tx.as_mut(), tenant_id, group_id).await?;
+        tx.delete_group(tenant_id, group_id).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "group.delete",
+            "group",
+            group_id,
+            Some(tenant_id),
+            details(&[("displayName", g.name.as_str())]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    pub async fn add_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let mut tx = self.write().await?;
+        find_group(tx.as_mut(), tenant_id, group_id).await?;
+        add_member(tx.as_mut(), tenant_id, group_id, user_id, self.clock.now(), "userId").await?;
+        let uid = user_id.to_string();
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "group.member.add",
+            "group",
+            group_id,
+            Some(tenant_id),
+            details(&[("userId", &uid)]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    pub async fn remove_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let mut tx = self.write().await?;
+        find_group(tx.as_mut(), tenant_id, group_id).await?;
+        if !tx.remove_group_member(tenant_id, group_id, user_id).await.map_err(store_error)? {
+            return Err(Error::new(ErrorCode::UserNotFound)
+                .with_message("The user is not a member of this group.")
+                .with_target("userId"));
+        }
+        let uid = user_id.to_string();
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "group.member.remove",
+            "group",
+            group_id,
+            Some(tenant_id),
+            details(&[("userId", &uid)]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    pub async fn list_group_members(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, q: &ListQuery) -> Result<Page<User>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        find_group(tx.as_mut(), tenant_id, group_id).await?;
+        let rows = tx
+            .list_group_members(tenant_id, group_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
+            .await
+            .map_err(store_error)?;
+        Ok(Page::from_rows(rows, q.limit, |u| u.upn.normalized()))
+    }
+}
+
+async fn find_group(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId) -> Result<Group, Error> {
+    tx.get_group(tenant_id, group_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target("groupId"))
+}
+
+/// Adds a member of the same tenant. The user lookup is scoped to the tenant, so a user id from
+/// another tenant is "not found"; the composite foreign key enforces the same in the schema.
+async fn add_member(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId, user_id: UserId, at: crate::time::Timestamp, field: &str) -> Result<(), Error> {
+    find_user(tx, tenant_id, &user_id.to_string()).await.map_err(|e| e.with_target(field))?;
+    match tx.add_group_member(tenant_id, group_id, user_id, at).await {
+        Err(StoreError::Conflict) => Err(Error::new(ErrorCode::AlreadyGroupMember).with_target(field)),
+        Err(StoreError::MissingReference) => Err(Error::new(ErrorCode::UserNotFound).with_target(field)),
+        r => r.map_err(store_error),
+    }
+}
+
+fn name_taken(name: &GroupName) -> Error {
+    Error::new(ErrorCode::GroupNameTaken)
+        .with_message(format!("Another group in this tenant is already named '{name}'."))
+        .with_target("displayName")
+}

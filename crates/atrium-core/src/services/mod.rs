@@ -1,0 +1,203 @@
+//! The services. Each public method is one use case: it checks who may do it, parses and
+//! validates the input, and runs in exactly one store transaction (with its audit event).
+
+mod auth;
+mod bootstrap;
+mod groups;
+mod tenants;
+mod users;
+
+pub use auth::{SignIn, SignedIn};
+pub use bootstrap::OwnerCredentials;
+pub use groups::{GroupPatch, NewGroup};
+pub use tenants::{NewTenant, NewTenantAdmin, TenantPatch};
+pub use users::{CreatedUser, NewUser, UserPatch};
+
+use crate::actor::Actor;
+use crate::audit::AuditEvent;
+use crate::domain::DomainSuffix;
+use crate::error::{Error, ErrorCode};
+use crate::ids::{AuditEventId, TenantId};
+use crate::ports::{Clock, PasswordHasher, Rng, Store, StoreError, Tx};
+use std::sync::Arc;
+
+/// Deployment-wide settings the rules depend on.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Tenant domains are `<prefix>.<suffix>`.
+    pub domain_suffix: DomainSuffix,
+    /// Failed sign-ins in a row that lock an account.
+    pub lockout_threshold: i32,
+    /// How long a lock lasts.
+    pub lockout_seconds: i64,
+    /// How long a sign-in session lasts.
+    pub session_seconds: i64,
+}
+
+impl Policy {
+    pub fn new(domain_suffix: DomainSuffix) -> Self {
+        Self { domain_suffix, lockout_threshold: 5, lockout_seconds: 15 * 60, session_seconds: 8 * 3600 }
+    }
+}
+
+/// The service facade every adapter calls.
+#[derive(Clone)]
+pub struct Services {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Rng>,
+    hasher: Arc<dyn PasswordHasher>,
+    policy: Policy,
+}
+
+impl Services {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Rng>,
+        hasher: Arc<dyn PasswordHasher>,
+        policy: Policy,
+    ) -> Self {
+        Self { store, clock, rng, hasher, policy }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, Error> {
+        self.store.begin().await.map_err(store_error)
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, Error> {
+        self.store.begin_read().await.map_err(store_error)
+    }
+
+    /// An audit event by `actor` (or by the system when `None`).
+    fn audit(
+        &self,
+        actor: Option<&Actor>,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        tenant_id: Option<TenantId>,
+        details: String,
+    ) -> AuditEvent {
+        let (actor_user_id, actor_tenant_id) = AuditEvent::actor_fields(actor);
+        AuditEvent {
+            id: AuditEventId::random(self.rng.as_ref()),
+            at: self.clock.now(),
+            actor_user_id,
+            actor_tenant_id,
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_string(),
+            tenant_id,
+            details,
+        }
+    }
+}
+
+/// Maps a storage failure that the caller did not expect to an error for clients.
+pub(crate) fn store_error(e: StoreError) -> Error {
+    match e {
+        StoreError::Unavailable(m) => Error::new(ErrorCode::Unavailable).with_message(format!("storage unavailable: {m}")),
+        other => Error::internal(other),
+    }
+}
+
+/// Who may do what on the directory. One place, used by every service.
+pub(crate) mod authz {
+    use super::*;
+
+    /// Every call except changing one's own password needs a current password.
+    pub fn active(actor: &Actor) -> Result<(), Error> {
+        if actor.must_change_password {
+            Err(ErrorCode::PasswordChangeRequired.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn instance_admin(actor: &Actor) -> Result<(), Error> {
+        active(actor)?;
+        if actor.is_instance_admin() { Ok(()) } else { Err(ErrorCode::Forbidden.into()) }
+    }
+
+    /// Reading a tenant's directory: its own users, or an instance admin. Others get 404, so
+    /// that tenant ids from elsewhere reveal nothing.
+    pub fn tenant_reader(actor: &Actor, tenant: TenantId) -> Result<(), Error> {
+        active(actor)?;
+        if actor.is_instance_admin() || actor.tenant_id == tenant {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))
+        }
+    }
+
+    /// Changing a tenant's directory: a global admin signed in through that tenant (R4), or an
+    /// instance admin.
+    pub fn tenant_admin(actor: &Actor, tenant: TenantId) -> Result<(), Error> {
+        tenant_reader(actor, tenant)?;
+        if actor.is_instance_admin() || actor.global_admin {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::Forbidden)
+                .with_message("Changing the directory needs a global administrator of this tenant."))
+        }
+    }
+}
+
+/// A small JSON object for audit details, built without a JSON dependency in the core.
+pub(crate) fn details(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::from("{");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('"');
+        push_escaped(&mut s, k);
+        s.push_str("\":\"");
+        push_escaped(&mut s, v);
+        s.push('"');
+    }
+    s.push('}');
+    s
+}
+
+fn push_escaped(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Parses an optional text field: `None` stays `None`, blank becomes `None`.
+pub(crate) fn opt<T>(v: Option<&str>, parse: impl FnOnce(&str) -> Result<T, Error>) -> Result<Option<T>, Error> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse(s).map(Some),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_json() {
+        assert_eq!(details(&[("a", "x\"y"), ("b", "\n")]), r#"{"a":"x\"y","b":"\u000a"}"#);
+    }
+}

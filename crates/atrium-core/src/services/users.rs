@@ -1,0 +1,310 @@
+//! Users: create, read, update, delete, list and search within one tenant.
+
+use super::{Services, authz, details, opt, store_error};
+use crate::actor::Actor;
+use crate::domain::{DisplayName, Email, Password, PersonName, Upn};
+use crate::error::{Error, ErrorCode};
+use crate::ids::{TenantId, UserId};
+use crate::model::{Group, Tenant, User, UserType};
+use crate::page::{ListQuery, Page};
+use crate::ports::{StoreError, Tx};
+use crate::secret::Secret;
+
+pub(crate) const OWNER_META_KEY: &str = "owner_user_id";
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    /// `alias@domain`, or just the alias (the tenant's domain is added).
+    pub user_principal_name: String,
+    /// Defaults to "given surname", else the alias.
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    /// Without a password a temporary one is generated, returned once, and must be changed at
+    /// the next sign-in (R10).
+    pub password: Option<String>,
+    pub force_change_password: Option<bool>,
+    pub global_admin: bool,
+    pub recovery_email: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// A created user, with the temporary password when one was generated. It is shown once.
+#[derive(Debug, Clone)]
+pub struct CreatedUser {
+    pub user: User,
+    pub temporary_password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub user_principal_name: Option<String>,
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the value.
+    pub given_name: Option<Option<String>>,
+    pub surname: Option<Option<String>>,
+    pub mail: Option<Option<String>>,
+    pub recovery_email: Option<Option<String>>,
+    pub enabled: Option<bool>,
+    pub global_admin: Option<bool>,
+}
+
+impl Services {
+    pub async fn create_user(&self, actor: &Actor, tenant_id: TenantId, input: NewUser) -> Result<CreatedUser, Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let tenant = self.tenant_for_write(tenant_id).await?;
+        if tenant.directory_sync {
+            return Err(ErrorCode::DirectorySyncEnabled.into());
+        }
+        let upn = parse_upn_in(&tenant, &input.user_principal_name, "userPrincipalName")?;
+        let given_name = opt(input.given_name.as_deref(), |s| PersonName::parse(s, "givenName"))?;
+        let surname = opt(input.surname.as_deref(), |s| PersonName::parse(s, "surname"))?;
+        let display_name = match input.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => DisplayName::parse(s, "displayName")?,
+            None => {
+                let full = [given_name.as_ref().map(|g| g.as_str()), surname.as_ref().map(|s| s.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                DisplayName::parse(if full.is_empty() { upn.alias() } else { &full }, "displayName")?
+            }
+        };
+        let mail = opt(input.mail.as_deref(), |s| Email::parse(s, "mail"))?;
+        let recovery_email = opt(input.recovery_email.as_deref(), |s| Email::parse(s, "recoveryEmail"))?;
+        if input.global_admin && recovery_email.is_none() {
+            return Err(Error::new(ErrorCode::RecoveryEmailRequired).with_target("recoveryEmail"));
+        }
+        let (password, generated) = match input.password.as_deref() {
+            Some(p) => (Password::parse(p, "password")?, false),
+            None => (Password::generate(self.rng.as_ref()), true),
+        };
+        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let now = self.clock.now();
+        let user = User {
+            id: UserId::random(self.rng.as_ref()),
+            tenant_id,
+            upn,
+            display_name,
+            given_name,
+            surname,
+            mail,
+            user_type: UserType::Member,
+            enabled: input.enabled.unwrap_or(true),
+            password_hash: Some(hash),
+            must_change_password: generated || input.force_change_password.unwrap_or(false),
+            recovery_email,
+            global_admin: input.global_admin,
+            failed_sign_ins: 0,
+            locked_until: None,
+            last_sign_in: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.write().await?;
+        insert_user_checked(tx.as_mut(), &user).await?;
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "user.create",
+            "user",
+            user.id,
+            Some(tenant_id),
+            details(&[("userPrincipalName", user.upn.as_str()), ("globalAdmin", &user.global_admin.to_string())]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(CreatedUser { user, temporary_password: generated.then(|| password.secret().clone()) })
+    }
+
+    /// Finds a user by id, or by userPrincipalName when `reference` is not a GUID.
+    pub async fn get_user(&self, actor: &Actor, tenant_id: TenantId, reference: &str) -> Result<User, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        if UserId::parse(reference, "userId").is_err() && !reference.contains('@') {
+            // A bare alias means a user of this tenant's domain, as at sign-in.
+            let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
+            return find_user(tx.as_mut(), tenant_id, &format!("{}@{}", reference.trim(), tenant.domain)).await;
+        }
+        find_user(tx.as_mut(), tenant_id, reference).await
+    }
+
+    pub async fn list_users(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<User>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        self.require_tenant(tx.as_mut(), tenant_id).await?;
+        let rows = tx
+            .list_users(tenant_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
+            .await
+            .map_err(store_error)?;
+        Ok(Page::from_rows(rows, q.limit, |u| u.upn.normalized()))
+    }
+
+    pub async fn list_user_groups(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId) -> Result<Vec<Group>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
+        let mut tx = self.read().await?;
+        find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        tx.list_user_groups(tenant_id, user_id).await.map_err(store_error)
+    }
+
+    pub async fn update_user(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId, patch: UserPatch) -> Result<User, Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        let tenant = self.tenant_for_write(tenant_id).await?;
+        let upn = opt(patch.user_principal_name.as_deref(), |s| parse_upn_in(&tenant, s, "userPrincipalName"))?;
+        let display_name = opt(patch.display_name.as_deref(), |s| DisplayName::parse(s, "displayName"))?;
+        let given_name = clearable(&patch.given_name, |s| PersonName::parse(s, "givenName"))?;
+        let surname = clearable(&patch.surname, |s| PersonName::parse(s, "surname"))?;
+        let mail = clearable(&patch.mail, |s| Email::parse(s, "mail"))?;
+        let recovery_email = clearable(&patch.recovery_email, |s| Email::parse(s, "recoveryEmail"))?;
+        let is_self = actor.user_id == user_id && actor.tenant_id == tenant_id;
+        if is_self && (patch.enabled == Some(false) || patch.global_admin == Some(false)) {
+            return Err(Error::new(ErrorCode::ProtectedObject)
+                .with_message("You cannot disable yourself or remove your own global administrator role.")
+                .with_target(if patch.enabled == Some(false) { "enabled" } else { "globalAdmin" }));
+        }
+        let mut tx = self.write().await?;
+        let mut u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        if self.is_owner(tx.as_mut(), user_id).await?
+            && (patch.enabled == Some(false) || patch.global_admin == Some(false) || upn.is_some())
+        {
+            return Err(Error::new(ErrorCode::ProtectedObject)
+                .with_message("The owner cannot be disabled, renamed or lose the global administrator role."));
+        }
+        let mut changed: Vec<(&str, String)> = Vec::new();
+        if let Some(v) = upn {
+            changed.push(("userPrincipalName", v.to_string()));
+            u.upn = v;
+        }
+        if let Some(v) = display_name {
+            changed.push(("displayName", v.to_string()));
+            u.display_name = v;
+        }
+        if let Some(v) = given_name {
+            changed.push(("givenName", v.as_ref().map(ToString::to_string).unwrap_or_default()));
+            u.given_name = v;
+        }
+        if let Some(v) = surname {
+            changed.push(("surname", v.as_ref().map(ToString::to_string).unwrap_or_default()));
+            u.surname = v;
+        }
+        if let Some(v) = mail {
+            changed.push(("mail", v.as_ref().map(ToString::to_string).unwrap_or_default()));
+            u.mail = v;
+        }
+        if let Some(v) = recovery_email {
+            changed.push(("recoveryEmail", v.as_ref().map(ToString::to_string).unwrap_or_default()));
+            u.recovery_email = v;
+        }
+        if let Some(v) = patch.global_admin {
+            changed.push(("globalAdmin", v.to_string()));
+            u.global_admin = v;
+        }
+        if u.global_admin && u.recovery_email.is_none() && patch.global_admin == Some(true) {
+            return Err(Error::new(ErrorCode::RecoveryEmailRequired).with_target("recoveryEmail"));
+        }
+        if let Some(v) = patch.enabled {
+            changed.push(("enabled", v.to_string()));
+            u.enabled = v;
+        }
+        u.updated_at = self.clock.now();
+        match tx.update_user(&u).await {
+            Err(StoreError::Conflict) => return Err(upn_taken(&u.upn)),
+            r => r.map_err(store_error)?,
+        };
+        if patch.enabled == Some(false) || patch.global_admin == Some(false) {
+            // A disabled or demoted user must not keep acting on an old session.
+            tx.delete_user_sessions(u.id, None).await.map_err(store_error)?;
+        }
+        let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tx.insert_audit(&self.audit(Some(actor), "user.update", "user", u.id, Some(tenant_id), details(&pairs)))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(u)
+    }
+
+    pub async fn delete_user(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId) -> Result<(), Error> {
+        authz::tenant_admin(actor, tenant_id)?;
+        if actor.user_id == user_id {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
+        }
+        let mut tx = self.write().await?;
+        let u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        if self.is_owner(tx.as_mut(), user_id).await? {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("The owner cannot be deleted."));
+        }
+        tx.delete_user(tenant_id, user_id).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "user.delete",
+            "user",
+            user_id,
+            Some(tenant_id),
+            details(&[("userPrincipalName", u.upn.as_str())]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    pub(crate) async fn is_owner(&self, tx: &mut dyn Tx, user_id: UserId) -> Result<bool, Error> {
+        Ok(tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.as_deref() == Some(&user_id.to_string()))
+    }
+
+    async fn tenant_for_write(&self, tenant_id: TenantId) -> Result<Tenant, Error> {
+        let mut tx = self.read().await?;
+        self.require_tenant(tx.as_mut(), tenant_id).await
+    }
+
+    pub(crate) async fn require_tenant(&self, tx: &mut dyn Tx, tenant_id: TenantId) -> Result<Tenant, Error> {
+        tx.get_tenant(tenant_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))
+    }
+}
+
+pub(crate) async fn insert_user_checked(tx: &mut dyn Tx, user: &User) -> Result<(), Error> {
+    match tx.insert_user(user).await {
+        Err(StoreError::Conflict) => Err(upn_taken(&user.upn)),
+        Err(StoreError::MissingReference) => Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId")),
+        r => r.map_err(store_error),
+    }
+}
+
+fn upn_taken(upn: &Upn) -> Error {
+    Error::new(ErrorCode::UpnTaken)
+        .with_message(format!("Another user in this tenant already has the user principal name '{upn}'."))
+        .with_target("userPrincipalName")
+}
+
+/// Parses a UPN for this tenant: a bare alias gets the tenant's domain, and a full UPN must use it.
+pub(crate) fn parse_upn_in(tenant: &Tenant, s: &str, field: &str) -> Result<Upn, Error> {
+    let upn = Upn::parse_in_domain(s, tenant.domain.as_str()).map_err(|e| e.with_target(field))?;
+    if upn.domain() != tenant.domain.as_str() {
+        return Err(Error::new(ErrorCode::UpnDomainNotVerified)
+            .with_message(format!("'{}' is not a domain of this tenant; use '{}'.", upn.domain(), tenant.domain))
+            .with_target(field));
+    }
+    Ok(upn)
+}
+
+pub(crate) async fn find_user(tx: &mut dyn Tx, tenant_id: TenantId, reference: &str) -> Result<User, Error> {
+    let not_found = || Error::new(ErrorCode::UserNotFound).with_target("userId");
+    let found = match UserId::parse(reference, "userId") {
+        Ok(id) => tx.get_user(tenant_id, id).await,
+        Err(_) => match Upn::parse(reference) {
+            Ok(upn) => tx.find_user_by_upn(tenant_id, &upn.normalized()).await,
+            Err(_) => return Err(not_found()),
+        },
+    };
+    found.map_err(store_error)?.ok_or_else(not_found)
+}
+
+fn clearable<T>(v: &Option<Option<String>>, parse: impl FnOnce(&str) -> Result<T, Error>) -> Result<Option<Option<T>>, Error> {
+    match v {
+        None => Ok(None),
+        Some(inner) => opt(inner.as_deref(), parse).map(Some),
+    }
+}

@@ -1,0 +1,67 @@
+//! Domain → wire conversions. Secrets (password hashes) have no wire field to go to.
+
+use atrium_api_types as api;
+use atrium_core::audit::AuditEvent;
+use atrium_core::model::{Group, Tenant, User};
+use atrium_core::page::Page;
+
+pub fn tenant(t: &Tenant) -> api::Tenant {
+    api::Tenant {
+        id: t.id.as_uuid(),
+        display_name: t.display_name.to_string(),
+        domain: t.domain.to_string(),
+        contact_email: t.contact_email.as_ref().map(ToString::to_string),
+        directory_sync: t.directory_sync,
+        created_at: t.created_at.to_rfc3339(),
+        updated_at: t.updated_at.to_rfc3339(),
+    }
+}
+
+pub fn user(u: &User) -> api::User {
+    api::User {
+        id: u.id.as_uuid(),
+        tenant_id: u.tenant_id.as_uuid(),
+        user_principal_name: u.upn.to_string(),
+        display_name: u.display_name.to_string(),
+        given_name: u.given_name.as_ref().map(ToString::to_string),
+        surname: u.surname.as_ref().map(ToString::to_string),
+        mail: u.mail.as_ref().map(ToString::to_string),
+        user_type: u.user_type.as_str().to_owned(),
+        enabled: u.enabled,
+        must_change_password: u.must_change_password,
+        global_admin: u.global_admin,
+        recovery_email: u.recovery_email.as_ref().map(ToString::to_string),
+        last_sign_in: u.last_sign_in.map(|t| t.to_rfc3339()),
+        created_at: u.created_at.to_rfc3339(),
+        updated_at: u.updated_at.to_rfc3339(),
+    }
+}
+
+pub fn group(g: &Group) -> api::Group {
+    api::Group {
+        id: g.id.as_uuid(),
+        tenant_id: g.tenant_id.as_uuid(),
+        display_name: g.name.to_string(),
+        description: g.description.as_ref().map(ToString::to_string),
+        created_at: g.created_at.to_rfc3339(),
+        updated_at: g.updated_at.to_rfc3339(),
+    }
+}
+
+pub fn audit(e: &AuditEvent) -> api::AuditEvent {
+    api::AuditEvent {
+        id: e.id.as_uuid(),
+        at: e.at.to_rfc3339(),
+        actor_user_id: e.actor_user_id.map(|i| i.as_uuid()),
+        actor_tenant_id: e.actor_tenant_id.map(|i| i.as_uuid()),
+        action: e.action.clone(),
+        target_type: e.target_type.clone(),
+        target_id: e.target_id.clone(),
+        tenant_id: e.tenant_id.map(|i| i.as_uuid()),
+        details: serde_json::from_str(&e.details).unwrap_or_default(),
+    }
+}
+
+pub fn page<T, U>(p: Page<T>, f: impl Fn(&T) -> U) -> api::Page<U> {
+    api::Page { items: p.items.iter().map(f).collect(), next_cursor: p.next_cursor }
+}

@@ -1,0 +1,66 @@
+//! REST API `/api/v1`. Each area exports its routes; the OpenAPI document is generated from the
+//! same handler annotations, so routes and documentation cannot drift apart.
+
+mod audit;
+mod auth;
+mod convert;
+mod docs;
+mod groups;
+mod tenants;
+mod users;
+
+use crate::state::AppState;
+use atrium_core::ids::{GroupId, TenantId, UserId};
+use atrium_core::Error;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Atrium API", description = "Directory (tenants, users, groups) and sign-in. Errors are `{\"error\":{\"code\",\"message\",\"target\"}}`."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, sign-out and the signed-in user"),
+        (name = "tenants", description = "Directory tenants"),
+        (name = "users", description = "Users of a tenant"),
+        (name = "groups", description = "Groups of a tenant and their members"),
+        (name = "audit", description = "The audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API's routes and its OpenAPI document.
+pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(tenants::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(audit::routes())
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let json = doc.to_json().unwrap_or_else(|_| "{}".to_owned());
+    (router.merge(docs::routes(json)), doc)
+}
+
+fn tenant_id(s: &str) -> Result<TenantId, Error> {
+    TenantId::parse(s, "tenantId")
+}
+
+fn user_id(s: &str) -> Result<UserId, Error> {
+    UserId::parse(s, "userId")
+}
+
+fn group_id(s: &str) -> Result<GroupId, Error> {
+    GroupId::parse(s, "groupId")
+}

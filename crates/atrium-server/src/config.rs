@@ -1,0 +1,187 @@
+//! Configuration: defaults, then a TOML file, then `ATRIUM_*` environment variables, then
+//! command-line flags. Unknown keys are an error wherever they come from, so a typo never
+//! silently falls back to a default.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// `ATRIUM_*` variables that are not configuration keys (the CLI's and the test script's).
+pub const NON_CONFIG_ENV: &[&str] = &["CONFIG", "URL", "CA_CERT", "TOKEN", "TEST_DATABASE_URL", "CLI_DIR"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database, the local CA and other state live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to `sqlite://<data_dir>/atrium.db`.
+    pub database_url: Option<String>,
+    /// The HTTPS listener.
+    pub listen: SocketAddr,
+    /// An optional plain-HTTP listener; it must be a loopback address.
+    pub http_listen: Option<SocketAddr>,
+    /// A real certificate chain and key (PEM). Without them a local CA is created in the data dir.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Names in the generated server certificate.
+    pub tls_names: Vec<String>,
+    /// The URL clients use to reach this server (behind a proxy); defaults to the listener.
+    pub public_url: Option<String>,
+    /// Tenant domains are `<prefix>.<domain_suffix>`.
+    pub domain_suffix: String,
+    pub lockout_threshold: i32,
+    pub lockout_seconds: i64,
+    pub session_seconds: i64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    pub request_timeout_seconds: u64,
+    /// A tracing filter such as `info` or `atrium_server=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./atrium-data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            http_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            public_url: None,
+            domain_suffix: "onatrium.local".into(),
+            lockout_threshold: 5,
+            lockout_seconds: 15 * 60,
+            session_seconds: 8 * 3600,
+            max_body_bytes: 64 * 1024,
+            request_timeout_seconds: 30,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration ({origin}): {message}")]
+    Invalid { origin: String, message: String },
+}
+
+fn invalid(origin: &str, message: impl ToString) -> ConfigError {
+    ConfigError::Invalid { origin: origin.to_owned(), message: message.to_string() }
+}
+
+impl Config {
+    /// Loads the file (if any) and the environment, then checks the result.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::new();
+        let mut origin = "defaults".to_owned();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            table = text.parse::<toml::Table>().map_err(|e| invalid(&path.display().to_string(), e))?;
+            origin = path.display().to_string();
+            // Check the file on its own first, so its errors name the file.
+            toml::Value::Table(table.clone()).try_into::<Config>().map_err(|e| invalid(&origin, e))?;
+        }
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("ATRIUM_") else { continue };
+            if NON_CONFIG_ENV.contains(&key) {
+                continue;
+            }
+            let (key, value) = match key.strip_suffix("_FILE") {
+                // Secrets can come from files (e.g. ATRIUM_DATABASE_URL_FILE).
+                Some(k) => {
+                    let v = std::fs::read_to_string(&value)
+                        .map_err(|source| ConfigError::Read { path: PathBuf::from(&value), source })?;
+                    (k.to_ascii_lowercase(), v.trim_end().to_owned())
+                }
+                None => (key.to_ascii_lowercase(), value),
+            };
+            // A value that parses as TOML (a number, a bool, an array) is taken as such;
+            // anything else is a string.
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(value));
+            table.insert(key, parsed);
+            origin = "environment".into();
+        }
+        let cfg: Config = toml::Value::Table(table).try_into().map_err(|e| {
+            let msg = e.to_string();
+            invalid(&origin, msg.replace("unknown field", "unknown key (from the file or an ATRIUM_* variable)"))
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(http) = self.http_listen {
+            if !http.ip().is_loopback() {
+                return Err(invalid("http_listen", "the plain-HTTP listener may only bind to a loopback address (127.0.0.1 or ::1)"));
+            }
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(invalid("tls_cert/tls_key", "give both a certificate and a key, or neither"));
+        }
+        atrium_core::domain::DomainSuffix::parse(&self.domain_suffix).map_err(|e| invalid("domain_suffix", e.message))?;
+        if self.lockout_threshold < 1 || self.lockout_seconds < 1 || self.session_seconds < 60 {
+            return Err(invalid("lockout/session", "lockout_threshold and lockout_seconds must be positive, session_seconds at least 60"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(invalid("max_body_bytes", "must be at least 1024"));
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid("database_url", "use sqlite://<path> or postgres://..."));
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("atrium.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn env_overrides_and_types() {
+        let c = Config::load(None, env(&[("ATRIUM_LOCKOUT_THRESHOLD", "3"), ("ATRIUM_LISTEN", "127.0.0.1:9443"), ("HOME", "/x")])).unwrap();
+        assert_eq!(c.lockout_threshold, 3);
+        assert_eq!(c.listen.port(), 9443);
+        assert_eq!(c.database_url(), "sqlite://./atrium-data/atrium.db");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = Config::load(None, env(&[("ATRIUM_LISTEN_PORT", "1")])).unwrap_err().to_string();
+        assert!(e.contains("listen_port"), "{e}");
+        let dir = std::env::temp_dir().join(format!("atrium-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("atrium.toml");
+        std::fs::write(&f, "listne = \"127.0.0.1:1\"\n").unwrap();
+        let e = Config::load(Some(&f), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("listne") && e.contains("atrium.toml"), "{e}");
+        // Variables of the CLI and the test script are not config keys.
+        assert!(Config::load(None, env(&[("ATRIUM_TOKEN", "x"), ("ATRIUM_TEST_DATABASE_URL", "y")])).is_ok());
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(Config::load(None, env(&[("ATRIUM_HTTP_LISTEN", "0.0.0.0:8080")])).is_err());
+        assert!(Config::load(None, env(&[("ATRIUM_HTTP_LISTEN", "127.0.0.1:8080")])).is_ok());
+    }
+}

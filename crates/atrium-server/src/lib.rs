@@ -1,0 +1,16 @@
+//! Atrium's HTTP server: the REST API (`/api/v1`), health endpoints, and `serve` with TLS.
+//!
+//! Adapters here stay thin: parse the request, call one `Services` method, render the result.
+//! Who may do what is decided in `atrium-core`, never in a handler.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod serve;
+pub mod state;
+
+pub use app::build_app;
+pub use config::Config;
+pub use serve::{Application, Deps};

@@ -1,0 +1,26 @@
+//! API tests: the real server over HTTPS, on both backends. Every test runs twice, as
+//! `<area>::<test>::sqlite` and `<area>::<test>::postgres`, each on a fresh database.
+
+mod helpers;
+
+/// Generates `<name>::sqlite` and `<name>::postgres` from one `async fn <name>(app: TestApp)`.
+macro_rules! api_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::helpers::spawn_app(atrium_store::testing::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(crate::helpers::spawn_app(atrium_store::testing::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+mod auth;
+mod groups;
+mod misc;
+mod tenants;
+mod users;

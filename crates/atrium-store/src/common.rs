@@ -1,0 +1,656 @@
+// The Store implementation shared by both backends. This file is `include!`d by `sqlite.rs` and
+// `postgres.rs`, each of which defines `Db`, `MIGRATIONS` and `MIGRATION_LOCK` first. Write
+// SQL that both accept: `$n` parameters, no `ILIKE`, no `NOW()`, no casts, epoch-millisecond
+// BIGINTs for time.
+
+use atrium_core::audit::AuditEvent;
+use atrium_core::domain::{Description, DisplayName, Email, GroupName, PasswordHash, PersonName, TenantDomain, Upn};
+use atrium_core::ids::{AuditEventId, GroupId, SessionId, TenantId, UserId};
+use atrium_core::model::{Group, Session, SignInFailure, Tenant, User, UserType};
+use atrium_core::page::ListQuery;
+use atrium_core::time::Timestamp;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::map_err;
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+pub(crate) struct DbTx {
+    tx: sqlx::Transaction<'static, Db>,
+}
+
+fn corrupt(what: &str) -> impl Fn(atrium_core::Error) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn opt_ts(v: Option<i64>) -> Option<Timestamp> {
+    v.map(Timestamp::from_millis)
+}
+
+fn opt_parse<T>(v: Option<String>, f: impl Fn(&str) -> Result<T, atrium_core::Error>, what: &str) -> Result<Option<T>, StoreError> {
+    v.map(|s| f(&s).map_err(corrupt(what))).transpose()
+}
+
+const TENANT_COLS: &str = "id, display_name, domain, contact_email, directory_sync, created_at, updated_at";
+
+fn tenant_from_row(r: &DbRow) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        id: TenantId::from_uuid(r.try_get("id").map_err(map_err)?),
+        display_name: DisplayName::parse(&r.try_get::<String, _>("display_name").map_err(map_err)?, "display_name")
+            .map_err(corrupt("tenants.display_name"))?,
+        domain: TenantDomain::parse(&r.try_get::<String, _>("domain").map_err(map_err)?).map_err(corrupt("tenants.domain"))?,
+        contact_email: opt_parse(r.try_get("contact_email").map_err(map_err)?, |s| Email::parse(s, "contact_email"), "tenants.contact_email")?,
+        directory_sync: r.try_get("directory_sync").map_err(map_err)?,
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+const USER_COLS: &str = "u.id, u.tenant_id, u.upn, u.display_name, u.given_name, u.surname, u.mail, u.user_type, u.enabled, \
+    u.password_hash, u.must_change_password, u.recovery_email, u.global_admin, u.failed_sign_ins, u.locked_until, \
+    u.last_sign_in, u.created_at, u.updated_at";
+
+fn user_from_row(r: &DbRow) -> Result<User, StoreError> {
+    let user_type: String = r.try_get("user_type").map_err(map_err)?;
+    Ok(User {
+        id: UserId::from_uuid(r.try_get("id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        upn: Upn::parse(&r.try_get::<String, _>("upn").map_err(map_err)?).map_err(corrupt("users.upn"))?,
+        display_name: DisplayName::parse(&r.try_get::<String, _>("display_name").map_err(map_err)?, "display_name")
+            .map_err(corrupt("users.display_name"))?,
+        given_name: opt_parse(r.try_get("given_name").map_err(map_err)?, |s| PersonName::parse(s, "given_name"), "users.given_name")?,
+        surname: opt_parse(r.try_get("surname").map_err(map_err)?, |s| PersonName::parse(s, "surname"), "users.surname")?,
+        mail: opt_parse(r.try_get("mail").map_err(map_err)?, |s| Email::parse(s, "mail"), "users.mail")?,
+        user_type: UserType::parse(&user_type).ok_or_else(|| StoreError::Corrupt(format!("users.user_type: {user_type}")))?,
+        enabled: r.try_get("enabled").map_err(map_err)?,
+        password_hash: r.try_get::<Option<String>, _>("password_hash").map_err(map_err)?.map(PasswordHash),
+        must_change_password: r.try_get("must_change_password").map_err(map_err)?,
+        recovery_email: opt_parse(r.try_get("recovery_email").map_err(map_err)?, |s| Email::parse(s, "recovery_email"), "users.recovery_email")?,
+        global_admin: r.try_get("global_admin").map_err(map_err)?,
+        failed_sign_ins: r.try_get("failed_sign_ins").map_err(map_err)?,
+        locked_until: opt_ts(r.try_get("locked_until").map_err(map_err)?),
+        last_sign_in: opt_ts(r.try_get("last_sign_in").map_err(map_err)?),
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+const GROUP_COLS: &str = "g.id, g.tenant_id, g.name, g.description, g.created_at, g.updated_at";
+
+fn group_from_row(r: &DbRow) -> Result<Group, StoreError> {
+    Ok(Group {
+        id: GroupId::from_uuid(r.try_get("id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        name: GroupName::parse(&r.try_get::<String, _>("name").map_err(map_err)?, "name").map_err(corrupt("groups.name"))?,
+        description: opt_parse(r.try_get("description").map_err(map_err)?, |s| Description::parse(s, "description"), "groups.description")?,
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+fn session_from_row(r: &DbRow) -> Result<Session, StoreError> {
+    let hash: Vec<u8> = r.try_get("token_hash").map_err(map_err)?;
+    Ok(Session {
+        id: SessionId::from_uuid(r.try_get("id").map_err(map_err)?),
+        token_hash: hash.try_into().map_err(|_| StoreError::Corrupt("sessions.token_hash".into()))?,
+        user_id: UserId::from_uuid(r.try_get("user_id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+    })
+}
+
+fn audit_from_row(r: &DbRow) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        id: AuditEventId::from_uuid(r.try_get("id").map_err(map_err)?),
+        at: Timestamp::from_millis(r.try_get("at").map_err(map_err)?),
+        actor_user_id: r.try_get::<Option<Uuid>, _>("actor_user_id").map_err(map_err)?.map(UserId::from_uuid),
+        actor_tenant_id: r.try_get::<Option<Uuid>, _>("actor_tenant_id").map_err(map_err)?.map(TenantId::from_uuid),
+        action: r.try_get("action").map_err(map_err)?,
+        target_type: r.try_get("target_type").map_err(map_err)?,
+        target_id: r.try_get("target_id").map_err(map_err)?,
+        tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id").map_err(map_err)?.map(TenantId::from_uuid),
+        details: r.try_get("details").map_err(map_err)?,
+    })
+}
+
+fn rows<T>(rs: Vec<DbRow>, f: fn(&DbRow) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rs.iter().map(f).collect()
+}
+
+/// Applies the embedded migrations that are not yet recorded, in one transaction. A migration
+/// whose text changed after it was applied is an error: migrations are append-only.
+async fn run_migrations(pool: &sqlx::Pool<Db>) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    if let Some(lock) = MIGRATION_LOCK {
+        sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS atrium_migrations (version BIGINT PRIMARY KEY NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let applied = sqlx::query("SELECT version, checksum FROM atrium_migrations ORDER BY version")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let mut done = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let checksum = hex(&atrium_core::secret::sha256(sql.as_bytes()));
+        let existing = applied.iter().find(|r| r.try_get::<i64, _>("version").ok() == Some(*version));
+        if let Some(r) = existing {
+            let stored: String = r.try_get("checksum").map_err(map_err)?;
+            if stored != checksum {
+                return Err(StoreError::Corrupt(format!("migration {version} ({name}) changed after it was applied")));
+            }
+            continue;
+        }
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| StoreError::Backend(format!("migration {version} ({name}): {e}")))?;
+        sqlx::query("INSERT INTO atrium_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+            .bind(version)
+            .bind(*name)
+            .bind(&checksum)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        done.push(*version);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(done)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The prefix range and the cursor as SQL parameters. With no cursor, `''` sorts before
+/// every key, so one query text serves the first page and the next ones.
+fn page_params(q: &ListQuery) -> (String, i64) {
+    (q.after.clone().unwrap_or_default(), i64::from(q.limit))
+}
+
+#[async_trait]
+impl Tx for DbTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn insert_tenant(&mut self, t: &Tenant) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenants (id, display_name, display_name_lower, domain, contact_email, directory_sync, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.id.as_uuid())
+        .bind(t.display_name.as_str())
+        .bind(t.display_name.as_str().to_lowercase())
+        .bind(t.domain.as_str())
+        .bind(t.contact_email.as_ref().map(|e| e.as_str()))
+        .bind(t.directory_sync)
+        .bind(t.created_at.as_millis())
+        .bind(t.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_tenant(&mut self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1");
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        r.as_ref().map(tenant_from_row).transpose()
+    }
+
+    async fn find_tenant_by_domain(&mut self, domain: &str) -> Result<Option<Tenant>, StoreError> {
+        let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE domain = $1");
+        let r = sqlx::query(&sql).bind(domain).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        r.as_ref().map(tenant_from_row).transpose()
+    }
+
+    async fn update_tenant(&mut self, t: &Tenant) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE tenants SET display_name = $2, display_name_lower = $3, contact_email = $4, directory_sync = $5, updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(t.id.as_uuid())
+        .bind(t.display_name.as_str())
+        .bind(t.display_name.as_str().to_lowercase())
+        .bind(t.contact_email.as_ref().map(|e| e.as_str()))
+        .bind(t.directory_sync)
+        .bind(t.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_tenant(&mut self, id: TenantId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id.as_uuid()).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_tenants(&mut self, q: &ListQuery) -> Result<Vec<Tenant>, StoreError> {
+        let (after, limit) = page_params(q);
+        let rs = match q.prefix_range() {
+            None => {
+                let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE domain > $1 ORDER BY domain LIMIT $2");
+                sqlx::query(&sql).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+            }
+            Some((lo, hi)) => {
+                let sql = format!(
+                    "SELECT {TENANT_COLS} FROM tenants WHERE domain > $1 \
+                     AND ((domain >= $2 AND domain < $3) OR (display_name_lower >= $2 AND display_name_lower < $3)) \
+                     ORDER BY domain LIMIT $4"
+                );
+                sqlx::query(&sql).bind(after).bind(lo).bind(hi).bind(limit).fetch_all(&mut *self.tx).await
+            }
+        }
+        .map_err(map_err)?;
+        rows(rs, tenant_from_row)
+    }
+
+    async fn insert_user(&mut self, u: &User) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, upn, upn_lower, display_name, display_name_lower, given_name, surname, mail, user_type, \
+             enabled, password_hash, must_change_password, recovery_email, global_admin, failed_sign_ins, locked_until, last_sign_in, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(u.id.as_uuid())
+        .bind(u.tenant_id.as_uuid())
+        .bind(u.upn.as_str())
+        .bind(u.upn.normalized())
+        .bind(u.display_name.as_str())
+        .bind(u.display_name.as_str().to_lowercase())
+        .bind(u.given_name.as_ref().map(|v| v.as_str()))
+        .bind(u.surname.as_ref().map(|v| v.as_str()))
+        .bind(u.mail.as_ref().map(|v| v.as_str()))
+        .bind(u.user_type.as_str())
+        .bind(u.enabled)
+        .bind(u.password_hash.as_ref().map(|h| h.0.as_str()))
+        .bind(u.must_change_password)
+        .bind(u.recovery_email.as_ref().map(|v| v.as_str()))
+        .bind(u.global_admin)
+        .bind(u.failed_sign_ins)
+        .bind(u.locked_until.map(Timestamp::as_millis))
+        .bind(u.last_sign_in.map(Timestamp::as_millis))
+        .bind(u.created_at.as_millis())
+        .bind(u.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2");
+        let r = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn find_user_by_upn(&mut self, tenant: TenantId, upn_normalized: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.upn_lower = $2");
+        let r = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(upn_normalized)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn update_user(&mut self, u: &User) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE users SET upn = $3, upn_lower = $4, display_name = $5, display_name_lower = $6, given_name = $7, surname = $8, \
+             mail = $9, user_type = $10, enabled = $11, password_hash = $12, must_change_password = $13, recovery_email = $14, \
+             global_admin = $15, updated_at = $16 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(u.tenant_id.as_uuid())
+        .bind(u.id.as_uuid())
+        .bind(u.upn.as_str())
+        .bind(u.upn.normalized())
+        .bind(u.display_name.as_str())
+        .bind(u.display_name.as_str().to_lowercase())
+        .bind(u.given_name.as_ref().map(|v| v.as_str()))
+        .bind(u.surname.as_ref().map(|v| v.as_str()))
+        .bind(u.mail.as_ref().map(|v| v.as_str()))
+        .bind(u.user_type.as_str())
+        .bind(u.enabled)
+        .bind(u.password_hash.as_ref().map(|h| h.0.as_str()))
+        .bind(u.must_change_password)
+        .bind(u.recovery_email.as_ref().map(|v| v.as_str()))
+        .bind(u.global_admin)
+        .bind(u.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_users(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<User>, StoreError> {
+        let (after, limit) = page_params(q);
+        let rs = match q.prefix_range() {
+            None => {
+                let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.upn_lower > $2 ORDER BY u.upn_lower LIMIT $3");
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+            }
+            Some((lo, hi)) => {
+                let sql = format!(
+                    "SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.upn_lower > $2 \
+                     AND ((u.upn_lower >= $3 AND u.upn_lower < $4) OR (u.display_name_lower >= $3 AND u.display_name_lower < $4)) \
+                     ORDER BY u.upn_lower LIMIT $5"
+                );
+                sqlx::query(&sql)
+                    .bind(tenant.as_uuid())
+                    .bind(after)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(limit)
+                    .fetch_all(&mut *self.tx)
+                    .await
+            }
+        }
+        .map_err(map_err)?;
+        rows(rs, user_from_row)
+    }
+
+    async fn record_sign_in_failure(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+        now: Timestamp,
+        threshold: i32,
+        lock_until: Timestamp,
+    ) -> Result<SignInFailure, StoreError> {
+        // One statement, so concurrent failures on several nodes are all counted.
+        let r = sqlx::query(
+            "UPDATE users SET \
+               failed_sign_ins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN 1 ELSE failed_sign_ins + 1 END, \
+               locked_until = CASE \
+                 WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN (CASE WHEN 1 >= $4 THEN $5 ELSE NULL END) \
+                 WHEN failed_sign_ins + 1 >= $4 THEN $5 \
+                 ELSE locked_until END \
+             WHERE tenant_id = $1 AND id = $2 \
+             RETURNING failed_sign_ins, locked_until",
+        )
+        .bind(tenant.as_uuid())
+        .bind(id.as_uuid())
+        .bind(now.as_millis())
+        .bind(threshold)
+        .bind(lock_until.as_millis())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(SignInFailure {
+            failed_sign_ins: r.try_get("failed_sign_ins").map_err(map_err)?,
+            locked_until: opt_ts(r.try_get("locked_until").map_err(map_err)?),
+        })
+    }
+
+    async fn record_sign_in_success(&mut self, tenant: TenantId, id: UserId, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL, last_sign_in = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .bind(now.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn insert_group(&mut self, g: &Group) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO directory_groups (id, tenant_id, name, name_lower, description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(g.id.as_uuid())
+        .bind(g.tenant_id.as_uuid())
+        .bind(g.name.as_str())
+        .bind(g.name.normalized())
+        .bind(g.description.as_ref().map(|d| d.as_str()))
+        .bind(g.created_at.as_millis())
+        .bind(g.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_group(&mut self, tenant: TenantId, id: GroupId) -> Result<Option<Group>, StoreError> {
+        let sql = format!("SELECT {GROUP_COLS} FROM directory_groups g WHERE g.tenant_id = $1 AND g.id = $2");
+        let r = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(group_from_row).transpose()
+    }
+
+    async fn update_group(&mut self, g: &Group) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE directory_groups SET name = $3, name_lower = $4, description = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(g.tenant_id.as_uuid())
+        .bind(g.id.as_uuid())
+        .bind(g.name.as_str())
+        .bind(g.name.normalized())
+        .bind(g.description.as_ref().map(|d| d.as_str()))
+        .bind(g.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_group(&mut self, tenant: TenantId, id: GroupId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_groups(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<Group>, StoreError> {
+        let (after, limit) = page_params(q);
+        let rs = match q.prefix_range() {
+            None => {
+                let sql = format!(
+                    "SELECT {GROUP_COLS} FROM directory_groups g WHERE g.tenant_id = $1 AND g.name_lower > $2 ORDER BY g.name_lower LIMIT $3"
+                );
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+            }
+            Some((lo, hi)) => {
+                let sql = format!(
+                    "SELECT {GROUP_COLS} FROM directory_groups g WHERE g.tenant_id = $1 AND g.name_lower > $2 \
+                     AND g.name_lower >= $3 AND g.name_lower < $4 ORDER BY g.name_lower LIMIT $5"
+                );
+                sqlx::query(&sql)
+                    .bind(tenant.as_uuid())
+                    .bind(after)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(limit)
+                    .fetch_all(&mut *self.tx)
+                    .await
+            }
+        }
+        .map_err(map_err)?;
+        rows(rs, group_from_row)
+    }
+
+    async fn add_group_member(&mut self, tenant: TenantId, group: GroupId, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO group_members (tenant_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4)")
+            .bind(tenant.as_uuid())
+            .bind(group.as_uuid())
+            .bind(user.as_uuid())
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn remove_group_member(&mut self, tenant: TenantId, group: GroupId, user: UserId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3")
+            .bind(tenant.as_uuid())
+            .bind(group.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_group_members(&mut self, tenant: TenantId, group: GroupId, q: &ListQuery) -> Result<Vec<User>, StoreError> {
+        let (after, limit) = page_params(q);
+        let sql = format!(
+            "SELECT {USER_COLS} FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id \
+             WHERE m.tenant_id = $1 AND m.group_id = $2 AND u.upn_lower > $3 ORDER BY u.upn_lower LIMIT $4"
+        );
+        let rs = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(group.as_uuid())
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows(rs, user_from_row)
+    }
+
+    async fn list_user_groups(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Group>, StoreError> {
+        let sql = format!(
+            "SELECT {GROUP_COLS} FROM group_members m JOIN directory_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+             WHERE m.tenant_id = $1 AND m.user_id = $2 ORDER BY g.name_lower"
+        );
+        let rs = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows(rs, group_from_row)
+    }
+
+    async fn insert_session(&mut self, s: &Session) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, tenant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.id.as_uuid())
+        .bind(&s.token_hash[..])
+        .bind(s.user_id.as_uuid())
+        .bind(s.tenant_id.as_uuid())
+        .bind(s.created_at.as_millis())
+        .bind(s.expires_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_session_by_token_hash(&mut self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        let r = sqlx::query("SELECT id, token_hash, user_id, tenant_id, created_at, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(&hash[..])
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn delete_session(&mut self, id: SessionId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_uuid()).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_user_sessions(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+        // A nil UUID never names a session, so one query text covers "keep none".
+        let keep = keep.map(|k| k.as_uuid()).unwrap_or(Uuid::nil());
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user.as_uuid())
+            .bind(keep)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn purge_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn get_meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        let r = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        r.map(|r| r.try_get("value").map_err(map_err)).transpose()
+    }
+
+    async fn put_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn insert_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.id.as_uuid())
+        .bind(e.at.as_millis())
+        .bind(e.actor_user_id.map(|i| i.as_uuid()))
+        .bind(e.actor_tenant_id.map(|i| i.as_uuid()))
+        .bind(&e.action)
+        .bind(&e.target_type)
+        .bind(&e.target_id)
+        .bind(e.tenant_id.map(|i| i.as_uuid()))
+        .bind(&e.details)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn list_audit(&mut self, tenant: Option<TenantId>, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        const COLS: &str = "id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details";
+        let rs = match tenant {
+            Some(t) => {
+                let sql = format!("SELECT {COLS} FROM audit_events WHERE tenant_id = $1 ORDER BY at DESC, id LIMIT $2");
+                sqlx::query(&sql).bind(t.as_uuid()).bind(i64::from(limit)).fetch_all(&mut *self.tx).await
+            }
+            None => {
+                let sql = format!("SELECT {COLS} FROM audit_events ORDER BY at DESC, id LIMIT $1");
+                sqlx::query(&sql).bind(i64::from(limit)).fetch_all(&mut *self.tx).await
+            }
+        }
+        .map_err(map_err)?;
+        rows(rs, audit_from_row)
+    }
+}

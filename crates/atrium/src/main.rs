@@ -1,0 +1,74 @@
+//! `atrium`: run the server, migrate its database, and administer it from the command line.
+
+mod client;
+mod commands;
+mod output;
+mod server;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "atrium", version, about = "Atrium: a self-hosted identity directory and account-access service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTPS with a generated local CA unless --tls-cert/--tls-key are given).
+    Serve(server::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(server::MigrateArgs),
+    /// Sign in to a running server and remember the session for later commands.
+    Login(commands::auth::LoginArgs),
+    /// End the remembered session.
+    Logout(client::GlobalArgs),
+    /// Show the signed-in user and tenant.
+    Whoami(client::GlobalArgs),
+    /// Change the signed-in user's password (required after a temporary password).
+    Password(commands::auth::PasswordArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(commands::tenant::TenantCommand),
+    /// Manage users of a tenant.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Manage groups of a tenant and their members.
+    #[command(subcommand)]
+    Group(commands::group::GroupCommand),
+}
+
+fn main() -> ExitCode {
+    // reqwest and the server both use rustls with aws-lc-rs; install it once for the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(a) => server::serve(a).await,
+            Command::Migrate(a) => server::migrate(a).await,
+            Command::Login(a) => commands::auth::login(a).await,
+            Command::Logout(g) => commands::auth::logout(g).await,
+            Command::Whoami(g) => commands::auth::whoami(g).await,
+            Command::Password(a) => commands::auth::password(a).await,
+            Command::Tenant(c) => commands::tenant::run(c).await,
+            Command::User(c) => commands::user::run(c).await,
+            Command::Group(c) => commands::group::run(c).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
