@@ -118,10 +118,10 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(http) = self.http_listen {
-            if !http.ip().is_loopback() {
-                return Err(invalid("http_listen", "the plain-HTTP listener may only bind to a loopback address (127.0.0.1 or ::1)"));
-            }
+        if let Some(http) = self.http_listen
+            && !http.ip().is_loopback()
+        {
+            return Err(invalid("http_listen", "the plain-HTTP listener may only bind to a loopback address (127.0.0.1 or ::1)"));
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(invalid("tls_cert/tls_key", "give both a certificate and a key, or neither"));
@@ -133,10 +133,10 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));
         }
-        if let Some(url) = &self.database_url {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(invalid("database_url", "use sqlite://<path> or postgres://..."));
-            }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(invalid("database_url", "use sqlite://<path> or postgres://..."));
         }
         Ok(())
     }

@@ -97,6 +97,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("    atrium login --url {url} --tenant {} --username {}", owner.tenant.domain, owner.user_principal_name);
         println!();
     }
+    println!("Ready. Stop with Ctrl-C.");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     app.run_until(shutdown_signal()).await

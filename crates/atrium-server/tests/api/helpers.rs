@@ -32,11 +32,11 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub clock: Arc<TestClock>,
-    pub backend: Backend,
     pub owner_upn: String,
     pub owner_one_time_password: String,
     pub config: Config,
-    pub db: TestDatabase,
+    /// Keeps the database (and its directory) alive for the test.
+    pub _db: TestDatabase,
 }
 
 pub fn config_for(db: &TestDatabase) -> Config {
@@ -71,11 +71,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         base,
         client,
         clock,
-        backend,
         owner_upn: owner.user_principal_name.clone(),
         owner_one_time_password: owner.password.expose().to_owned(),
         config,
-        db,
+        _db: db,
     }
 }
 

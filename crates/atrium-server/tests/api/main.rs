@@ -1,6 +1,9 @@
 //! API tests: the real server over HTTPS, on both backends. Every test runs twice, as
 //! `<area>::<test>::sqlite` and `<area>::<test>::postgres`, each on a fresh database.
 
+// Tests may panic on unexpected values: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` from one `async fn <name>(app: TestApp)`.

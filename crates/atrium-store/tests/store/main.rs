@@ -1,6 +1,9 @@
 //! The store conformance suite: every test runs against SQLite and against PostgreSQL, each in
 //! a fresh database of its own. The test names end in `::sqlite` or `::postgres`.
 
+// Tests may panic on unexpected values: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod fixtures;
 
 use atrium_core::domain::{DisplayName, GroupName};
