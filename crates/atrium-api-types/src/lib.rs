@@ -304,3 +304,87 @@ pub mod serde_json_value {
 pub struct Health {
     pub status: String,
 }
+
+// ---------------------------------------------------------------- applications
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    /// The object id.
+    pub id: Uuid,
+    /// The client id.
+    pub app_id: Uuid,
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    pub reply_urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id_uri: Option<String>,
+    pub public_client: bool,
+    pub service_principal_id: Uuid,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApplicationRequest {
+    pub display_name: String,
+    /// Each at most 256 characters, unique in the tenant (case-insensitively).
+    #[serde(default)]
+    pub reply_urls: Vec<String>,
+    /// At most 256 characters, unique in the tenant (case-insensitively), e.g. `api://contoso`.
+    #[serde(default)]
+    pub app_id_uri: Option<String>,
+    /// Allow public-client flows (no secret).
+    #[serde(default)]
+    pub public_client: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateApplicationRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub reply_urls: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub app_id_uri: Option<Option<String>>,
+    #[serde(default)]
+    pub public_client: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddKeyRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// 1 to 24; default 24.
+    #[serde(default)]
+    pub validity_months: Option<u32>,
+}
+
+/// A new key. `secret` is shown only in this response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    pub key_id: Uuid,
+    pub client_id: Uuid,
+    pub secret: String,
+    pub hint: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    pub key_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The first three characters of the value.
+    pub hint: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub expired: bool,
+}

@@ -79,6 +79,22 @@ typed_id!(
     /// An audit event.
     AuditEventId
 );
+typed_id!(
+    /// An application object (the registration) in one tenant.
+    ApplicationId
+);
+typed_id!(
+    /// An application's client id (`appId`, `azp`/`appid` in tokens).
+    ClientId
+);
+typed_id!(
+    /// The service principal of an application in its tenant (`oid` of app-only tokens).
+    ServicePrincipalId
+);
+typed_id!(
+    /// A client-secret key of an application.
+    KeyId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

@@ -91,3 +91,78 @@ pub struct SignInFailure {
     pub failed_sign_ins: i32,
     pub locked_until: Option<Timestamp>,
 }
+
+/// An application registration. Its service principal in the same tenant is implicit: every
+/// application can use client credentials in its own tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: crate::ids::ApplicationId,
+    pub client_id: crate::ids::ClientId,
+    pub service_principal_id: crate::ids::ServicePrincipalId,
+    pub tenant_id: TenantId,
+    pub display_name: DisplayName,
+    pub reply_urls: Vec<crate::domain::ReplyUrl>,
+    pub app_id_uri: Option<crate::domain::AppIdUri>,
+    /// Allows public-client flows (no secret): ROPC and auth code from native apps.
+    pub public_client: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A client secret. Only the SHA-256 of the value is stored; the value is shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppKey {
+    pub id: crate::ids::KeyId,
+    pub tenant_id: TenantId,
+    pub application_id: crate::ids::ApplicationId,
+    pub display_name: Option<String>,
+    /// The first three characters of the value, to tell keys apart.
+    pub hint: String,
+    pub secret_hash: [u8; 32],
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A token-signing key pair. The private key is stored encrypted with the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub private_key_encrypted: Vec<u8>,
+    /// A self-signed certificate over the public key, published as `x5c`.
+    pub certificate_der: Vec<u8>,
+    pub created_at: Timestamp,
+    /// When a newer key took over. Retired keys stay in the JWKS until their tokens expire.
+    pub retired_at: Option<Timestamp>,
+}
+
+/// An authorization code, stored by hash, single use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    pub code_hash: [u8; 32],
+    pub tenant_id: TenantId,
+    pub client_id: crate::ids::ClientId,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub redeemed_at: Option<Timestamp>,
+}
+
+/// A refresh token, stored by hash. Rotation keeps a family: replaying a rotated token
+/// revokes the whole family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: [u8; 32],
+    pub family_id: uuid::Uuid,
+    pub tenant_id: TenantId,
+    pub client_id: crate::ids::ClientId,
+    pub user_id: UserId,
+    pub scope: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

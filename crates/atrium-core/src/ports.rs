@@ -3,8 +3,8 @@
 
 use crate::audit::AuditEvent;
 use crate::domain::PasswordHash;
-use crate::ids::{GroupId, SessionId, TenantId, UserId};
-use crate::model::{Group, Session, SignInFailure, Tenant, User};
+use crate::ids::{ApplicationId, ClientId, GroupId, KeyId, SessionId, TenantId, UserId};
+use crate::model::{AppKey, Application, AuthCode, Group, RefreshToken, Session, SignInFailure, SigningKey, Tenant, User};
 use crate::page::ListQuery;
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -27,6 +27,12 @@ pub trait PasswordHasher: Send + Sync {
     /// Verifies a password. With `None`, verifies against a dummy hash and returns false, so
     /// that an unknown user costs the same time as a wrong password.
     async fn verify(&self, password: &Secret, hash: Option<&PasswordHash>) -> Result<bool, StoreError>;
+}
+
+/// Signs JWTs with the deployment's active RS256 key (kept parsed in memory).
+pub trait TokenSigner: Send + Sync {
+    /// Returns the compact JWS of `claims`, with `kid` and `x5t` in the header.
+    fn sign(&self, claims: &serde_json::Value) -> Result<String, StoreError>;
 }
 
 /// What can go wrong below the services.
@@ -124,6 +130,43 @@ pub trait Tx: Send {
     // Key-value settings of the deployment (e.g. whether the owner was bootstrapped).
     async fn get_meta(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     async fn put_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    // Applications. Reply URLs and App ID URIs are unique per tenant (case-insensitively) in
+    // the schema: `Conflict` names no field, so callers look up which one clashed.
+    async fn insert_application(&mut self, a: &Application) -> Result<(), StoreError>;
+    async fn get_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<Option<Application>, StoreError>;
+    async fn find_application_by_client_id(&mut self, tenant: TenantId, client_id: ClientId) -> Result<Option<Application>, StoreError>;
+    async fn find_application_by_app_id_uri(&mut self, tenant: TenantId, uri_normalized: &str) -> Result<Option<Application>, StoreError>;
+    async fn find_application_by_reply_url(&mut self, tenant: TenantId, url_normalized: &str) -> Result<Option<Application>, StoreError>;
+    /// Replaces the row and its Reply URLs.
+    async fn update_application(&mut self, a: &Application) -> Result<bool, StoreError>;
+    async fn delete_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<bool, StoreError>;
+    /// Ordered by lower-cased display name, then id; `after` is `"<name>\u{1}<id>"`.
+    async fn list_applications(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<Application>, StoreError>;
+
+    // Client-secret keys.
+    async fn insert_app_key(&mut self, k: &AppKey) -> Result<(), StoreError>;
+    async fn list_app_keys(&mut self, tenant: TenantId, app: ApplicationId) -> Result<Vec<AppKey>, StoreError>;
+    async fn delete_app_key(&mut self, tenant: TenantId, app: ApplicationId, key: KeyId) -> Result<bool, StoreError>;
+
+    // Token-signing keys.
+    async fn insert_signing_key(&mut self, k: &SigningKey) -> Result<(), StoreError>;
+    /// Every key not retired before `retired_after`, newest first.
+    async fn list_signing_keys(&mut self, retired_after: Timestamp) -> Result<Vec<SigningKey>, StoreError>;
+    /// Retires every key but `keep`.
+    async fn retire_signing_keys(&mut self, keep: &str, at: Timestamp) -> Result<u64, StoreError>;
+
+    // Authorization codes and refresh tokens (stored by hash).
+    async fn insert_auth_code(&mut self, c: &AuthCode) -> Result<(), StoreError>;
+    /// Marks the code redeemed and returns it, or returns it unchanged when it was redeemed
+    /// already (the caller treats that as a replay).
+    async fn redeem_auth_code(&mut self, hash: &[u8; 32], now: Timestamp) -> Result<Option<(AuthCode, bool)>, StoreError>;
+    async fn insert_refresh_token(&mut self, t: &RefreshToken) -> Result<(), StoreError>;
+    async fn get_refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError>;
+    async fn revoke_refresh_token(&mut self, hash: &[u8; 32], at: Timestamp) -> Result<bool, StoreError>;
+    async fn revoke_refresh_family(&mut self, family: uuid::Uuid, at: Timestamp) -> Result<u64, StoreError>;
+    /// Revokes every refresh token of a user (password reset, disable).
+    async fn revoke_user_refresh_tokens(&mut self, user: UserId, at: Timestamp) -> Result<u64, StoreError>;
 
     // Audit log (append-only).
     async fn insert_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError>;

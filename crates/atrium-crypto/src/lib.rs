@@ -1,6 +1,7 @@
 //! Cryptography and system sources behind the core's ports: argon2id on a bounded blocking
 //! pool, the OS random source, the system clock, and the local TLS CA.
 
+pub mod jwt;
 pub mod password;
 pub mod system;
 pub mod tls;

@@ -33,6 +33,7 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
+        .merge(crate::identity::routes())
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()

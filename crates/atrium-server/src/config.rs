@@ -37,6 +37,14 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// A tracing filter such as `info` or `atrium_server=debug`.
     pub log: String,
+    /// The key that encrypts token-signing keys at rest: 32 bytes in base64. Every node of a
+    /// deployment needs the same one. Without it, `<data_dir>/master.key` is used (and created).
+    pub master_key: Option<String>,
+    /// Access and id token lifetime.
+    pub access_token_seconds: i64,
+    /// For black-box tests only: shifts this node's clock (e.g. to see keys expire). Logged
+    /// loudly when set.
+    pub debug_clock_offset_seconds: i64,
 }
 
 impl Default for Config {
@@ -57,6 +65,9 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
             log: "info".into(),
+            master_key: None,
+            access_token_seconds: 3599,
+            debug_clock_offset_seconds: 0,
         }
     }
 }
@@ -129,6 +140,12 @@ impl Config {
         atrium_core::domain::DomainSuffix::parse(&self.domain_suffix).map_err(|e| invalid("domain_suffix", e.message))?;
         if self.lockout_threshold < 1 || self.lockout_seconds < 1 || self.session_seconds < 60 {
             return Err(invalid("lockout/session", "lockout_threshold and lockout_seconds must be positive, session_seconds at least 60"));
+        }
+        if !(300..=86_400).contains(&self.access_token_seconds) {
+            return Err(invalid("access_token_seconds", "must be between 300 and 86400"));
+        }
+        if let Some(k) = &self.master_key {
+            atrium_crypto::jwt::MasterKey::from_base64(k).map_err(|e| invalid("master_key", e))?;
         }
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));

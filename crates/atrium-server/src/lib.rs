@@ -8,9 +8,11 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod identity;
 pub mod serve;
 pub mod state;
 
 pub use app::build_app;
 pub use config::Config;
 pub use serve::{Application, Deps};
+pub use atrium_crypto;

@@ -7,7 +7,9 @@ use anyhow::Context;
 use atrium_core::domain::DomainSuffix;
 use atrium_core::ports::{Clock, Rng};
 use atrium_core::services::{OwnerCredentials, Policy, Services};
+use atrium_crypto::jwt::{KeyRing, MasterKey, SharedKeyRing, generate_signing_key};
 use atrium_crypto::{Argon2Hasher, OsRng, SystemClock};
+use atrium_core::time::Timestamp;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -45,6 +47,8 @@ pub struct Application {
     /// The owner's one-time credentials, only on the start that created the owner.
     pub owner: Option<OwnerCredentials>,
     pub services: Services,
+    pub keys: SharedKeyRing,
+    master: MasterKey,
     router: Router,
     https: TcpListener,
     http: Option<TcpListener>,
@@ -53,19 +57,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, deps: Deps) -> anyhow::Result<Self> {
-        let url = config.database_url();
-        let store = atrium_store::open(&url, true)
-            .await
-            .with_context(|| format!("opening the database {}", atrium_store::redact_url(&url)))?;
-        let suffix = DomainSuffix::parse(&config.domain_suffix).map_err(|e| anyhow::anyhow!("domain_suffix: {}", e.message))?;
-        let policy = Policy {
-            domain_suffix: suffix,
-            lockout_threshold: config.lockout_threshold,
-            lockout_seconds: config.lockout_seconds,
-            session_seconds: config.session_seconds,
-        };
-        let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-        let services = Services::new(store, deps.clock.clone(), deps.rng.clone(), hasher, policy);
+        let (services, keys) = build_services(&config, &deps).await?;
         let owner = services.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
 
         let (cert_path, key_path, ca_cert) = match (&config.tls_cert, &config.tls_key) {
@@ -83,7 +75,12 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding HTTP to {addr}"))?),
             None => None,
         };
-        let state = AppState { services: services.clone(), session_seconds: config.session_seconds };
+        let state = AppState {
+            services: services.clone(),
+            session_seconds: config.session_seconds,
+            keys: keys.clone(),
+            public_url: config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+        };
         let router = build_app(state, config.max_body_bytes, Duration::from_secs(config.request_timeout_seconds));
         Ok(Self {
             https_addr: https.local_addr()?,
@@ -91,6 +88,8 @@ impl Application {
             ca_cert,
             owner,
             services,
+            keys,
+            master: services_master(&config, &deps)?,
             router,
             https,
             http,
@@ -110,6 +109,17 @@ impl Application {
                 }
             }
         });
+        // Pick up signing keys rotated by another node or by `atrium keys rotate`.
+        let (services, keys, master) = (self.services.clone(), self.keys.clone(), self.master.clone());
+        let reload = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                if let Err(e) = reload_keys(&services, &master, &keys).await {
+                    tracing::warn!(error = %e, "reloading signing keys failed");
+                }
+            }
+        });
         let https = serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone());
         let http = async move {
             match self.http {
@@ -123,8 +133,93 @@ impl Application {
             () = shutdown => Ok(()),
         };
         purge.abort();
+        reload.abort();
         result
     }
+}
+
+/// A clock shifted by a fixed offset (`debug_clock_offset_seconds`, for black-box tests).
+struct OffsetClock {
+    inner: Arc<dyn Clock>,
+    offset_ms: i64,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.inner.now().as_millis() + self.offset_ms)
+    }
+}
+
+fn services_master(config: &Config, deps: &Deps) -> anyhow::Result<MasterKey> {
+    Ok(match &config.master_key {
+        Some(k) => MasterKey::from_base64(k)?,
+        None => MasterKey::load_or_create(&config.data_dir.join("master.key"), deps.rng.as_ref())?,
+    })
+}
+
+/// Opens the store and builds the services and the signing-key ring. Shared by `serve` and the
+/// admin commands that work on the database directly (`quickstart`, `keys rotate`).
+pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Services, SharedKeyRing)> {
+    let url = config.database_url();
+    let store = atrium_store::open(&url, true)
+        .await
+        .with_context(|| format!("opening the database {}", atrium_store::redact_url(&url)))?;
+    let suffix = DomainSuffix::parse(&config.domain_suffix).map_err(|e| anyhow::anyhow!("domain_suffix: {}", e.message))?;
+    let mut policy = Policy::new(suffix);
+    policy.lockout_threshold = config.lockout_threshold;
+    policy.lockout_seconds = config.lockout_seconds;
+    policy.session_seconds = config.session_seconds;
+    policy.access_token_seconds = config.access_token_seconds;
+    let clock: Arc<dyn Clock> = if config.debug_clock_offset_seconds != 0 {
+        tracing::warn!(offset_seconds = config.debug_clock_offset_seconds, "debug_clock_offset_seconds is set: this node's clock is shifted (tests only)");
+        eprintln!("WARNING: debug_clock_offset_seconds = {}: this node's clock is shifted. Use it only in tests.", config.debug_clock_offset_seconds);
+        Arc::new(OffsetClock { inner: deps.clock.clone(), offset_ms: config.debug_clock_offset_seconds.saturating_mul(1000) })
+    } else {
+        deps.clock.clone()
+    };
+    let master = services_master(config, deps)?;
+    let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
+    let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), policy);
+    ensure_signing_key(&services, &master, deps.rng.clone()).await?;
+    reload_keys(&services, &master, &keys).await?;
+    Ok((services, keys))
+}
+
+/// Creates the first signing key when the database has none. Concurrent first starts may each
+/// create one; the newest then signs and all are published, which is harmless.
+async fn ensure_signing_key(services: &Services, master: &MasterKey, rng: Arc<dyn Rng>) -> anyhow::Result<()> {
+    let now = services.clock().now();
+    if services.signing_keys(now).await?.iter().any(|k| k.retired_at.is_none()) {
+        return Ok(());
+    }
+    let master = master.clone();
+    let key = tokio::task::spawn_blocking(move || generate_signing_key(&master, rng.as_ref(), now)).await??;
+    services.add_signing_key(key, false).await?;
+    Ok(())
+}
+
+/// Reloads the published and active keys from the database.
+pub async fn reload_keys(services: &Services, master: &MasterKey, keys: &SharedKeyRing) -> anyhow::Result<()> {
+    let list = services.signing_keys(services.clock().now()).await?;
+    let ring = KeyRing::load(master, &list)?;
+    if ring.active_kid() != keys.current().active_kid() {
+        tracing::info!(kid = ?ring.active_kid(), "signing key loaded");
+    }
+    keys.replace(ring);
+    Ok(())
+}
+
+/// `atrium keys rotate`: a new active key; the old ones stay published until their tokens expire.
+pub async fn rotate_keys(config: &Config, deps: &Deps) -> anyhow::Result<String> {
+    let (services, _) = build_services(config, deps).await?;
+    let master = services_master(config, deps)?;
+    let now = services.clock().now();
+    let rng = deps.rng.clone();
+    let key = tokio::task::spawn_blocking(move || generate_signing_key(&master, rng.as_ref(), now)).await??;
+    let kid = key.kid.clone();
+    services.add_signing_key(key, true).await?;
+    Ok(kid)
 }
 
 fn server_tls(cert: &Path, key: &Path) -> anyhow::Result<ServerConfig> {

@@ -4,9 +4,9 @@
 // BIGINTs for time.
 
 use atrium_core::audit::AuditEvent;
-use atrium_core::domain::{Description, DisplayName, Email, GroupName, PasswordHash, PersonName, TenantDomain, Upn};
-use atrium_core::ids::{AuditEventId, GroupId, SessionId, TenantId, UserId};
-use atrium_core::model::{Group, Session, SignInFailure, Tenant, User, UserType};
+use atrium_core::domain::{AppIdUri, Description, DisplayName, Email, GroupName, PasswordHash, PersonName, ReplyUrl, TenantDomain, Upn};
+use atrium_core::ids::{ApplicationId, AuditEventId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
+use atrium_core::model::{AppKey, Application, AuthCode, Group, RefreshToken, Session, SignInFailure, SigningKey, Tenant, User, UserType};
 use atrium_core::page::ListQuery;
 use atrium_core::time::Timestamp;
 use sqlx::Row;
@@ -653,4 +653,412 @@ impl Tx for DbTx {
         .map_err(map_err)?;
         rows(rs, audit_from_row)
     }
+    async fn insert_application(&mut self, a: &Application) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO applications (id, client_id, service_principal_id, tenant_id, display_name, display_name_lower, app_id_uri, \
+             app_id_uri_lower, public_client, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(a.id.as_uuid())
+        .bind(a.client_id.as_uuid())
+        .bind(a.service_principal_id.as_uuid())
+        .bind(a.tenant_id.as_uuid())
+        .bind(a.display_name.as_str())
+        .bind(a.display_name.as_str().to_lowercase())
+        .bind(a.app_id_uri.as_ref().map(|u| u.as_str()))
+        .bind(a.app_id_uri.as_ref().map(|u| u.normalized()))
+        .bind(a.public_client)
+        .bind(a.created_at.as_millis())
+        .bind(a.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        self.insert_reply_urls(a).await
+    }
+
+    async fn get_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<Option<Application>, StoreError> {
+        let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2");
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        self.app_with_urls(r).await
+    }
+
+    async fn find_application_by_client_id(&mut self, tenant: TenantId, client_id: ClientId) -> Result<Option<Application>, StoreError> {
+        let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.client_id = $2");
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(client_id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        self.app_with_urls(r).await
+    }
+
+    async fn find_application_by_app_id_uri(&mut self, tenant: TenantId, uri_normalized: &str) -> Result<Option<Application>, StoreError> {
+        let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.app_id_uri_lower = $2");
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(uri_normalized).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        self.app_with_urls(r).await
+    }
+
+    async fn find_application_by_reply_url(&mut self, tenant: TenantId, url_normalized: &str) -> Result<Option<Application>, StoreError> {
+        let sql = format!(
+            "SELECT {APP_COLS} FROM applications a JOIN app_reply_urls r ON r.tenant_id = a.tenant_id AND r.application_id = a.id \
+             WHERE a.tenant_id = $1 AND r.url_lower = $2"
+        );
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(url_normalized).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        self.app_with_urls(r).await
+    }
+
+    async fn update_application(&mut self, a: &Application) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE applications SET display_name = $3, display_name_lower = $4, app_id_uri = $5, app_id_uri_lower = $6, \
+             public_client = $7, updated_at = $8 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(a.tenant_id.as_uuid())
+        .bind(a.id.as_uuid())
+        .bind(a.display_name.as_str())
+        .bind(a.display_name.as_str().to_lowercase())
+        .bind(a.app_id_uri.as_ref().map(|u| u.as_str()))
+        .bind(a.app_id_uri.as_ref().map(|u| u.normalized()))
+        .bind(a.public_client)
+        .bind(a.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM app_reply_urls WHERE tenant_id = $1 AND application_id = $2")
+            .bind(a.tenant_id.as_uuid())
+            .bind(a.id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        self.insert_reply_urls(a).await?;
+        Ok(true)
+    }
+
+    async fn delete_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_applications(&mut self, tenant: TenantId, q: &ListQuery) -> Result<Vec<Application>, StoreError> {
+        let (after, limit) = page_params(q);
+        let (after_name, after_id) = match after.split_once('\u{1}') {
+            Some((n, i)) => (n.to_owned(), Uuid::parse_str(i).unwrap_or(Uuid::nil())),
+            None => (after, Uuid::nil()),
+        };
+        let (lo, hi) = q.prefix_range().unwrap_or((String::new(), "\u{10FFFF}".to_owned()));
+        let sql = format!(
+            "SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 \
+             AND (a.display_name_lower > $2 OR (a.display_name_lower = $2 AND a.id > $3)) \
+             AND a.display_name_lower >= $4 AND a.display_name_lower < $5 \
+             ORDER BY a.display_name_lower, a.id LIMIT $6"
+        );
+        let rs = sqlx::query(&sql)
+            .bind(tenant.as_uuid())
+            .bind(after_name)
+            .bind(after_id)
+            .bind(lo)
+            .bind(hi)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let mut apps = Vec::with_capacity(rs.len());
+        for r in rs {
+            if let Some(a) = self.app_with_urls(Some(r)).await? {
+                apps.push(a);
+            }
+        }
+        Ok(apps)
+    }
+
+    async fn insert_app_key(&mut self, k: &AppKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO app_keys (id, tenant_id, application_id, display_name, hint, secret_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(k.id.as_uuid())
+        .bind(k.tenant_id.as_uuid())
+        .bind(k.application_id.as_uuid())
+        .bind(k.display_name.as_deref())
+        .bind(&k.hint)
+        .bind(&k.secret_hash[..])
+        .bind(k.created_at.as_millis())
+        .bind(k.expires_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn list_app_keys(&mut self, tenant: TenantId, app: ApplicationId) -> Result<Vec<AppKey>, StoreError> {
+        let rs = sqlx::query(
+            "SELECT id, tenant_id, application_id, display_name, hint, secret_hash, created_at, expires_at FROM app_keys \
+             WHERE tenant_id = $1 AND application_id = $2 ORDER BY created_at, id",
+        )
+        .bind(tenant.as_uuid())
+        .bind(app.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows(rs, key_from_row)
+    }
+
+    async fn delete_app_key(&mut self, tenant: TenantId, app: ApplicationId, key: KeyId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM app_keys WHERE tenant_id = $1 AND application_id = $2 AND id = $3")
+            .bind(tenant.as_uuid())
+            .bind(app.as_uuid())
+            .bind(key.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_signing_key(&mut self, k: &SigningKey) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO signing_keys (kid, private_key_encrypted, certificate_der, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&k.kid)
+            .bind(&k.private_key_encrypted)
+            .bind(&k.certificate_der)
+            .bind(k.created_at.as_millis())
+            .bind(k.retired_at.map(Timestamp::as_millis))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn list_signing_keys(&mut self, retired_after: Timestamp) -> Result<Vec<SigningKey>, StoreError> {
+        let rs = sqlx::query(
+            "SELECT kid, private_key_encrypted, certificate_der, created_at, retired_at FROM signing_keys \
+             WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC, kid",
+        )
+        .bind(retired_after.as_millis())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rs.iter()
+            .map(|r| {
+                Ok(SigningKey {
+                    kid: r.try_get("kid").map_err(map_err)?,
+                    private_key_encrypted: r.try_get("private_key_encrypted").map_err(map_err)?,
+                    certificate_der: r.try_get("certificate_der").map_err(map_err)?,
+                    created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+                    retired_at: opt_ts(r.try_get("retired_at").map_err(map_err)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn retire_signing_keys(&mut self, keep: &str, at: Timestamp) -> Result<u64, StoreError> {
+        let r = sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
+            .bind(keep)
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn insert_auth_code(&mut self, c: &AuthCode) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, tenant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
+             code_challenge_method, created_at, expires_at, redeemed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&c.code_hash[..])
+        .bind(c.tenant_id.as_uuid())
+        .bind(c.client_id.as_uuid())
+        .bind(c.user_id.as_uuid())
+        .bind(&c.redirect_uri)
+        .bind(&c.scope)
+        .bind(c.nonce.as_deref())
+        .bind(c.code_challenge.as_deref())
+        .bind(c.code_challenge_method.as_deref())
+        .bind(c.created_at.as_millis())
+        .bind(c.expires_at.as_millis())
+        .bind(c.redeemed_at.map(Timestamp::as_millis))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn redeem_auth_code(&mut self, hash: &[u8; 32], now: Timestamp) -> Result<Option<(AuthCode, bool)>, StoreError> {
+        // The UPDATE is the single point of truth: of two concurrent redemptions, one wins.
+        let first = sqlx::query("UPDATE auth_codes SET redeemed_at = $2 WHERE code_hash = $1 AND redeemed_at IS NULL")
+            .bind(&hash[..])
+            .bind(now.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected()
+            == 1;
+        let r = sqlx::query(
+            "SELECT code_hash, tenant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method, \
+             created_at, expires_at, redeemed_at FROM auth_codes WHERE code_hash = $1",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let code_hash: Vec<u8> = r.try_get("code_hash").map_err(map_err)?;
+        let code = AuthCode {
+            code_hash: code_hash.try_into().map_err(|_| StoreError::Corrupt("auth_codes.code_hash".into()))?,
+            tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+            client_id: ClientId::from_uuid(r.try_get("client_id").map_err(map_err)?),
+            user_id: UserId::from_uuid(r.try_get("user_id").map_err(map_err)?),
+            redirect_uri: r.try_get("redirect_uri").map_err(map_err)?,
+            scope: r.try_get("scope").map_err(map_err)?,
+            nonce: r.try_get("nonce").map_err(map_err)?,
+            code_challenge: r.try_get("code_challenge").map_err(map_err)?,
+            code_challenge_method: r.try_get("code_challenge_method").map_err(map_err)?,
+            created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+            expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+            redeemed_at: opt_ts(r.try_get("redeemed_at").map_err(map_err)?),
+        };
+        Ok(Some((code, first)))
+    }
+
+    async fn insert_refresh_token(&mut self, t: &RefreshToken) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&t.token_hash[..])
+        .bind(t.family_id)
+        .bind(t.tenant_id.as_uuid())
+        .bind(t.client_id.as_uuid())
+        .bind(t.user_id.as_uuid())
+        .bind(&t.scope)
+        .bind(t.created_at.as_millis())
+        .bind(t.expires_at.as_millis())
+        .bind(t.revoked_at.map(Timestamp::as_millis))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError> {
+        let r = sqlx::query(
+            "SELECT token_hash, family_id, tenant_id, client_id, user_id, scope, created_at, expires_at, revoked_at \
+             FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let token_hash: Vec<u8> = r.try_get("token_hash").map_err(map_err)?;
+        Ok(Some(RefreshToken {
+            token_hash: token_hash.try_into().map_err(|_| StoreError::Corrupt("refresh_tokens.token_hash".into()))?,
+            family_id: r.try_get("family_id").map_err(map_err)?,
+            tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+            client_id: ClientId::from_uuid(r.try_get("client_id").map_err(map_err)?),
+            user_id: UserId::from_uuid(r.try_get("user_id").map_err(map_err)?),
+            scope: r.try_get("scope").map_err(map_err)?,
+            created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+            expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+            revoked_at: opt_ts(r.try_get("revoked_at").map_err(map_err)?),
+        }))
+    }
+
+    async fn revoke_refresh_token(&mut self, hash: &[u8; 32], at: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(&hash[..])
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_refresh_family(&mut self, family: Uuid, at: Timestamp) -> Result<u64, StoreError> {
+        let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+            .bind(family)
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn revoke_user_refresh_tokens(&mut self, user: UserId, at: Timestamp) -> Result<u64, StoreError> {
+        let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user.as_uuid())
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
 }
+
+const APP_COLS: &str = "a.id, a.client_id, a.service_principal_id, a.tenant_id, a.display_name, a.app_id_uri, a.public_client, a.created_at, a.updated_at";
+
+fn key_from_row(r: &DbRow) -> Result<AppKey, StoreError> {
+    let hash: Vec<u8> = r.try_get("secret_hash").map_err(map_err)?;
+    Ok(AppKey {
+        id: KeyId::from_uuid(r.try_get("id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        application_id: ApplicationId::from_uuid(r.try_get("application_id").map_err(map_err)?),
+        display_name: r.try_get("display_name").map_err(map_err)?,
+        hint: r.try_get("hint").map_err(map_err)?,
+        secret_hash: hash.try_into().map_err(|_| StoreError::Corrupt("app_keys.secret_hash".into()))?,
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+    })
+}
+
+impl DbTx {
+    async fn insert_reply_urls(&mut self, a: &Application) -> Result<(), StoreError> {
+        for (i, url) in a.reply_urls.iter().enumerate() {
+            sqlx::query("INSERT INTO app_reply_urls (tenant_id, application_id, position, url, url_lower) VALUES ($1, $2, $3, $4, $5)")
+                .bind(a.tenant_id.as_uuid())
+                .bind(a.id.as_uuid())
+                .bind(i as i32)
+                .bind(url.as_str())
+                .bind(url.normalized())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    /// Completes an application row with its Reply URLs.
+    async fn app_with_urls(&mut self, r: Option<DbRow>) -> Result<Option<Application>, StoreError> {
+        let Some(r) = r else { return Ok(None) };
+        let id = ApplicationId::from_uuid(r.try_get("id").map_err(map_err)?);
+        let tenant_id = TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?);
+        let urls = sqlx::query("SELECT url FROM app_reply_urls WHERE tenant_id = $1 AND application_id = $2 ORDER BY position")
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let reply_urls = urls
+            .iter()
+            .map(|u| {
+                let s: String = u.try_get("url").map_err(map_err)?;
+                ReplyUrl::parse(&s, "url").map_err(corrupt("app_reply_urls.url"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Application {
+            id,
+            client_id: ClientId::from_uuid(r.try_get("client_id").map_err(map_err)?),
+            service_principal_id: ServicePrincipalId::from_uuid(r.try_get("service_principal_id").map_err(map_err)?),
+            tenant_id,
+            display_name: DisplayName::parse(&r.try_get::<String, _>("display_name").map_err(map_err)?, "display_name")
+                .map_err(corrupt("applications.display_name"))?,
+            reply_urls,
+            app_id_uri: opt_parse(r.try_get("app_id_uri").map_err(map_err)?, |s| AppIdUri::parse(s, "app_id_uri"), "applications.app_id_uri")?,
+            public_client: r.try_get("public_client").map_err(map_err)?,
+            created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+            updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+        }))
+    }
+}
+

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 type Db = sqlx::Postgres;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "directory", include_str!("../migrations/postgres/0001_directory.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "directory", include_str!("../migrations/postgres/0001_directory.sql")),
+    (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
+];
 
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).
 const MIGRATION_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7355608)");

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 type Db = sqlx::Sqlite;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "directory", include_str!("../migrations/sqlite/0001_directory.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "directory", include_str!("../migrations/sqlite/0001_directory.sql")),
+    (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
+];
 
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.
 const MIGRATION_LOCK: Option<&str> = None;

@@ -1,5 +1,6 @@
 //! `atrium`: run the server, migrate its database, and administer it from the command line.
 
+mod admin;
 mod client;
 mod commands;
 mod output;
@@ -21,6 +22,11 @@ enum Command {
     Serve(server::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(server::MigrateArgs),
+    /// Create a demo tenant, user and app with a key, and print what MSAL needs (direct database access).
+    Quickstart(admin::QuickstartArgs),
+    /// Manage token-signing keys (direct database access).
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
     /// Sign in to a running server and remember the session for later commands.
     Login(commands::auth::LoginArgs),
     /// End the remembered session.
@@ -55,6 +61,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(a) => server::serve(a).await,
             Command::Migrate(a) => server::migrate(a).await,
+            Command::Quickstart(a) => admin::quickstart(a).await,
+            Command::Keys(c) => admin::keys(c).await,
             Command::Login(a) => commands::auth::login(a).await,
             Command::Logout(g) => commands::auth::logout(g).await,
             Command::Whoami(g) => commands::auth::whoami(g).await,

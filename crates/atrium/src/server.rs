@@ -43,7 +43,7 @@ pub struct MigrateArgs {
     pub config: ConfigArgs,
 }
 
-fn load(args: &ConfigArgs) -> anyhow::Result<Config> {
+pub fn load(args: &ConfigArgs) -> anyhow::Result<Config> {
     let mut cfg = Config::load(args.config.as_deref(), std::env::vars())?;
     if let Some(d) = &args.data_dir {
         cfg.data_dir = d.clone();

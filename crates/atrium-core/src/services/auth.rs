@@ -36,8 +36,35 @@ pub struct SignedIn {
 impl Services {
     pub async fn sign_in(&self, input: SignIn) -> Result<SignedIn, Error> {
         let tenant = self.resolve_tenant(&input.tenant).await?;
+        let user = self.verify_credentials(&tenant, &input.username, &input.password).await?;
+        let now = self.clock.now();
+        let mut raw = [0u8; 32];
+        self.rng.fill(&mut raw);
+        let token = Secret::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)));
+        let session = Session {
+            id: SessionId::random(self.rng.as_ref()),
+            token_hash: token.sha256(),
+            user_id: user.id,
+            tenant_id: tenant.id,
+            created_at: now,
+            expires_at: now.plus_seconds(self.policy.session_seconds),
+        };
+        let mut tx = self.write().await?;
+        tx.record_sign_in_success(tenant.id, user.id, now).await.map_err(store_error)?;
+        tx.insert_session(&session).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[])))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(SignedIn { token, session, user, tenant })
+    }
+
+    /// Checks a username and password of `tenant`, with lockout: failures are counted in the
+    /// database, and a locked or disabled account is refused. Used by every sign-in path (the
+    /// API, the authorize page, ROPC).
+    pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
-        let user = match Upn::parse_in_domain(&input.username, tenant.domain.as_str()) {
+        let user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
             Ok(upn) => {
                 let mut tx = self.read().await?;
                 tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?
@@ -46,14 +73,14 @@ impl Services {
         };
         let Some(user) = user else {
             // Same cost as a wrong password, so response times do not reveal who exists.
-            self.hasher.verify(&input.password, None).await.map_err(store_error)?;
+            self.hasher.verify(password, None).await.map_err(store_error)?;
             return Err(invalid());
         };
         let now = self.clock.now();
         if user.locked_until.is_some_and(|t| t > now) {
             return Err(ErrorCode::AccountLocked.into());
         }
-        let ok = self.hasher.verify(&input.password, user.password_hash.as_ref()).await.map_err(store_error)?;
+        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await.map_err(store_error)?;
         if !ok {
             let mut tx = self.write().await?;
             let lock_until = now.plus_seconds(self.policy.lockout_seconds);
@@ -79,25 +106,7 @@ impl Services {
         if !user.enabled {
             return Err(ErrorCode::AccountDisabled.into());
         }
-        let mut raw = [0u8; 32];
-        self.rng.fill(&mut raw);
-        let token = Secret::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)));
-        let session = Session {
-            id: SessionId::random(self.rng.as_ref()),
-            token_hash: token.sha256(),
-            user_id: user.id,
-            tenant_id: tenant.id,
-            created_at: now,
-            expires_at: now.plus_seconds(self.policy.session_seconds),
-        };
-        let mut tx = self.write().await?;
-        tx.record_sign_in_success(tenant.id, user.id, now).await.map_err(store_error)?;
-        tx.insert_session(&session).await.map_err(store_error)?;
-        tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[])))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(SignedIn { token, session, user, tenant })
+        Ok(user)
     }
 
     /// Turns a session token (cookie or bearer) into the calling [`Actor`].
@@ -170,6 +179,8 @@ impl Services {
         u.updated_at = self.clock.now();
         tx.update_user(&u).await.map_err(store_error)?;
         tx.delete_user_sessions(u.id, Some(actor.session_id)).await.map_err(store_error)?;
+        // Refresh tokens issued before the change stop working (a stolen one is useless now).
+        tx.revoke_user_refresh_tokens(u.id, u.updated_at).await.map_err(store_error)?;
         tx.insert_audit(&self.audit(Some(actor), "user.password.change", "user", u.id, Some(u.tenant_id), details(&[])))
             .await
             .map_err(store_error)?;

@@ -19,6 +19,25 @@ pub struct OwnerCredentials {
 }
 
 impl Services {
+    /// The owner as the actor of admin commands that work on the database directly
+    /// (`atrium quickstart`): whoever can read the data dir or the database URL is trusted
+    /// like the owner, and the audit log names the owner.
+    pub async fn local_admin_actor(&self) -> Result<crate::actor::Actor, Error> {
+        let mut tx = self.read().await?;
+        let id = tx
+            .get_meta(OWNER_META_KEY)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| Error::new(crate::error::ErrorCode::NotFound).with_message("No owner yet: start `atrium serve` once first."))?;
+        Ok(crate::actor::Actor {
+            user_id: UserId::parse(&id, "owner")?,
+            tenant_id: PERSONAL_ACCOUNTS_TENANT,
+            session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()),
+            global_admin: true,
+            must_change_password: false,
+        })
+    }
+
     /// Creates the personal-accounts tenant and the owner if they do not exist yet, in one
     /// transaction. Returns the credentials only when it created the owner, so they are shown
     /// once and never again; concurrent starts on one database create one owner.

@@ -1,12 +1,15 @@
 //! The services. Each public method is one use case: it checks who may do it, parses and
 //! validates the input, and runs in exactly one store transaction (with its audit event).
 
+mod applications;
 mod auth;
 mod bootstrap;
 mod groups;
+pub mod identity;
 mod tenants;
 mod users;
 
+pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PER_APP, NewApplication};
 pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
@@ -18,7 +21,7 @@ use crate::audit::AuditEvent;
 use crate::domain::DomainSuffix;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AuditEventId, TenantId};
-use crate::ports::{Clock, PasswordHasher, Rng, Store, StoreError, Tx};
+use crate::ports::{Clock, PasswordHasher, Rng, Store, StoreError, TokenSigner, Tx};
 use std::sync::Arc;
 
 /// Deployment-wide settings the rules depend on.
@@ -32,11 +35,23 @@ pub struct Policy {
     pub lockout_seconds: i64,
     /// How long a sign-in session lasts.
     pub session_seconds: i64,
+    /// Access and id token lifetime (Entra's default is about an hour).
+    pub access_token_seconds: i64,
+    pub refresh_token_seconds: i64,
+    pub auth_code_seconds: i64,
 }
 
 impl Policy {
     pub fn new(domain_suffix: DomainSuffix) -> Self {
-        Self { domain_suffix, lockout_threshold: 5, lockout_seconds: 15 * 60, session_seconds: 8 * 3600 }
+        Self {
+            domain_suffix,
+            lockout_threshold: 5,
+            lockout_seconds: 15 * 60,
+            session_seconds: 8 * 3600,
+            access_token_seconds: 3599,
+            refresh_token_seconds: 90 * 86_400,
+            auth_code_seconds: 600,
+        }
     }
 }
 
@@ -47,6 +62,7 @@ pub struct Services {
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     hasher: Arc<dyn PasswordHasher>,
+    signer: Arc<dyn TokenSigner>,
     policy: Policy,
 }
 
@@ -56,9 +72,10 @@ impl Services {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
         hasher: Arc<dyn PasswordHasher>,
+        signer: Arc<dyn TokenSigner>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, policy }
+        Self { store, clock, rng, hasher, signer, policy }
     }
 
     pub fn policy(&self) -> &Policy {

@@ -215,6 +215,7 @@ impl Services {
         if patch.enabled == Some(false) || patch.global_admin == Some(false) {
             // A disabled or demoted user must not keep acting on an old session.
             tx.delete_user_sessions(u.id, None).await.map_err(store_error)?;
+            tx.revoke_user_refresh_tokens(u.id, u.updated_at).await.map_err(store_error)?;
         }
         let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tx.insert_audit(&self.audit(Some(actor), "user.update", "user", u.id, Some(tenant_id), details(&pairs)))

@@ -2,7 +2,8 @@
 
 use atrium_api_types as api;
 use atrium_core::audit::AuditEvent;
-use atrium_core::model::{Group, Tenant, User};
+use atrium_core::model::{AppKey, Application, Group, Tenant, User};
+use atrium_core::time::Timestamp;
 use atrium_core::page::Page;
 
 pub fn tenant(t: &Tenant) -> api::Tenant {
@@ -64,4 +65,31 @@ pub fn audit(e: &AuditEvent) -> api::AuditEvent {
 
 pub fn page<T, U>(p: Page<T>, f: impl Fn(&T) -> U) -> api::Page<U> {
     api::Page { items: p.items.iter().map(f).collect(), next_cursor: p.next_cursor }
+}
+
+pub fn application(a: &Application) -> api::Application {
+    api::Application {
+        id: a.id.as_uuid(),
+        app_id: a.client_id.as_uuid(),
+        tenant_id: a.tenant_id.as_uuid(),
+        display_name: a.display_name.to_string(),
+        reply_urls: a.reply_urls.iter().map(ToString::to_string).collect(),
+        app_id_uri: a.app_id_uri.as_ref().map(ToString::to_string),
+        public_client: a.public_client,
+        service_principal_id: a.service_principal_id.as_uuid(),
+        created_at: a.created_at.to_rfc3339(),
+        updated_at: a.updated_at.to_rfc3339(),
+    }
+}
+
+/// A key for listing: never the value or its hash.
+pub fn key(k: &AppKey, now: Timestamp) -> api::Key {
+    api::Key {
+        key_id: k.id.as_uuid(),
+        display_name: k.display_name.clone(),
+        hint: k.hint.clone(),
+        created_at: k.created_at.to_rfc3339(),
+        expires_at: k.expires_at.to_rfc3339(),
+        expired: k.expires_at <= now,
+    }
 }

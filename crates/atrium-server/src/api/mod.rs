@@ -1,6 +1,7 @@
 //! REST API `/api/v1`. Each area exports its routes; the OpenAPI document is generated from the
 //! same handler annotations, so routes and documentation cannot drift apart.
 
+mod applications;
 mod audit;
 mod auth;
 mod convert;
@@ -18,13 +19,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Atrium API", description = "Directory (tenants, users, groups) and sign-in. Errors are `{\"error\":{\"code\",\"message\",\"target\"}}`."),
+    info(title = "Atrium API", description = "Directory (tenants, users, groups, applications) and sign-in. Errors are `{\"error\":{\"code\",\"message\",\"target\"}}`."),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in, sign-out and the signed-in user"),
         (name = "tenants", description = "Directory tenants"),
         (name = "users", description = "Users of a tenant"),
         (name = "groups", description = "Groups of a tenant and their members"),
+        (name = "applications", description = "App registrations and their client-secret keys"),
         (name = "audit", description = "The audit log"),
     )
 )]
@@ -46,6 +48,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tenants::routes())
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(applications::routes())
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

@@ -1,0 +1,32 @@
+//! The Microsoft identity platform: the token endpoint's grants and the authorize step, with
+//! Entra's claims and AADSTS errors (see `shared/specs/entra-compat.md`). The HTTP adapter
+//! only parses forms and renders these results.
+
+mod errors;
+mod keys;
+mod scopes;
+mod token;
+
+pub use errors::OAuthError;
+pub use scopes::{GRAPH_APP_ID, GRAPH_RESOURCE, Resource};
+pub use token::{AuthorizeError, AuthorizeRequest, TokenRequest, TokenResponse};
+
+use crate::model::Tenant;
+
+/// Where the identity endpoints of a request live: the issuer base URL seen by the client
+/// (`https://host:port`), and the tenant from the path.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub tenant: Tenant,
+}
+
+impl Endpoint {
+    pub fn issuer_v2(&self) -> String {
+        format!("{}/{}/v2.0", self.base_url, self.tenant.id)
+    }
+
+    pub fn issuer_v1(&self) -> String {
+        format!("{}/{}/", self.base_url, self.tenant.id)
+    }
+}

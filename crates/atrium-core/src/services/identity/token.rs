@@ -1,0 +1,628 @@
+//! The grants of the token endpoint and the authorize step.
+
+use super::errors::OAuthError;
+use super::scopes::{DelegatedScopes, Resource, parse_delegated};
+use super::{Endpoint, GRAPH_APP_ID};
+use crate::error::ErrorCode;
+use crate::ids::ClientId;
+use crate::model::{Application, AuthCode, RefreshToken, User};
+use crate::secret::{Secret, constant_time_eq, sha256};
+use crate::services::Services;
+use crate::services::details;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+const CODE_PREFIX: &str = "atrc_";
+const REFRESH_PREFIX: &str = "atrr_";
+
+/// A parsed token request: the form fields and the `client_secret_basic` credentials.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub params: HashMap<String, String>,
+    pub basic: Option<(String, Secret)>,
+    /// The v1 endpoint (`/{tenant}/oauth2/token`), which names a `resource` instead of scopes.
+    pub v1: bool,
+}
+
+/// A successful token response, in Entra's field order and names.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub expires_in: i64,
+    pub ext_expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<String>,
+}
+
+/// The query of `/authorize`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_type: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// Why `/authorize` stopped: errors about the client or the redirect URI are shown on a page
+/// (never redirected to an unverified URI); others go back to the app's redirect URI.
+#[derive(Debug, Clone)]
+pub enum AuthorizeError {
+    Show(OAuthError),
+    Redirect(String),
+    /// Wrong credentials: show the sign-in form again with this message.
+    Credentials(String),
+}
+
+/// The resource a token is for, resolved in the tenant.
+struct Audience {
+    aud: String,
+    /// Graph tokens are v1.0; tokens for the tenant's own APIs are v2.0.
+    v1: bool,
+    /// The identifier to echo as `resource` in v1 responses.
+    resource: String,
+}
+
+fn param<'a>(req: &'a TokenRequest, name: &str) -> Option<&'a str> {
+    req.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn required<'a>(req: &'a TokenRequest, name: &str) -> Result<&'a str, OAuthError> {
+    param(req, name).ok_or_else(|| OAuthError::missing_parameter(name))
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Percent-encodes a query component.
+pub(crate) fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Services {
+    /// Resolves the tenant of an identity-platform URL (GUID or domain).
+    pub async fn identity_endpoint(&self, tenant: &str, base_url: &str) -> Result<Endpoint, OAuthError> {
+        match self.resolve_tenant(tenant).await {
+            Ok(t) => Ok(Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t }),
+            Err(e) if e.code == ErrorCode::TenantNotFound => Err(OAuthError::unknown_tenant(tenant)),
+            Err(e) => Err(OAuthError::server_error(&e.message)),
+        }
+    }
+
+    /// The token endpoint.
+    pub async fn token(&self, ep: &Endpoint, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let grant = required(&req, "grant_type")?;
+        match grant {
+            "client_credentials" => self.client_credentials(ep, &req).await,
+            "password" => self.password_grant(ep, &req).await,
+            "authorization_code" => self.authorization_code_grant(ep, &req).await,
+            "refresh_token" => self.refresh_token_grant(ep, &req).await,
+            other => Err(OAuthError::unsupported_grant(other)),
+        }
+    }
+
+    /// Finds the client and checks its secret. Client secrets are compared by SHA-256 in
+    /// constant time: a 240-bit random value needs no slow hash, so this never touches argon2.
+    async fn authenticate_client(&self, ep: &Endpoint, req: &TokenRequest, secret_required: bool) -> Result<Application, OAuthError> {
+        let (client_id, secret) = match &req.basic {
+            Some((id, secret)) => (id.as_str(), Some(secret.clone())),
+            None => (required(req, "client_id")?, param(req, "client_secret").map(Secret::new)),
+        };
+        if let (Some((_, _)), Some(body_id)) = (&req.basic, param(req, "client_id"))
+            && body_id != client_id
+        {
+            return Err(OAuthError::malformed("client_id in the body differs from the Basic credentials"));
+        }
+        let app = self.find_client(ep, client_id).await?;
+        let Some(secret) = secret else {
+            return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
+        };
+        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let keys = tx.list_app_keys(ep.tenant.id, app.id).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        let presented = secret.sha256();
+        let mut matched = None;
+        for k in &keys {
+            // Every key is compared, so the time taken does not tell which one matched.
+            if constant_time_eq(&k.secret_hash, &presented) {
+                matched = Some(k);
+            }
+        }
+        match matched {
+            Some(k) if k.expires_at <= self.clock.now() => Err(OAuthError::expired_secret(&app.client_id.to_string())),
+            Some(_) => Ok(app),
+            None => Err(OAuthError::invalid_secret(&app.client_id.to_string())),
+        }
+    }
+
+    async fn find_client(&self, ep: &Endpoint, client_id: &str) -> Result<Application, OAuthError> {
+        let unknown = || OAuthError::unknown_client(client_id, &ep.tenant.id.to_string());
+        let id = ClientId::parse(client_id, "client_id").map_err(|_| unknown())?;
+        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        tx.find_application_by_client_id(ep.tenant.id, id)
+            .await
+            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .ok_or_else(unknown)
+    }
+
+    /// Resolves a resource identifier in the tenant: Graph, or one of the tenant's apps by App
+    /// ID URI, `api://<appId>` or `<appId>`.
+    async fn audience(&self, ep: &Endpoint, resource: &Resource) -> Result<Audience, OAuthError> {
+        match resource {
+            Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
+            Resource::App { identifier } => {
+                let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+                let by_uri = tx
+                    .find_application_by_app_id_uri(ep.tenant.id, &identifier.to_lowercase())
+                    .await
+                    .map_err(|e| OAuthError::server_error(&e.to_string()))?;
+                let app = match by_uri {
+                    Some(a) => Some(a),
+                    None => {
+                        let guid = identifier.strip_prefix("api://").unwrap_or(identifier);
+                        match ClientId::parse(guid, "resource") {
+                            Ok(cid) => tx
+                                .find_application_by_client_id(ep.tenant.id, cid)
+                                .await
+                                .map_err(|e| OAuthError::server_error(&e.to_string()))?,
+                            Err(_) => None,
+                        }
+                    }
+                };
+                let app = app.ok_or_else(|| OAuthError::unknown_resource(identifier, &ep.tenant.id.to_string()))?;
+                Ok(Audience { aud: app.client_id.to_string(), v1: false, resource: identifier.clone() })
+            }
+        }
+    }
+
+    async fn client_credentials(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let resource = if req.v1 {
+            Resource::from_identifier(required(req, "resource")?)
+        } else {
+            let scope = required(req, "scope")?;
+            let scopes: Vec<&str> = scope.split_whitespace().collect();
+            match scopes.as_slice() {
+                [one] => match one.strip_suffix("/.default") {
+                    Some(r) if !r.is_empty() => Resource::from_identifier(r),
+                    _ => return Err(OAuthError::cc_scope_needs_default(one)),
+                },
+                _ => return Err(OAuthError::invalid_scope(scope)),
+            }
+        };
+        let app = self.authenticate_client(ep, req, true).await?;
+        let aud = self.audience(ep, &resource).await?;
+        let v1 = req.v1 || aud.v1;
+        let now = self.clock.now().as_millis() / 1000;
+        let exp = now + self.policy.access_token_seconds;
+        let mut claims = self.base_claims(ep, &aud.aud, v1, now, exp);
+        let sp = app.service_principal_id.to_string();
+        let cid = app.client_id.to_string();
+        if let Value::Object(m) = &mut claims {
+            m.insert("oid".into(), json!(sp));
+            m.insert("sub".into(), json!(sp));
+            m.insert("idtyp".into(), json!("app"));
+            if v1 {
+                m.insert("appid".into(), json!(cid));
+                m.insert("appidacr".into(), json!("1"));
+            } else {
+                m.insert("azp".into(), json!(cid));
+                m.insert("azpacr".into(), json!("1"));
+            }
+        }
+        let access_token = self.sign(&claims)?;
+        Ok(TokenResponse {
+            token_type: "Bearer",
+            scope: None,
+            expires_in: self.policy.access_token_seconds,
+            ext_expires_in: self.policy.access_token_seconds,
+            expires_on: req.v1.then(|| exp.to_string()),
+            not_before: req.v1.then(|| now.to_string()),
+            resource: req.v1.then(|| aud.resource.clone()),
+            access_token,
+            refresh_token: None,
+            id_token: None,
+            client_info: None,
+        })
+    }
+
+    async fn password_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let username = required(req, "username")?;
+        let password = required(req, "password")?;
+        let scopes = self.requested_scopes(req)?;
+        let app = self.authenticate_client(ep, req, false).await?;
+        let user = self.user_sign_in(ep, username, password).await?;
+        let family = uuid_from(&self.random_bytes());
+        self.issue_user_tokens(ep, &app, &user, &scopes, None, family, req.v1).await
+    }
+
+    async fn authorization_code_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let code = required(req, "code")?;
+        let redirect_uri = required(req, "redirect_uri")?;
+        let app = self.authenticate_client(ep, req, false).await?;
+        let now = self.clock.now();
+        let hash = sha256(code.as_bytes());
+        let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let redeemed = tx.redeem_auth_code(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        let Some((stored, first)) = redeemed else {
+            return Err(OAuthError::invalid_grant("the authorization code is not valid"));
+        };
+        // Tokens issued from a code form one refresh family, named after the code.
+        let family = uuid_from(&hash);
+        if !first {
+            // A replayed code: whoever holds it may be an attacker, so revoke what it produced.
+            tx.revoke_refresh_family(family, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.insert_audit(&self.audit(None, "oauth.code.replayed", "application", app.id, Some(ep.tenant.id), details(&[])))
+                .await
+                .map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            return Err(OAuthError::code_redeemed());
+        }
+        tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        if stored.tenant_id != ep.tenant.id || stored.client_id != app.client_id {
+            return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+        }
+        if stored.expires_at <= now {
+            return Err(OAuthError::expired_grant());
+        }
+        if stored.redirect_uri != redirect_uri {
+            return Err(OAuthError::invalid_grant("redirect_uri differs from the one used at /authorize"));
+        }
+        if let Some(challenge) = &stored.code_challenge {
+            let verifier = param(req, "code_verifier").ok_or_else(|| OAuthError::missing_parameter("code_verifier"))?;
+            let computed = match stored.code_challenge_method.as_deref() {
+                Some("S256") => b64(&sha256(verifier.as_bytes())),
+                _ => verifier.to_owned(),
+            };
+            if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                return Err(OAuthError::pkce_mismatch());
+            }
+        }
+        let user = self.token_user(ep, stored.user_id).await?;
+        let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
+        self.issue_user_tokens(ep, &app, &user, &scopes, stored.nonce.as_deref(), family, req.v1).await
+    }
+
+    async fn refresh_token_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let token = required(req, "refresh_token")?;
+        let app = self.authenticate_client(ep, req, false).await?;
+        let now = self.clock.now();
+        let hash = sha256(token.as_bytes());
+        let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let stored = tx
+            .get_refresh_token(&hash)
+            .await
+            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .ok_or_else(|| OAuthError::invalid_grant("the refresh token is not valid"))?;
+        if stored.tenant_id != ep.tenant.id || stored.client_id != app.client_id {
+            return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        }
+        if stored.revoked_at.is_some() {
+            // Reuse of a rotated token: revoke the whole family.
+            tx.revoke_refresh_family(stored.family_id, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            return Err(OAuthError::expired_grant());
+        }
+        if stored.expires_at <= now {
+            return Err(OAuthError::expired_grant());
+        }
+        // Rotation: the presented token is spent whatever happens next.
+        tx.revoke_refresh_token(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        let user = self.token_user(ep, stored.user_id).await?;
+        let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
+        self.issue_user_tokens(ep, &app, &user, &scopes, None, stored.family_id, req.v1).await
+    }
+
+    fn requested_scopes(&self, req: &TokenRequest) -> Result<DelegatedScopes, OAuthError> {
+        if req.v1 {
+            let resource = required(req, "resource")?;
+            return parse_delegated(&format!("{}/.default openid offline_access", resource.trim_end_matches('/')))
+                .map_err(|s| OAuthError::invalid_scope(&s));
+        }
+        parse_delegated(required(req, "scope")?).map_err(|s| OAuthError::invalid_scope(&s))
+    }
+
+    /// Username and password of the tenant, mapped to AADSTS errors.
+    async fn user_sign_in(&self, ep: &Endpoint, username: &str, password: &str) -> Result<User, OAuthError> {
+        let user = match self.verify_credentials(&ep.tenant, username, &Secret::new(password)).await {
+            Ok(u) => u,
+            Err(e) => {
+                return Err(match e.code {
+                    ErrorCode::InvalidCredentials => OAuthError::bad_credentials(),
+                    ErrorCode::AccountLocked => OAuthError::user_locked(),
+                    ErrorCode::AccountDisabled => OAuthError::user_disabled(),
+                    _ => OAuthError::server_error(&e.message),
+                });
+            }
+        };
+        if user.must_change_password {
+            return Err(OAuthError::password_change_required());
+        }
+        Ok(user)
+    }
+
+    /// The user a code or refresh token was issued for, still enabled.
+    async fn token_user(&self, ep: &Endpoint, id: crate::ids::UserId) -> Result<User, OAuthError> {
+        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let user = tx
+            .get_user(ep.tenant.id, id)
+            .await
+            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
+        if !user.enabled {
+            return Err(OAuthError::user_disabled());
+        }
+        Ok(user)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_user_tokens(
+        &self,
+        ep: &Endpoint,
+        app: &Application,
+        user: &User,
+        scopes: &DelegatedScopes,
+        nonce: Option<&str>,
+        family: uuid::Uuid,
+        v1_endpoint: bool,
+    ) -> Result<TokenResponse, OAuthError> {
+        let aud = self.audience(ep, &scopes.resource).await?;
+        let v1 = aud.v1;
+        let now_ms = self.clock.now();
+        let now = now_ms.as_millis() / 1000;
+        let exp = now + self.policy.access_token_seconds;
+        let oid = user.id.to_string();
+        let cid = app.client_id.to_string();
+        let mut claims = self.base_claims(ep, &aud.aud, v1, now, exp);
+        if let Value::Object(m) = &mut claims {
+            m.insert("oid".into(), json!(oid));
+            m.insert("sub".into(), json!(pairwise_sub(&oid, &cid)));
+            m.insert("scp".into(), json!(scopes.scp));
+            m.insert("name".into(), json!(user.display_name.as_str()));
+            m.insert("idtyp".into(), json!("user"));
+            if let Some(g) = &user.given_name {
+                m.insert("given_name".into(), json!(g.as_str()));
+            }
+            if let Some(s) = &user.surname {
+                m.insert("family_name".into(), json!(s.as_str()));
+            }
+            let acr = if app.public_client { "0" } else { "1" };
+            if v1 {
+                m.insert("appid".into(), json!(cid));
+                m.insert("appidacr".into(), json!(acr));
+                m.insert("upn".into(), json!(user.upn.as_str()));
+                m.insert("unique_name".into(), json!(user.upn.as_str()));
+            } else {
+                m.insert("azp".into(), json!(cid));
+                m.insert("azpacr".into(), json!(acr));
+                m.insert("preferred_username".into(), json!(user.upn.as_str()));
+            }
+        }
+        let access_token = self.sign(&claims)?;
+        let id_token = if scopes.openid {
+            let mut id = json!({
+                "aud": cid,
+                "iss": ep.issuer_v2(),
+                "iat": now, "nbf": now, "exp": exp,
+                "sub": pairwise_sub(&oid, &cid),
+                "oid": oid,
+                "tid": ep.tenant.id.to_string(),
+                "ver": "2.0",
+                "name": user.display_name.as_str(),
+                "preferred_username": user.upn.as_str(),
+                "uti": b64(&self.random_bytes()[..16]),
+                "rh": "0.",
+            });
+            if let (Value::Object(m), Some(n)) = (&mut id, nonce) {
+                m.insert("nonce".into(), json!(n));
+            }
+            if let (Value::Object(m), Some(mail)) = (&mut id, &user.mail) {
+                m.insert("email".into(), json!(mail.as_str()));
+            }
+            Some(self.sign(&id)?)
+        } else {
+            None
+        };
+        let refresh_token = if scopes.offline_access {
+            let raw = format!("{REFRESH_PREFIX}{}", b64(&self.random_bytes()));
+            let scope_str = scope_string(scopes, &aud);
+            let row = RefreshToken {
+                token_hash: sha256(raw.as_bytes()),
+                family_id: family,
+                tenant_id: ep.tenant.id,
+                client_id: app.client_id,
+                user_id: user.id,
+                scope: format!("{scope_str} offline_access"),
+                created_at: now_ms,
+                expires_at: now_ms.plus_seconds(self.policy.refresh_token_seconds),
+                revoked_at: None,
+            };
+            let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
+            tx.insert_refresh_token(&row).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            Some(raw)
+        } else {
+            None
+        };
+        let client_info = b64(json!({"uid": oid, "utid": ep.tenant.id.to_string()}).to_string().as_bytes());
+        Ok(TokenResponse {
+            token_type: "Bearer",
+            scope: Some(scope_string(scopes, &aud)),
+            expires_in: self.policy.access_token_seconds,
+            ext_expires_in: self.policy.access_token_seconds,
+            expires_on: v1_endpoint.then(|| exp.to_string()),
+            not_before: v1_endpoint.then(|| now.to_string()),
+            resource: v1_endpoint.then(|| aud.resource.clone()),
+            access_token,
+            refresh_token,
+            id_token,
+            client_info: Some(client_info),
+        })
+    }
+
+    fn base_claims(&self, ep: &Endpoint, aud: &str, v1: bool, now: i64, exp: i64) -> Value {
+        json!({
+            "aud": aud,
+            "iss": if v1 { ep.issuer_v1() } else { ep.issuer_v2() },
+            "iat": now,
+            "nbf": now,
+            "exp": exp,
+            "tid": ep.tenant.id.to_string(),
+            "ver": if v1 { "1.0" } else { "2.0" },
+            "uti": b64(&self.random_bytes()[..16]),
+            "rh": "0.",
+        })
+    }
+
+    fn sign(&self, claims: &Value) -> Result<String, OAuthError> {
+        self.signer.sign(claims).map_err(|e| OAuthError::server_error(&e.to_string()))
+    }
+
+    fn random_bytes(&self) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        self.rng.fill(&mut b);
+        b
+    }
+
+    // ------------------------------------------------------------------ authorize
+
+    /// Checks an authorize request before anything is shown. Client and redirect URI problems
+    /// are shown on a page; the rest are sent back to the (verified) redirect URI.
+    pub async fn authorize_check(&self, ep: &Endpoint, req: &AuthorizeRequest) -> Result<Application, AuthorizeError> {
+        if req.client_id.is_empty() {
+            return Err(AuthorizeError::Show(OAuthError::missing_parameter("client_id")));
+        }
+        if req.redirect_uri.is_empty() {
+            return Err(AuthorizeError::Show(OAuthError::missing_parameter("redirect_uri")));
+        }
+        let app = self.find_client(ep, &req.client_id).await.map_err(AuthorizeError::Show)?;
+        // Compared as the exact registered string, never normalised.
+        if !app.reply_urls.iter().any(|u| u.as_str() == req.redirect_uri) {
+            return Err(AuthorizeError::Show(OAuthError::redirect_mismatch(&req.redirect_uri, &app.client_id.to_string())));
+        }
+        let back = |e: OAuthError| AuthorizeError::Redirect(error_redirect(&req.redirect_uri, &e, req.state.as_deref()));
+        if req.response_type != "code" {
+            return Err(back(OAuthError::unsupported_response_type(&req.response_type)));
+        }
+        if req.scope.trim().is_empty() {
+            return Err(back(OAuthError::missing_parameter("scope")));
+        }
+        let scopes = parse_delegated(&req.scope).map_err(|s| back(OAuthError::invalid_scope(&s)))?;
+        self.audience(ep, &scopes.resource).await.map_err(back)?;
+        if let Some(m) = &req.code_challenge_method
+            && m != "S256"
+            && m != "plain"
+        {
+            return Err(back(OAuthError::malformed("code_challenge_method must be S256 or plain")));
+        }
+        Ok(app)
+    }
+
+    /// Signs the user in on the authorize page and returns where to redirect (with the code).
+    pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &str) -> Result<String, AuthorizeError> {
+        let app = self.authorize_check(ep, req).await?;
+        let user = match self.user_sign_in(ep, username, password).await {
+            Ok(u) => u,
+            Err(e) if e.code == 50126 => return Err(AuthorizeError::Credentials("Your account or password is incorrect.".into())),
+            Err(e) if e.code == 50053 => return Err(AuthorizeError::Credentials("Your account is locked after too many failed attempts. Try again later.".into())),
+            Err(e) if e.code == 50057 => return Err(AuthorizeError::Credentials("Your account is disabled. Contact your administrator.".into())),
+            Err(e) if e.code == 50055 => return Err(AuthorizeError::Credentials("Your password must be changed before you can sign in here.".into())),
+            Err(e) => return Err(AuthorizeError::Show(e)),
+        };
+        let raw = format!("{CODE_PREFIX}{}", b64(&self.random_bytes()));
+        let now = self.clock.now();
+        let code = AuthCode {
+            code_hash: sha256(raw.as_bytes()),
+            tenant_id: ep.tenant.id,
+            client_id: app.client_id,
+            user_id: user.id,
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            code_challenge_method: req.code_challenge.as_ref().map(|_| req.code_challenge_method.clone().unwrap_or_else(|| "plain".into())),
+            created_at: now,
+            expires_at: now.plus_seconds(self.policy.auth_code_seconds),
+            redeemed_at: None,
+        };
+        let mut tx = self.write().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
+        tx.insert_auth_code(&code).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
+        tx.insert_audit(&self.audit(None, "oauth.authorize", "user", user.id, Some(ep.tenant.id), details(&[("appId", &app.client_id.to_string())])))
+            .await
+            .map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
+        tx.commit().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
+        let client_info = b64(json!({"uid": user.id.to_string(), "utid": ep.tenant.id.to_string()}).to_string().as_bytes());
+        let mut url = format!("{}{}code={}", req.redirect_uri, if req.redirect_uri.contains('?') { '&' } else { '?' }, enc(&raw));
+        if let Some(s) = &req.state {
+            url.push_str(&format!("&state={}", enc(s)));
+        }
+        url.push_str(&format!("&client_info={}&session_state={}", enc(&client_info), uuid_from(&self.random_bytes())));
+        Ok(url)
+    }
+}
+
+fn error_redirect(redirect_uri: &str, e: &OAuthError, state: Option<&str>) -> String {
+    let mut url = format!(
+        "{}{}error={}&error_description={}",
+        redirect_uri,
+        if redirect_uri.contains('?') { '&' } else { '?' },
+        enc(e.error),
+        enc(&e.to_string())
+    );
+    if let Some(s) = state {
+        url.push_str(&format!("&state={}", enc(s)));
+    }
+    url
+}
+
+/// Entra's `sub` is pairwise: stable per user and app, different across apps.
+fn pairwise_sub(oid: &str, client_id: &str) -> String {
+    b64(&sha256(format!("{oid}:{client_id}").as_bytes()))
+}
+
+fn uuid_from(bytes: &[u8]) -> uuid::Uuid {
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&bytes[..16]);
+    uuid::Builder::from_random_bytes(b).into_uuid()
+}
+
+/// The `scope` of a user-token response: the granted scopes plus the OpenID ones.
+fn scope_string(scopes: &DelegatedScopes, aud: &Audience) -> String {
+    let prefix = match &scopes.resource {
+        Resource::Graph { .. } => String::new(),
+        Resource::App { .. } => format!("{}/", aud.resource),
+    };
+    let mut parts: Vec<String> = scopes.scp.split(' ').map(|s| format!("{prefix}{s}")).collect();
+    if scopes.openid {
+        parts.extend(["profile", "openid", "email"].map(String::from));
+    }
+    let _ = GRAPH_APP_ID;
+    parts.join(" ")
+}

@@ -1,0 +1,174 @@
+//! `/{tenant}/oauth2/v2.0/authorize`: the sign-in page of the authorization-code flow.
+//!
+//! GET checks the request and shows the form; POST signs the user in and redirects back with a
+//! code. Problems with the client or its redirect URI are shown here and never redirected: the
+//! redirect URI is only trusted once it matches a registered Reply URL exactly.
+
+use super::token::parse_form;
+use super::base_url;
+use crate::state::AppState;
+use atrium_core::services::identity::{AuthorizeError, AuthorizeRequest, Endpoint, OAuthError};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use std::collections::HashMap;
+
+const FIELDS: &[&str] = &["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method"];
+
+fn request_from(params: &HashMap<String, String>) -> AuthorizeRequest {
+    let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let opt = |k: &str| params.get(k).cloned().filter(|v| !v.is_empty());
+    AuthorizeRequest {
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        response_type: get("response_type"),
+        scope: get("scope"),
+        state: opt("state"),
+        nonce: opt("nonce"),
+        code_challenge: opt("code_challenge"),
+        code_challenge_method: opt("code_challenge_method"),
+    }
+}
+
+async fn endpoint(st: &AppState, headers: &HeaderMap, tenant: &str) -> Result<Endpoint, Response> {
+    st.services.identity_endpoint(tenant, &base_url(st, headers)).await.map_err(|e| error_page(&e))
+}
+
+pub async fn show(State(st): State<AppState>, headers: HeaderMap, Path(tenant): Path<String>, RawQuery(q): RawQuery) -> Response {
+    let params = match parse_form(q.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let ep = match endpoint(&st, &headers, &tenant).await {
+        Ok(ep) => ep,
+        Err(r) => return r,
+    };
+    let req = request_from(&params);
+    match st.services.authorize_check(&ep, &req).await {
+        Ok(app) => sign_in_page(&ep, &tenant, &params, app.display_name.as_str(), params.get("login_hint").map(String::as_str), None),
+        Err(e) => authorize_error(e),
+    }
+}
+
+pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant): Path<String>, body: Bytes) -> Response {
+    let form_ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form_ok {
+        return error_page(&OAuthError::malformed("the sign-in form must be posted as application/x-www-form-urlencoded"));
+    }
+    let params = match parse_form(&body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let ep = match endpoint(&st, &headers, &tenant).await {
+        Ok(ep) => ep,
+        Err(r) => return r,
+    };
+    let req = request_from(&params);
+    let username = params.get("username").map(String::as_str).unwrap_or("").trim();
+    let password = params.get("password").map(String::as_str).unwrap_or("");
+    if username.is_empty() || password.is_empty() {
+        let name = match st.services.authorize_check(&ep, &req).await {
+            Ok(app) => app.display_name.to_string(),
+            Err(e) => return authorize_error(e),
+        };
+        return sign_in_page(&ep, &tenant, &params, &name, Some(username), Some("Enter your user name and password."));
+    }
+    match st.services.authorize_sign_in(&ep, &req, username, password).await {
+        Ok(location) => redirect(&location),
+        Err(AuthorizeError::Credentials(msg)) => {
+            let name = st.services.authorize_check(&ep, &req).await.map(|a| a.display_name.to_string()).unwrap_or_default();
+            sign_in_page(&ep, &tenant, &params, &name, Some(username), Some(&msg))
+        }
+        Err(e) => authorize_error(e),
+    }
+}
+
+fn authorize_error(e: AuthorizeError) -> Response {
+    match e {
+        AuthorizeError::Show(e) => error_page(&e),
+        AuthorizeError::Redirect(location) => redirect(&location),
+        AuthorizeError::Credentials(msg) => error_page(&OAuthError::malformed(&msg)),
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            let mut res = StatusCode::FOUND.into_response();
+            res.headers_mut().insert(header::LOCATION, v);
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(_) => error_page(&OAuthError::malformed("the redirect URI cannot be used in a redirect")),
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}\
+main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem 2.5rem;box-shadow:0 2px 6px rgba(0,0,0,.2)}\
+h1{font-size:1.5rem;margin:0 0 .25rem}p.app{color:#555;margin:0 0 1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
+input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #8a8886;font:inherit}\
+input:focus,button:focus{outline:3px solid #2b7bb9;outline-offset:1px}button{margin-top:1.5rem;background:#0f6cbd;color:#fff;border:0;padding:.6rem 2rem;font:inherit;cursor:pointer}\
+.error{background:#fde7e9;border-left:4px solid #a4262c;padding:.5rem .75rem;margin:0 0 1rem}";
+
+fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_name: &str, username: Option<&str>, error: Option<&str>) -> Response {
+    let hidden: String = FIELDS
+        .iter()
+        .filter_map(|f| params.get(*f).map(|v| format!("<input type=\"hidden\" name=\"{f}\" value=\"{}\">", esc(v))))
+        .collect();
+    let err = error.map(|m| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(m))).unwrap_or_default();
+    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Sign in – {org}</title><style>{STYLE}</style></head><body><main>\
+<h1>Sign in</h1><p class=\"app\">to continue to <strong>{app}</strong> · {org}</p>{err}\
+<form method=\"post\" action=\"/{tenant_path}/oauth2/v2.0/authorize\">{hidden}\
+<label for=\"username\">User name</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{user}\"{described}>\
+<label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required{described}>\
+<button type=\"submit\">Sign in</button></form></main></body></html>",
+        org = esc(ep.tenant.display_name.as_str()),
+        app = esc(app_name),
+        tenant_path = esc(tenant),
+        user = esc(username.unwrap_or("")),
+    );
+    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let mut res = (status, Html(html)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The sign-in page must not be framed (clickjacking) and runs no script.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
+    res
+}
+
+fn error_page(e: &OAuthError) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error</title><style>{STYLE}</style></head>\
+<body><main><h1>Sorry, we can't sign you in</h1><p class=\"error\" role=\"alert\">{}</p><p>Error code: <code>{}</code></p></main></body></html>",
+        esc(&e.to_string()),
+        esc(e.error)
+    );
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = (status, Html(html)).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}

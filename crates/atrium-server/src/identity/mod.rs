@@ -1,0 +1,85 @@
+//! The Microsoft identity platform endpoints (v2.0 and the v1 token endpoint), shaped as in
+//! `shared/specs/entra-compat.md` so that unmodified MSAL and azure-identity accept them.
+//! Every decision is made by `Services` (`atrium_core::services::identity`); this module only
+//! parses forms and renders JSON, redirects and the sign-in page.
+
+mod authorize;
+mod discovery;
+mod token;
+
+use crate::state::AppState;
+use atrium_core::services::identity::OAuthError;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
+        .route("/{tenant}/discovery/keys", get(discovery::jwks))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::show).post(authorize::submit))
+        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::token_v2))
+        .route("/{tenant}/oauth2/token", axum::routing::post(token::token_v1))
+        .route("/common/userrealm/{user}", get(discovery::user_realm))
+}
+
+/// The issuer base URL: the configured public URL, or the scheme and host the client used.
+pub(crate) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.public_url {
+        return u.clone();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_host(h)).unwrap_or("localhost");
+    format!("https://{host}")
+}
+
+/// A conservative Host check, so a crafted header cannot inject into URLs we print.
+fn is_host(h: &str) -> bool {
+    !h.is_empty() && h.len() <= 255 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+}
+
+/// `client-request-id` if the client sent a sane one, else a fresh id: Entra echoes it as the
+/// correlation id.
+pub(crate) fn correlation_id(headers: &HeaderMap) -> String {
+    headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Entra's error body: `error`, `error_description` ending with the trace and correlation ids
+/// and a timestamp, `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
+pub(crate) fn oauth_error(st: &AppState, headers: &HeaderMap, e: &OAuthError) -> Response {
+    if e.status >= 500 {
+        tracing::error!(error = %e, "identity endpoint failed");
+    }
+    let correlation = correlation_id(headers);
+    let trace = uuid::Uuid::new_v4().to_string();
+    let timestamp = st.services.clock().now().to_rfc3339().replace('T', " ");
+    let body = json!({
+        "error": e.error,
+        "error_description": format!("{e}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}"),
+        "error_codes": [e.code],
+        "timestamp": timestamp,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": format!("{}/error?code={}", base_url(st, headers), e.code),
+    });
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = (status, axum::Json(body)).into_response();
+    no_store(&mut res, &correlation);
+    res
+}
+
+pub(crate) fn no_store(res: &mut Response, correlation: &str) {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(correlation) {
+        h.insert("client-request-id", v);
+    }
+}
