@@ -31,6 +31,8 @@ impl Clock for TestClock {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// Does not follow redirects (for /authorize).
+    pub no_redirect: reqwest::Client,
     pub clock: Arc<TestClock>,
     pub owner_upn: String,
     pub owner_one_time_password: String,
@@ -65,11 +67,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
         .build()
         .unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let base = format!("https://localhost:{}", app.https_addr.port());
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
         client,
+        no_redirect,
         clock,
         owner_upn: owner.user_principal_name.clone(),
         owner_one_time_password: owner.password.expose().to_owned(),

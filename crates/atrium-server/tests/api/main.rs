@@ -24,6 +24,7 @@ macro_rules! api_tests {
 
 mod auth;
 mod groups;
+mod identity;
 mod misc;
 mod tenants;
 mod users;
