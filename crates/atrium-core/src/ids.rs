@@ -95,6 +95,14 @@ typed_id!(
     /// A client-secret key of an application.
     KeyId
 );
+typed_id!(
+    /// A Partner Center–style account.
+    AccountId
+);
+typed_id!(
+    /// A product of an account (the target of product-level permissions).
+    ProductId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

@@ -4,6 +4,7 @@
 //! input, call one service function, and render its result. This crate knows nothing of HTTP or
 //! SQL; storage, time, randomness and password hashing come in through the [`ports`].
 
+pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! `atrium`: run the server, migrate its database, and administer it from the command line.
 
 mod admin;
+mod bench;
 mod client;
 mod commands;
 mod output;
@@ -24,6 +25,9 @@ enum Command {
     Migrate(server::MigrateArgs),
     /// Create a demo tenant, user and app with a key, and print what MSAL needs (direct database access).
     Quickstart(admin::QuickstartArgs),
+    /// Benchmarks (they print figures; they are not tests).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Manage token-signing keys (direct database access).
     #[command(subcommand)]
     Keys(admin::KeysCommand),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
             Command::Migrate(a) => server::migrate(a).await,
             Command::Quickstart(a) => admin::quickstart(a).await,
             Command::Keys(c) => admin::keys(c).await,
+            Command::Bench(c) => bench::run(c).await,
             Command::Login(a) => commands::auth::login(a).await,
             Command::Logout(g) => commands::auth::logout(g).await,
             Command::Whoami(g) => commands::auth::whoami(g).await,

@@ -25,7 +25,7 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -201,4 +201,65 @@ fn unknown_config_keys_and_public_plain_http_are_refused() {
     std::fs::write(&cfg, "lockout_treshold = 3\n").unwrap();
     let out = atrium(&["serve", "--config", cfg.to_str().unwrap()], None, &[]);
     assert!(!out.success && out.stderr.contains("lockout_treshold") && out.stderr.contains("atrium.toml"), "{}", out.stderr);
+}
+
+fn jwt_kid(jwt: &str) -> String {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap();
+    let v: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    v["kid"].as_str().unwrap().to_owned()
+}
+
+/// `atrium quickstart --json` gives working client credentials; `atrium keys rotate` makes a new
+/// key active while the old one stays in the JWKS, so tokens signed before stay verifiable.
+async fn quickstart_then_key_rotation(backend: Backend) {
+    let mut srv = Server::start(backend).await;
+    let args = |extra: &[&str]| {
+        let mut v = vec!["--data-dir", srv.data_dir.to_str().unwrap(), "--database-url", srv.database_url()];
+        v.extend_from_slice(extra);
+        v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let mut qs_args = vec!["quickstart".to_string(), "--json".to_string()];
+    qs_args.extend(args(&[]));
+    let qs_args: Vec<&str> = qs_args.iter().map(String::as_str).collect();
+    let port = srv.url.rsplit(':').next().unwrap().to_owned();
+    let out = atrium(&qs_args, None, &[("ATRIUM_LISTEN", &format!("127.0.0.1:{port}"))]).ok();
+    let q: Value = serde_json::from_str(out.trim()).unwrap();
+    for k in ["authority", "tenant_id", "client_id", "client_secret", "username", "password", "ca_path", "redirect_uri"] {
+        assert!(q[k].is_string(), "{k} missing in {q}");
+    }
+    assert_eq!(q["authority"], format!("{}/{}", srv.url, q["tenant_id"].as_str().unwrap()));
+    assert_eq!(q["redirect_uri"], "http://localhost:8400/callback");
+    let http = srv.client();
+    let token = |http: reqwest::Client, url: String| {
+        let q = q.clone();
+        async move {
+            let r = http
+                .post(format!("{url}/{}/oauth2/v2.0/token", q["tenant_id"].as_str().unwrap()))
+                .form(&[("grant_type", "client_credentials"), ("client_id", q["client_id"].as_str().unwrap()),
+                        ("client_secret", q["client_secret"].as_str().unwrap()), ("scope", &format!("{}/.default", q["client_id"].as_str().unwrap()))])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let old_kid = jwt_kid(&token(http.clone(), srv.url.clone()).await);
+
+    srv.kill9();
+    let mut rot = vec!["keys".to_string(), "rotate".to_string()];
+    rot.extend(args(&[]));
+    let rot: Vec<&str> = rot.iter().map(String::as_str).collect();
+    let out = atrium(&rot, None, &[]).ok();
+    assert!(out.starts_with("New active signing key: "), "{out}");
+    let new_kid = out.trim().rsplit(' ').next().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+
+    let srv = srv.restart().await;
+    let http = srv.client();
+    assert_eq!(jwt_kid(&token(http.clone(), srv.url.clone()).await), new_kid, "the new key signs");
+    let jwks: Value = http.get(format!("{}/{}/discovery/v2.0/keys", srv.url, q["tenant_id"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "the old key stays published until its tokens expire");
 }

@@ -101,6 +101,10 @@ impl Server {
         Server { child: Some(child), url, ca, owner_upn, owner_password, data_dir: data_dir.to_path_buf(), db: None, database_url: database_url.to_owned() }
     }
 
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             // Child::kill sends SIGKILL on Unix: no shutdown hook runs.
