@@ -214,8 +214,9 @@ fn jwt_kid(jwt: &str) -> String {
 /// key active while the old one stays in the JWKS, so tokens signed before stay verifiable.
 async fn quickstart_then_key_rotation(backend: Backend) {
     let mut srv = Server::start(backend).await;
+    let (data_dir, database_url) = (srv.data_dir.to_str().unwrap().to_owned(), srv.database_url().to_owned());
     let args = |extra: &[&str]| {
-        let mut v = vec!["--data-dir", srv.data_dir.to_str().unwrap(), "--database-url", srv.database_url()];
+        let mut v = vec!["--data-dir", data_dir.as_str(), "--database-url", database_url.as_str()];
         v.extend_from_slice(extra);
         v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
