@@ -6,8 +6,13 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// `ATRIUM_*` variables that are not configuration keys (the CLI's and the test script's).
-pub const NON_CONFIG_ENV: &[&str] = &["CONFIG", "URL", "CA_CERT", "TOKEN", "TEST_DATABASE_URL", "CLI_DIR"];
+/// `ATRIUM_*` variables that are not configuration keys: the CLI's, and the test scripts'
+/// (`ATRIUM_BIN`, `ATRIUM_VENV` and every `ATRIUM_TEST_*`).
+pub const NON_CONFIG_ENV: &[&str] = &["CONFIG", "URL", "CA_CERT", "TOKEN", "CLI_DIR", "BIN", "VENV"];
+
+fn is_config_env(key: &str) -> bool {
+    !NON_CONFIG_ENV.contains(&key) && !key.starts_with("TEST_")
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -98,7 +103,7 @@ impl Config {
         }
         for (name, value) in env {
             let Some(key) = name.strip_prefix("ATRIUM_") else { continue };
-            if NON_CONFIG_ENV.contains(&key) {
+            if !is_config_env(key) {
                 continue;
             }
             let (key, value) = match key.strip_suffix("_FILE") {
@@ -193,7 +198,7 @@ mod tests {
         let e = Config::load(Some(&f), env(&[])).unwrap_err().to_string();
         assert!(e.contains("listne") && e.contains("atrium.toml"), "{e}");
         // Variables of the CLI and the test script are not config keys.
-        assert!(Config::load(None, env(&[("ATRIUM_TOKEN", "x"), ("ATRIUM_TEST_DATABASE_URL", "y")])).is_ok());
+        assert!(Config::load(None, env(&[("ATRIUM_TOKEN", "x"), ("ATRIUM_TEST_DATABASE_URL", "y"), ("ATRIUM_BIN", "z"), ("ATRIUM_TEST_LOG_DIR", "w")])).is_ok());
     }
 
     #[test]
