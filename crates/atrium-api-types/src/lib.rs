@@ -388,3 +388,237 @@ pub struct Key {
     pub expires_at: String,
     pub expired: bool,
 }
+
+// ---------------------------------------------------------------- accounts
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    /// `company` or `individual`.
+    pub account_type: String,
+    /// `developer` or `hardware` (where "Manager" reads "Administrator").
+    pub program: String,
+    pub owner_user_id: Uuid,
+    /// Whether the caller is the owner.
+    pub is_owner: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    pub name: String,
+    #[serde(default)]
+    pub account_type: Option<String>,
+    #[serde(default)]
+    pub program: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTenant {
+    pub tenant: Tenant,
+    pub associated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartAssociationRequest {
+    /// The tenant's GUID or domain.
+    pub tenant: String,
+    /// A user of that tenant (global admin not needed).
+    pub username: String,
+    pub password: String,
+}
+
+/// Review the organization and domain, then Confirm with the token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartAssociationResponse {
+    pub token: String,
+    pub tenant_id: Uuid,
+    pub organization: String,
+    pub domain: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfirmAssociationRequest {
+    pub token: String,
+}
+
+/// Roles and/or custom permissions. `products` absent means all products (current and future).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GrantBody {
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<PermissionBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PermissionBody {
+    pub permission: String,
+    /// `read_only` or `read_write`.
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrincipalBody {
+    /// `user`, `group` or `application`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A GUID (users also by userPrincipalName; applications also by appId).
+    pub id: String,
+    /// Default: the tenant you signed in through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddMembersRequest {
+    pub principals: Vec<PrincipalBody>,
+    pub grant: GrantBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMemberResult {
+    pub input: PrincipalBody,
+    /// `added` or `failed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMembersResponse {
+    pub results: Vec<AddMemberResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// userPrincipalName of a user, appId of an application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    pub grant: GrantBody,
+    pub added_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMemberUserRequest {
+    pub user_principal_name: String,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Make the user a global administrator of the tenant (needs a recovery email).
+    #[serde(default)]
+    pub global_admin: bool,
+    #[serde(default)]
+    pub recovery_email: Option<String>,
+    /// Group ids of the same tenant.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    pub grant: GrantBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMemberUserResponse {
+    pub member: Member,
+    pub user: User,
+    /// Shown only in this response; it must be changed at the first sign-in.
+    pub temporary_password: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMemberGroupRequest {
+    pub display_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+    pub grant: GrantBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    pub grant: GrantBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemporaryPassword {
+    /// Shown only in this response.
+    pub temporary_password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateProductRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessCheckRequest {
+    /// Whose access; default: the caller.
+    #[serde(default)]
+    pub principal: Option<PrincipalBody>,
+    /// A permission id from `GET /api/v1/catalog`.
+    pub permission: String,
+    /// A product of the account, for product-level permissions.
+    #[serde(default)]
+    pub product: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessCheckBatchRequest {
+    pub checks: Vec<AccessCheckRequest>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub at: String,
+    pub method: String,
+    pub route: String,
+}

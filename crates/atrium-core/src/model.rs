@@ -166,3 +166,118 @@ pub struct RefreshToken {
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountType {
+    Company,
+    Individual,
+}
+
+impl AccountType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Company => "company",
+            AccountType::Individual => "individual",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "company" => Some(AccountType::Company),
+            "individual" => Some(AccountType::Individual),
+            _ => None,
+        }
+    }
+}
+
+/// A Partner Center–style account, opened by its owner (a user of the personal-accounts tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: crate::ids::AccountId,
+    pub name: DisplayName,
+    pub account_type: AccountType,
+    pub program: crate::access::Program,
+    pub owner_tenant_id: TenantId,
+    pub owner_user_id: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A principal that can be a member of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalRef {
+    User(UserId),
+    Group(GroupId),
+    Application(crate::ids::ApplicationId),
+}
+
+impl PrincipalRef {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PrincipalRef::User(_) => "user",
+            PrincipalRef::Group(_) => "group",
+            PrincipalRef::Application(_) => "application",
+        }
+    }
+
+    pub fn uuid(&self) -> uuid::Uuid {
+        match self {
+            PrincipalRef::User(i) => i.as_uuid(),
+            PrincipalRef::Group(i) => i.as_uuid(),
+            PrincipalRef::Application(i) => i.as_uuid(),
+        }
+    }
+
+    pub fn from_parts(kind: &str, id: uuid::Uuid) -> Option<Self> {
+        match kind {
+            "user" => Some(PrincipalRef::User(UserId::from_uuid(id))),
+            "group" => Some(PrincipalRef::Group(GroupId::from_uuid(id))),
+            "application" => Some(PrincipalRef::Application(crate::ids::ApplicationId::from_uuid(id))),
+            _ => None,
+        }
+    }
+}
+
+/// A member of an account: a principal of an associated tenant with a grant (roles and/or
+/// custom permissions, stored as JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub account_id: crate::ids::AccountId,
+    pub tenant_id: TenantId,
+    pub principal: PrincipalRef,
+    pub grant_json: String,
+    pub added_by: Option<UserId>,
+    pub added_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: crate::ids::ProductId,
+    pub account_id: crate::ids::AccountId,
+    pub name: DisplayName,
+    pub created_at: Timestamp,
+}
+
+/// Step one of associating an existing tenant: someone proved credentials of the tenant; a
+/// separate Confirm commits the association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAssociation {
+    pub token_hash: [u8; 32],
+    pub account_id: crate::ids::AccountId,
+    pub tenant_id: TenantId,
+    pub proved_by: UserId,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One authenticated request to an account (kept 30 days).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub account_id: crate::ids::AccountId,
+    pub principal: PrincipalRef,
+    pub at: Timestamp,
+    pub method: String,
+    pub route: String,
+}

@@ -1,10 +1,13 @@
 //! The ports: what the services need from the outside world. Adapters implement them
 //! (`atrium-store` for [`Store`], `atrium-crypto` for [`PasswordHasher`] and [`Rng`]).
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::PasswordHash;
-use crate::ids::{ApplicationId, ClientId, GroupId, KeyId, SessionId, TenantId, UserId};
-use crate::model::{AppKey, Application, AuthCode, Group, RefreshToken, Session, SignInFailure, SigningKey, Tenant, User};
+use crate::ids::{AccountId, ApplicationId, ClientId, GroupId, KeyId, ProductId, SessionId, TenantId, UserId};
+use crate::model::{
+    Account, Activity, AppKey, Application, AuthCode, Group, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
+    SignInFailure, SigningKey, Tenant, User,
+};
 use crate::page::ListQuery;
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -170,5 +173,44 @@ pub trait Tx: Send {
 
     // Audit log (append-only).
     async fn insert_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError>;
-    async fn list_audit(&mut self, tenant: Option<TenantId>, limit: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Newest first, narrowed by every set field of the filter.
+    async fn list_audit(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
+
+    // Accounts.
+    async fn insert_account(&mut self, a: &Account) -> Result<(), StoreError>;
+    async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    async fn update_account(&mut self, a: &Account) -> Result<bool, StoreError>;
+    /// Accounts the user owns or is a member of (directly or through one of `groups`).
+    async fn list_accounts_for_user(&mut self, tenant: TenantId, user: UserId, groups: &[GroupId]) -> Result<Vec<Account>, StoreError>;
+    /// `Conflict` when already associated.
+    async fn associate_tenant(&mut self, account: AccountId, tenant: TenantId, at: Timestamp, by: Option<UserId>) -> Result<(), StoreError>;
+    /// The associated tenants, oldest association first, with when they were associated.
+    async fn list_account_tenants(&mut self, account: AccountId) -> Result<Vec<(Tenant, Timestamp)>, StoreError>;
+    /// Removes the association and, by cascade, every grant of the tenant's principals.
+    async fn remove_account_tenant(&mut self, account: AccountId, tenant: TenantId) -> Result<bool, StoreError>;
+    async fn count_accounts_of_tenant(&mut self, tenant: TenantId) -> Result<i64, StoreError>;
+    async fn insert_pending_association(&mut self, p: &PendingAssociation) -> Result<(), StoreError>;
+    /// Removes and returns a pending association (single use).
+    async fn take_pending_association(&mut self, hash: &[u8; 32]) -> Result<Option<PendingAssociation>, StoreError>;
+
+    // Members. `MissingReference` when the tenant is not associated with the account.
+    async fn insert_member(&mut self, m: &Member) -> Result<(), StoreError>;
+    async fn get_member(&mut self, account: AccountId, principal: PrincipalRef) -> Result<Option<Member>, StoreError>;
+    async fn update_member_grant(&mut self, account: AccountId, principal: PrincipalRef, grant_json: &str, at: Timestamp) -> Result<bool, StoreError>;
+    async fn delete_member(&mut self, account: AccountId, principal: PrincipalRef) -> Result<bool, StoreError>;
+    async fn list_members(&mut self, account: AccountId) -> Result<Vec<Member>, StoreError>;
+    /// The member rows that decide a user's access: their own and their groups'.
+    async fn member_grants(&mut self, account: AccountId, user: PrincipalRef, groups: &[GroupId]) -> Result<Vec<Member>, StoreError>;
+
+    // Products.
+    async fn insert_product(&mut self, p: &Product) -> Result<(), StoreError>;
+    async fn list_products(&mut self, account: AccountId) -> Result<Vec<Product>, StoreError>;
+    async fn delete_product(&mut self, account: AccountId, id: ProductId) -> Result<bool, StoreError>;
+
+    // Activity history.
+    async fn insert_activity(&mut self, rows: &[Activity]) -> Result<(), StoreError>;
+    async fn list_activity(&mut self, account: AccountId, principal: PrincipalRef, since: Timestamp, limit: u32) -> Result<Vec<Activity>, StoreError>;
+    /// The newest activity of every principal of the account.
+    async fn last_activity(&mut self, account: AccountId) -> Result<Vec<(PrincipalRef, Timestamp)>, StoreError>;
+    async fn purge_activity(&mut self, before: Timestamp) -> Result<u64, StoreError>;
 }

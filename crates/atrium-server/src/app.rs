@@ -24,10 +24,13 @@ use tower_http::trace::TraceLayer;
 /// 3. timeout — bounds the handler and body reading below it;
 /// 4. body limit — enforced while the body is read, so oversized bodies get a JSON 413.
 ///
+/// 5. activity — innermost, so it sees the final status of account requests.
+///
 /// A CSRF check for cookie-authenticated writes lives in the `Authenticated` extractor, and
-/// rate limiting will sit innermost, around the sign-in and token routes.
+/// rate limiting will sit around the sign-in and token routes.
 pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let (api, _doc) = api::routes();
+    let activity = axum::middleware::from_fn_with_state(state.activity.clone(), crate::activity::record);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
@@ -41,7 +44,9 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
-                .layer(DefaultBodyLimit::max(max_body_bytes)),
+                .layer(DefaultBodyLimit::max(max_body_bytes))
+                // Innermost: notes successful account requests for the activity history.
+                .layer(activity),
         )
         .with_state(state)
 }

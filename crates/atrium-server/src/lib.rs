@@ -3,6 +3,7 @@
 //! Adapters here stay thin: parse the request, call one `Services` method, render the result.
 //! Who may do what is decided in `atrium-core`, never in a handler.
 
+pub mod activity;
 pub mod api;
 pub mod app;
 pub mod config;

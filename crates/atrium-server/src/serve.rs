@@ -49,6 +49,7 @@ pub struct Application {
     pub services: Services,
     pub keys: SharedKeyRing,
     master: MasterKey,
+    activity_rx: crate::activity::ActivityReceiver,
     router: Router,
     https: TcpListener,
     http: Option<TcpListener>,
@@ -75,7 +76,9 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding HTTP to {addr}"))?),
             None => None,
         };
+        let (activity, activity_rx) = crate::activity::channel();
         let state = AppState {
+            activity,
             services: services.clone(),
             session_seconds: config.session_seconds,
             keys: keys.clone(),
@@ -90,6 +93,7 @@ impl Application {
             services,
             keys,
             master: services_master(&config, &deps)?,
+            activity_rx,
             router,
             https,
             http,
@@ -120,6 +124,7 @@ impl Application {
                 }
             }
         });
+        let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx));
         let https = serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone());
         let http = async move {
             match self.http {
@@ -134,6 +139,7 @@ impl Application {
         };
         purge.abort();
         reload.abort();
+        activity.abort();
         result
     }
 }

@@ -10,4 +10,12 @@ pub struct AppState {
     pub keys: atrium_crypto::jwt::SharedKeyRing,
     /// The configured public URL (issuer base); otherwise derived from the request's Host.
     pub public_url: Option<String>,
+    /// Where account requests are recorded (activity history).
+    pub activity: crate::activity::ActivitySink,
+}
+
+impl axum::extract::FromRef<AppState> for crate::activity::ActivitySink {
+    fn from_ref(st: &AppState) -> Self {
+        st.activity.clone()
+    }
 }

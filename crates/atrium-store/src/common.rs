@@ -3,10 +3,13 @@
 // SQL that both accept: `$n` parameters, no `ILIKE`, no `NOW()`, no casts, epoch-millisecond
 // BIGINTs for time.
 
-use atrium_core::audit::AuditEvent;
+use atrium_core::audit::{AuditEvent, AuditFilter};
 use atrium_core::domain::{AppIdUri, Description, DisplayName, Email, GroupName, PasswordHash, PersonName, ReplyUrl, TenantDomain, Upn};
-use atrium_core::ids::{ApplicationId, AuditEventId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
-use atrium_core::model::{AppKey, Application, AuthCode, Group, RefreshToken, Session, SignInFailure, SigningKey, Tenant, User, UserType};
+use atrium_core::ids::{AccountId, ApplicationId, AuditEventId, ProductId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
+use atrium_core::model::{
+    Account, AccountType, Activity, AppKey, Application, AuthCode, Group, Member, PendingAssociation, PrincipalRef, Product, RefreshToken,
+    Session, SignInFailure, SigningKey, Tenant, User, UserType,
+};
 use atrium_core::page::ListQuery;
 use atrium_core::time::Timestamp;
 use sqlx::Row;
@@ -111,6 +114,7 @@ fn audit_from_row(r: &DbRow) -> Result<AuditEvent, StoreError> {
         target_type: r.try_get("target_type").map_err(map_err)?,
         target_id: r.try_get("target_id").map_err(map_err)?,
         tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id").map_err(map_err)?.map(TenantId::from_uuid),
+        account_id: r.try_get::<Option<Uuid>, _>("account_id").map_err(map_err)?.map(AccountId::from_uuid),
         details: r.try_get("details").map_err(map_err)?,
     })
 }
@@ -335,6 +339,7 @@ impl Tx for DbTx {
     }
 
     async fn delete_user(&mut self, tenant: TenantId, id: UserId) -> Result<bool, StoreError> {
+        self.delete_memberships_of(id.as_uuid()).await?;
         let r = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
@@ -461,6 +466,7 @@ impl Tx for DbTx {
     }
 
     async fn delete_group(&mut self, tenant: TenantId, id: GroupId) -> Result<bool, StoreError> {
+        self.delete_memberships_of(id.as_uuid()).await?;
         let r = sqlx::query("DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
@@ -620,8 +626,8 @@ impl Tx for DbTx {
 
     async fn insert_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_events (id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO audit_events (id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details, account_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(e.id.as_uuid())
         .bind(e.at.as_millis())
@@ -632,27 +638,68 @@ impl Tx for DbTx {
         .bind(&e.target_id)
         .bind(e.tenant_id.map(|i| i.as_uuid()))
         .bind(&e.details)
+        .bind(e.account_id.map(|i| i.as_uuid()))
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)
         .map(|_| ())
     }
 
-    async fn list_audit(&mut self, tenant: Option<TenantId>, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
-        const COLS: &str = "id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details";
-        let rs = match tenant {
-            Some(t) => {
-                let sql = format!("SELECT {COLS} FROM audit_events WHERE tenant_id = $1 ORDER BY at DESC, id LIMIT $2");
-                sqlx::query(&sql).bind(t.as_uuid()).bind(i64::from(limit)).fetch_all(&mut *self.tx).await
-            }
-            None => {
-                let sql = format!("SELECT {COLS} FROM audit_events ORDER BY at DESC, id LIMIT $1");
-                sqlx::query(&sql).bind(i64::from(limit)).fetch_all(&mut *self.tx).await
-            }
+    async fn list_audit(&mut self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        // Conditions are fixed SQL fragments; only their values are bound.
+        let mut conds: Vec<String> = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if f.tenant_id.is_some() {
+            conds.push(format!("tenant_id = ${}", next()));
         }
-        .map_err(map_err)?;
+        if f.account_id.is_some() {
+            conds.push(format!("account_id = ${}", next()));
+        }
+        if f.actor_user_id.is_some() {
+            conds.push(format!("actor_user_id = ${}", next()));
+        }
+        if f.target_id.is_some() {
+            conds.push(format!("target_id = ${}", next()));
+        }
+        if f.from.is_some() {
+            conds.push(format!("at >= ${}", next()));
+        }
+        if f.to.is_some() {
+            conds.push(format!("at < ${}", next()));
+        }
+        let limit_param = next();
+        let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        let sql = format!(
+            "SELECT id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details, account_id \
+             FROM audit_events {where_} ORDER BY at DESC, id LIMIT ${limit_param}"
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(v) = f.tenant_id {
+            q = q.bind(v.as_uuid());
+        }
+        if let Some(v) = f.account_id {
+            q = q.bind(v.as_uuid());
+        }
+        if let Some(v) = f.actor_user_id {
+            q = q.bind(v.as_uuid());
+        }
+        if let Some(v) = &f.target_id {
+            q = q.bind(v.clone());
+        }
+        if let Some(v) = f.from {
+            q = q.bind(v.as_millis());
+        }
+        if let Some(v) = f.to {
+            q = q.bind(v.as_millis());
+        }
+        let rs = q.bind(i64::from(f.limit)).fetch_all(&mut *self.tx).await.map_err(map_err)?;
         rows(rs, audit_from_row)
     }
+
     async fn insert_application(&mut self, a: &Application) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO applications (id, client_id, service_principal_id, tenant_id, display_name, display_name_lower, app_id_uri, \
@@ -732,6 +779,7 @@ impl Tx for DbTx {
     }
 
     async fn delete_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<bool, StoreError> {
+        self.delete_memberships_of(id.as_uuid()).await?;
         let r = sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
@@ -994,7 +1042,386 @@ impl Tx for DbTx {
             .map_err(map_err)?;
         Ok(r.rows_affected())
     }
+    async fn insert_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO accounts (id, name, account_type, program, owner_tenant_id, owner_user_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(a.id.as_uuid())
+        .bind(a.name.as_str())
+        .bind(a.account_type.as_str())
+        .bind(program_str(a.program))
+        .bind(a.owner_tenant_id.as_uuid())
+        .bind(a.owner_user_id.as_uuid())
+        .bind(a.created_at.as_millis())
+        .bind(a.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1");
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        r.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn update_account(&mut self, a: &Account) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE accounts SET name = $2, account_type = $3, program = $4, updated_at = $5 WHERE id = $1")
+            .bind(a.id.as_uuid())
+            .bind(a.name.as_str())
+            .bind(a.account_type.as_str())
+            .bind(program_str(a.program))
+            .bind(a.updated_at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_accounts_for_user(&mut self, tenant: TenantId, user: UserId, groups: &[GroupId]) -> Result<Vec<Account>, StoreError> {
+        // Owned accounts, and accounts where the user or one of the groups is a member of an
+        // associated tenant. Groups are few per user, so they are checked one query each.
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.owner_user_id = $1 OR EXISTS ( \
+               SELECT 1 FROM account_members m WHERE m.account_id = a.id AND m.tenant_id = $2 AND m.principal_id = $1) \
+             ORDER BY a.created_at, a.id"
+        );
+        let mut out = rows(
+            sqlx::query(&sql).bind(user.as_uuid()).bind(tenant.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?,
+            account_from_row,
+        )?;
+        for g in groups {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts a JOIN account_members m ON m.account_id = a.id \
+                 WHERE m.tenant_id = $1 AND m.principal_id = $2"
+            );
+            let more = rows(
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(g.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?,
+                account_from_row,
+            )?;
+            for a in more {
+                if !out.iter().any(|o| o.id == a.id) {
+                    out.push(a);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn associate_tenant(&mut self, account: AccountId, tenant: TenantId, at: Timestamp, by: Option<UserId>) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO account_tenants (account_id, tenant_id, associated_at, associated_by) VALUES ($1, $2, $3, $4)")
+            .bind(account.as_uuid())
+            .bind(tenant.as_uuid())
+            .bind(at.as_millis())
+            .bind(by.map(|u| u.as_uuid()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn list_account_tenants(&mut self, account: AccountId) -> Result<Vec<(Tenant, Timestamp)>, StoreError> {
+        let sql = format!(
+            "SELECT {}, at.associated_at FROM account_tenants at JOIN tenants t ON t.id = at.tenant_id \
+             WHERE at.account_id = $1 ORDER BY at.associated_at, t.domain",
+            TENANT_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let rs = sqlx::query(&sql).bind(account.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rs.iter()
+            .map(|r| Ok((tenant_from_row(r)?, Timestamp::from_millis(r.try_get("associated_at").map_err(map_err)?))))
+            .collect()
+    }
+
+    async fn remove_account_tenant(&mut self, account: AccountId, tenant: TenantId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM account_tenants WHERE account_id = $1 AND tenant_id = $2")
+            .bind(account.as_uuid())
+            .bind(tenant.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn count_accounts_of_tenant(&mut self, tenant: TenantId) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM account_tenants WHERE tenant_id = $1")
+            .bind(tenant.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.try_get("n").map_err(map_err)
+    }
+
+    async fn insert_pending_association(&mut self, p: &PendingAssociation) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_associations (token_hash, account_id, tenant_id, proved_by, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&p.token_hash[..])
+        .bind(p.account_id.as_uuid())
+        .bind(p.tenant_id.as_uuid())
+        .bind(p.proved_by.as_uuid())
+        .bind(p.created_by.as_uuid())
+        .bind(p.created_at.as_millis())
+        .bind(p.expires_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn take_pending_association(&mut self, hash: &[u8; 32]) -> Result<Option<PendingAssociation>, StoreError> {
+        let r = sqlx::query(
+            "DELETE FROM pending_associations WHERE token_hash = $1 \
+             RETURNING token_hash, account_id, tenant_id, proved_by, created_by, created_at, expires_at",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let h: Vec<u8> = r.try_get("token_hash").map_err(map_err)?;
+        Ok(Some(PendingAssociation {
+            token_hash: h.try_into().map_err(|_| StoreError::Corrupt("pending_associations.token_hash".into()))?,
+            account_id: AccountId::from_uuid(r.try_get("account_id").map_err(map_err)?),
+            tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+            proved_by: UserId::from_uuid(r.try_get("proved_by").map_err(map_err)?),
+            created_by: UserId::from_uuid(r.try_get("created_by").map_err(map_err)?),
+            created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+            expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+        }))
+    }
+
+    async fn insert_member(&mut self, m: &Member) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO account_members (account_id, tenant_id, principal_type, principal_id, grant_json, added_by, added_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(m.account_id.as_uuid())
+        .bind(m.tenant_id.as_uuid())
+        .bind(m.principal.kind())
+        .bind(m.principal.uuid())
+        .bind(&m.grant_json)
+        .bind(m.added_by.map(|u| u.as_uuid()))
+        .bind(m.added_at.as_millis())
+        .bind(m.updated_at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_member(&mut self, account: AccountId, principal: PrincipalRef) -> Result<Option<Member>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {MEMBER_COLS} FROM account_members WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3"))
+            .bind(account.as_uuid())
+            .bind(principal.kind())
+            .bind(principal.uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(member_from_row).transpose()
+    }
+
+    async fn update_member_grant(&mut self, account: AccountId, principal: PrincipalRef, grant_json: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE account_members SET grant_json = $4, updated_at = $5 WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3",
+        )
+        .bind(account.as_uuid())
+        .bind(principal.kind())
+        .bind(principal.uuid())
+        .bind(grant_json)
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_member(&mut self, account: AccountId, principal: PrincipalRef) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM account_members WHERE account_id = $1 AND principal_type = $2 AND principal_id = $3")
+            .bind(account.as_uuid())
+            .bind(principal.kind())
+            .bind(principal.uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_members(&mut self, account: AccountId) -> Result<Vec<Member>, StoreError> {
+        let rs = sqlx::query(&format!("SELECT {MEMBER_COLS} FROM account_members WHERE account_id = $1 ORDER BY added_at, principal_id"))
+            .bind(account.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows(rs, member_from_row)
+    }
+
+    async fn member_grants(&mut self, account: AccountId, user: PrincipalRef, groups: &[GroupId]) -> Result<Vec<Member>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(m) = self.get_member(account, user).await? {
+            out.push(m);
+        }
+        for g in groups {
+            if let Some(m) = self.get_member(account, PrincipalRef::Group(*g)).await? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_product(&mut self, p: &Product) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO products (id, account_id, name, name_lower, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(p.id.as_uuid())
+            .bind(p.account_id.as_uuid())
+            .bind(p.name.as_str())
+            .bind(p.name.as_str().to_lowercase())
+            .bind(p.created_at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn list_products(&mut self, account: AccountId) -> Result<Vec<Product>, StoreError> {
+        let rs = sqlx::query("SELECT id, account_id, name, created_at FROM products WHERE account_id = $1 ORDER BY name_lower")
+            .bind(account.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rs.iter()
+            .map(|r| {
+                Ok(Product {
+                    id: ProductId::from_uuid(r.try_get("id").map_err(map_err)?),
+                    account_id: AccountId::from_uuid(r.try_get("account_id").map_err(map_err)?),
+                    name: DisplayName::parse(&r.try_get::<String, _>("name").map_err(map_err)?, "name").map_err(corrupt("products.name"))?,
+                    created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_product(&mut self, account: AccountId, id: ProductId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM products WHERE account_id = $1 AND id = $2")
+            .bind(account.as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_activity(&mut self, batch: &[Activity]) -> Result<(), StoreError> {
+        for a in batch {
+            sqlx::query("INSERT INTO activity (account_id, principal_type, principal_id, at, method, route) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(a.account_id.as_uuid())
+                .bind(a.principal.kind())
+                .bind(a.principal.uuid())
+                .bind(a.at.as_millis())
+                .bind(&a.method)
+                .bind(&a.route)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    async fn list_activity(&mut self, account: AccountId, principal: PrincipalRef, since: Timestamp, limit: u32) -> Result<Vec<Activity>, StoreError> {
+        let rs = sqlx::query(
+            "SELECT account_id, principal_type, principal_id, at, method, route FROM activity \
+             WHERE account_id = $1 AND principal_id = $2 AND at >= $3 ORDER BY at DESC LIMIT $4",
+        )
+        .bind(account.as_uuid())
+        .bind(principal.uuid())
+        .bind(since.as_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows(rs, activity_from_row)
+    }
+
+    async fn last_activity(&mut self, account: AccountId) -> Result<Vec<(PrincipalRef, Timestamp)>, StoreError> {
+        let rs = sqlx::query(
+            "SELECT principal_type, principal_id, MAX(at) AS last FROM activity WHERE account_id = $1 GROUP BY principal_type, principal_id",
+        )
+        .bind(account.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rs.iter()
+            .map(|r| {
+                let kind: String = r.try_get("principal_type").map_err(map_err)?;
+                let p = PrincipalRef::from_parts(&kind, r.try_get("principal_id").map_err(map_err)?)
+                    .ok_or_else(|| StoreError::Corrupt(format!("activity.principal_type: {kind}")))?;
+                Ok((p, Timestamp::from_millis(r.try_get("last").map_err(map_err)?)))
+            })
+            .collect()
+    }
+
+    async fn purge_activity(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM activity WHERE at < $1").bind(before.as_millis()).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
 }
+
+const ACCOUNT_COLS: &str = "a.id, a.name, a.account_type, a.program, a.owner_tenant_id, a.owner_user_id, a.created_at, a.updated_at";
+const MEMBER_COLS: &str = "account_id, tenant_id, principal_type, principal_id, grant_json, added_by, added_at, updated_at";
+
+fn program_str(p: atrium_core::access::Program) -> &'static str {
+    match p {
+        atrium_core::access::Program::Developer => "developer",
+        atrium_core::access::Program::Hardware => "hardware",
+    }
+}
+
+fn account_from_row(r: &DbRow) -> Result<Account, StoreError> {
+    let t: String = r.try_get("account_type").map_err(map_err)?;
+    let p: String = r.try_get("program").map_err(map_err)?;
+    Ok(Account {
+        id: AccountId::from_uuid(r.try_get("id").map_err(map_err)?),
+        name: DisplayName::parse(&r.try_get::<String, _>("name").map_err(map_err)?, "name").map_err(corrupt("accounts.name"))?,
+        account_type: AccountType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("accounts.account_type: {t}")))?,
+        program: match p.as_str() {
+            "developer" => atrium_core::access::Program::Developer,
+            "hardware" => atrium_core::access::Program::Hardware,
+            _ => return Err(StoreError::Corrupt(format!("accounts.program: {p}"))),
+        },
+        owner_tenant_id: TenantId::from_uuid(r.try_get("owner_tenant_id").map_err(map_err)?),
+        owner_user_id: UserId::from_uuid(r.try_get("owner_user_id").map_err(map_err)?),
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+fn member_from_row(r: &DbRow) -> Result<Member, StoreError> {
+    let kind: String = r.try_get("principal_type").map_err(map_err)?;
+    Ok(Member {
+        account_id: AccountId::from_uuid(r.try_get("account_id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        principal: PrincipalRef::from_parts(&kind, r.try_get("principal_id").map_err(map_err)?)
+            .ok_or_else(|| StoreError::Corrupt(format!("account_members.principal_type: {kind}")))?,
+        grant_json: r.try_get("grant_json").map_err(map_err)?,
+        added_by: r.try_get::<Option<Uuid>, _>("added_by").map_err(map_err)?.map(UserId::from_uuid),
+        added_at: Timestamp::from_millis(r.try_get("added_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+fn activity_from_row(r: &DbRow) -> Result<Activity, StoreError> {
+    let kind: String = r.try_get("principal_type").map_err(map_err)?;
+    Ok(Activity {
+        account_id: AccountId::from_uuid(r.try_get("account_id").map_err(map_err)?),
+        principal: PrincipalRef::from_parts(&kind, r.try_get("principal_id").map_err(map_err)?)
+            .ok_or_else(|| StoreError::Corrupt(format!("activity.principal_type: {kind}")))?,
+        at: Timestamp::from_millis(r.try_get("at").map_err(map_err)?),
+        method: r.try_get("method").map_err(map_err)?,
+        route: r.try_get("route").map_err(map_err)?,
+    })
+}
+
 
 const APP_COLS: &str = "a.id, a.client_id, a.service_principal_id, a.tenant_id, a.display_name, a.app_id_uri, a.public_client, a.created_at, a.updated_at";
 
@@ -1013,6 +1440,16 @@ fn key_from_row(r: &DbRow) -> Result<AppKey, StoreError> {
 }
 
 impl DbTx {
+    /// A directory object that is deleted stops being a member of any account.
+    async fn delete_memberships_of(&mut self, principal: Uuid) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM account_members WHERE principal_id = $1")
+            .bind(principal)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
     async fn insert_reply_urls(&mut self, a: &Application) -> Result<(), StoreError> {
         for (i, url) in a.reply_urls.iter().enumerate() {
             sqlx::query("INSERT INTO app_reply_urls (tenant_id, application_id, position, url, url_lower) VALUES ($1, $2, $3, $4, $5)")

@@ -202,6 +202,7 @@ impl Services {
             None => authz::instance_admin(actor)?,
         }
         let mut tx = self.read().await?;
-        tx.list_audit(tenant, limit.clamp(1, 500)).await.map_err(store_error)
+        let filter = crate::audit::AuditFilter { tenant_id: tenant, limit: limit.clamp(1, 500), ..Default::default() };
+        tx.list_audit(&filter).await.map_err(store_error)
     }
 }

@@ -1,6 +1,7 @@
 //! The services. Each public method is one use case: it checks who may do it, parses and
 //! validates the input, and runs in exactly one store transaction (with its audit event).
 
+mod accounts;
 mod applications;
 mod auth;
 mod bootstrap;
@@ -9,6 +10,7 @@ pub mod identity;
 mod tenants;
 mod users;
 
+pub use accounts::{ACTIVITY_DAYS, AccountCaller, ItemResult, MemberView, NewAccount, PrincipalInput};
 pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PER_APP, NewApplication};
 pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;
@@ -118,6 +120,7 @@ impl Services {
             target_type: target_type.to_owned(),
             target_id: target_id.to_string(),
             tenant_id,
+            account_id: None,
             details,
         }
     }

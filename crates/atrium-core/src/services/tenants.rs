@@ -39,6 +39,17 @@ pub struct TenantPatch {
 impl Services {
     pub async fn create_tenant(&self, actor: &Actor, input: NewTenant) -> Result<(Tenant, Option<User>), Error> {
         authz::instance_admin(actor)?;
+        self.create_tenant_inner(actor, input, None).await
+    }
+
+    /// Creates a tenant (and its first global admin); with `associate`, also associates it
+    /// with that account in the same transaction (R2). Callers check who may do it.
+    pub(crate) async fn create_tenant_inner(
+        &self,
+        actor: &Actor,
+        input: NewTenant,
+        associate: Option<crate::ids::AccountId>,
+    ) -> Result<(Tenant, Option<User>), Error> {
         let display_name = DisplayName::parse(&input.display_name, "displayName")?;
         let prefix = DomainPrefix::parse(&input.domain_prefix)?;
         let contact_email = opt(input.contact_email.as_deref(), |s| Email::parse(s, "contactEmail"))?;
@@ -107,6 +118,11 @@ impl Services {
         ))
         .await
         .map_err(store_error)?;
+        if let Some(account) = associate {
+            tx.associate_tenant(account, tenant.id, now, Some(actor.user_id)).await.map_err(store_error)?;
+            let e = self.audit(Some(actor), "account.tenant.create", "tenant", tenant.id, Some(tenant.id), details(&[("domain", tenant.domain.as_str())]));
+            tx.insert_audit(&e.in_account(account)).await.map_err(store_error)?;
+        }
         if let Some(u) = &admin {
             tx.insert_user(u).await.map_err(store_error)?;
             tx.insert_audit(&self.audit(

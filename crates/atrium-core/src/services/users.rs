@@ -57,7 +57,30 @@ impl Services {
         if tenant.directory_sync {
             return Err(ErrorCode::DirectorySyncEnabled.into());
         }
-        let upn = parse_upn_in(&tenant, &input.user_principal_name, "userPrincipalName")?;
+        let CreatedUser { user, temporary_password } = self.prepare_user(&tenant, input).await?;
+        let generated = temporary_password.is_some();
+        let password_secret = temporary_password;
+        let mut tx = self.write().await?;
+        insert_user_checked(tx.as_mut(), &user).await?;
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "user.create",
+            "user",
+            user.id,
+            Some(tenant_id),
+            details(&[("userPrincipalName", user.upn.as_str()), ("globalAdmin", &user.global_admin.to_string())]),
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        let _ = generated;
+        Ok(CreatedUser { user, temporary_password: password_secret })
+    }
+
+    /// Parses a new user for `tenant` and hashes its password (outside any transaction).
+    pub(crate) async fn prepare_user(&self, tenant: &Tenant, input: NewUser) -> Result<CreatedUser, Error> {
+        let tenant_id = tenant.id;
+        let upn = parse_upn_in(tenant, &input.user_principal_name, "userPrincipalName")?;
         let given_name = opt(input.given_name.as_deref(), |s| PersonName::parse(s, "givenName"))?;
         let surname = opt(input.surname.as_deref(), |s| PersonName::parse(s, "surname"))?;
         let display_name = match input.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -102,19 +125,6 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.write().await?;
-        insert_user_checked(tx.as_mut(), &user).await?;
-        tx.insert_audit(&self.audit(
-            Some(actor),
-            "user.create",
-            "user",
-            user.id,
-            Some(tenant_id),
-            details(&[("userPrincipalName", user.upn.as_str()), ("globalAdmin", &user.global_admin.to_string())]),
-        ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
         Ok(CreatedUser { user, temporary_password: generated.then(|| password.secret().clone()) })
     }
 

@@ -1,6 +1,7 @@
 //! REST API `/api/v1`. Each area exports its routes; the OpenAPI document is generated from the
 //! same handler annotations, so routes and documentation cannot drift apart.
 
+mod accounts;
 mod applications;
 mod audit;
 mod auth;
@@ -27,6 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "users", description = "Users of a tenant"),
         (name = "groups", description = "Groups of a tenant and their members"),
         (name = "applications", description = "App registrations and their client-secret keys"),
+        (name = "accounts", description = "Partner accounts: tenants, members with roles and permissions, products, access checks"),
         (name = "audit", description = "The audit log"),
     )
 )]
@@ -49,6 +51,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(applications::routes())
+        .merge(accounts::routes())
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

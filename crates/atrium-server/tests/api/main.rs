@@ -22,6 +22,7 @@ macro_rules! api_tests {
     )*};
 }
 
+mod accounts;
 mod auth;
 mod groups;
 mod identity;

@@ -112,6 +112,7 @@ pub fn audit(tenant: Option<TenantId>, offset: i64) -> AuditEvent {
         target_type: "tenant".into(),
         target_id: format!("t{offset}"),
         tenant_id: tenant,
+        account_id: None,
         details: "{}".into(),
     }
 }

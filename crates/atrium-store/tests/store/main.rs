@@ -6,6 +6,7 @@
 
 mod fixtures;
 
+use atrium_core::audit::AuditFilter;
 use atrium_core::domain::{DisplayName, GroupName};
 use atrium_core::ids::{SessionId, TenantId, UserId};
 use atrium_core::model::Session;
@@ -503,9 +504,15 @@ async fn audit_is_listed_newest_first(store: Arc<dyn Store>) {
     }
     tx.commit().await.unwrap();
     let mut tx = store.begin_read().await.unwrap();
-    assert_eq!(tx.list_audit(Some(t.id), 10).await.unwrap(), vec![e2.clone(), e1.clone()]);
-    assert_eq!(tx.list_audit(None, 10).await.unwrap(), vec![e2, e3, e1]);
-    assert_eq!(tx.list_audit(None, 1).await.unwrap().len(), 1);
+    let f = |tenant: Option<TenantId>, limit: u32| AuditFilter { tenant_id: tenant, limit, ..Default::default() };
+    assert_eq!(tx.list_audit(&f(Some(t.id), 10)).await.unwrap(), vec![e2.clone(), e1.clone()]);
+    assert_eq!(tx.list_audit(&f(None, 10)).await.unwrap(), vec![e2.clone(), e3.clone(), e1.clone()]);
+    assert_eq!(tx.list_audit(&f(None, 1)).await.unwrap().len(), 1);
+    // Filters narrow by target and by time.
+    let by_target = AuditFilter { target_id: Some("t3".into()), limit: 10, ..Default::default() };
+    assert_eq!(tx.list_audit(&by_target).await.unwrap(), vec![e2.clone()]);
+    let window = AuditFilter { from: Some(Timestamp::from_millis(T0 + 2)), to: Some(Timestamp::from_millis(T0 + 3)), limit: 10, ..Default::default() };
+    assert_eq!(tx.list_audit(&window).await.unwrap(), vec![e3]);
 }
 
 async fn dropping_a_transaction_rolls_back(store: Arc<dyn Store>) {

@@ -1,0 +1,773 @@
+//! Partner Center–style accounts: tenant associations (R1–R3), members with roles and custom
+//! permissions (R4–R9), products, the access check (R7) and the account audit log.
+//!
+//! Every account operation starts from an [`AccountCaller`]: who is calling, whether they own
+//! the account, and the grants (their own and their groups') that the evaluation uses. The same
+//! evaluation answers `POST /access/check` and protects this API.
+
+use super::applications::find_app;
+use super::groups::NewGroup;
+use super::users::{NewUser, find_user, insert_user_checked};
+use super::{Services, authz, details, store_error};
+use crate::access::{Decision, Grant, GrantInput, GrantSource, Level, Program, Role, covers, evaluate, permission};
+use crate::actor::Actor;
+use crate::audit::{AuditEvent, AuditFilter};
+use crate::domain::{DisplayName, Password};
+use crate::error::{Error, ErrorCode};
+use crate::ids::{AccountId, GroupId, PERSONAL_ACCOUNTS_TENANT, ProductId, TenantId, UserId};
+use crate::model::{Account, AccountType, Activity, Member, PendingAssociation, PrincipalRef, Product, Tenant, User};
+use crate::ports::{StoreError, Tx};
+use crate::secret::Secret;
+use crate::time::Timestamp;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Pending associations expire: the credentials were proved a few minutes ago at most.
+const ASSOCIATION_SECONDS: i64 = 600;
+/// Activity history is kept this long (R12).
+pub const ACTIVITY_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAccount {
+    pub name: String,
+    /// `company` (default) or `individual`.
+    pub account_type: Option<String>,
+    /// `developer` (default) or `hardware`.
+    pub program: Option<String>,
+}
+
+/// A principal named by an adapter: its kind, its id (or userPrincipalName for users), and the
+/// tenant it lives in (default: the tenant the caller signed in through).
+#[derive(Debug, Clone, Default)]
+pub struct PrincipalInput {
+    pub kind: String,
+    pub id: String,
+    pub tenant_id: Option<String>,
+}
+
+/// The outcome of one item of a multi-select add (R6).
+#[derive(Debug, Clone)]
+pub struct ItemResult {
+    pub principal: Option<PrincipalRef>,
+    pub input: PrincipalInput,
+    pub result: Result<Member, Error>,
+}
+
+/// A member with what the member lists show.
+#[derive(Debug, Clone)]
+pub struct MemberView {
+    pub member: Member,
+    pub grant: Grant,
+    pub display_name: String,
+    /// userPrincipalName for users, appId for applications.
+    pub identifier: Option<String>,
+    pub tenant_domain: String,
+    pub last_activity: Option<Timestamp>,
+    /// "Invitation pending" and similar; reserved for guests.
+    pub status: Option<String>,
+}
+
+/// Who is calling an account and with which grants.
+#[derive(Debug, Clone)]
+pub struct AccountCaller {
+    pub account: Account,
+    pub actor: Actor,
+    pub is_owner: bool,
+    pub grants: Vec<(GrantSource, Grant)>,
+}
+
+impl AccountCaller {
+    fn refs(&self) -> Vec<(GrantSource, &Grant)> {
+        self.grants.iter().map(|(s, g)| (*s, g)).collect()
+    }
+
+    /// The effective access to `permission_id` (R7).
+    pub fn decide(&self, permission_id: &str, product: Option<ProductId>, required: Level) -> Result<Decision, Error> {
+        let def = permission(permission_id).ok_or_else(|| {
+            Error::new(ErrorCode::InvalidRequest)
+                .with_message(format!("Unknown permission '{permission_id}'."))
+                .with_target("permission")
+        })?;
+        Ok(evaluate(self.is_owner, &self.refs(), def, product, required))
+    }
+
+    /// 403 unless the caller holds `permission_id` at `required`.
+    pub fn require(&self, permission_id: &str, required: Level) -> Result<(), Error> {
+        if self.decide(permission_id, None, required)?.allowed {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::Forbidden).with_message(format!(
+                "This needs the '{}' permission ({}).",
+                permission(permission_id).map(|p| p.name).unwrap_or(permission_id),
+                required.as_str()
+            )))
+        }
+    }
+
+    pub fn is_manager(&self) -> bool {
+        self.is_owner || self.grants.iter().any(|(_, g)| g.roles.contains(&Role::Manager))
+    }
+
+    fn require_manager(&self) -> Result<(), Error> {
+        if self.is_manager() {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::Forbidden).with_message("This needs the Manager role (or the owner)."))
+        }
+    }
+
+    /// R4: managing a tenant's principals needs `Account users` read/write, signed in through
+    /// that tenant. The owner (outside every directory) may manage access from anywhere.
+    fn require_user_manager_of(&self, tenant: TenantId) -> Result<(), Error> {
+        self.require("account_users", Level::ReadWrite)?;
+        if self.is_owner || self.actor.tenant_id == tenant {
+            Ok(())
+        } else {
+            Err(ErrorCode::WrongTenant.into())
+        }
+    }
+
+    /// R4: changing the directory needs a global administrator signed in through the tenant.
+    fn require_directory_admin_of(&self, tenant: TenantId) -> Result<(), Error> {
+        self.require("account_users", Level::ReadWrite)?;
+        if self.actor.tenant_id == tenant && self.actor.global_admin {
+            Ok(())
+        } else {
+            Err(ErrorCode::GlobalAdminRequired.into())
+        }
+    }
+}
+
+fn parse_account_type(s: Option<&str>) -> Result<AccountType, Error> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(AccountType::Company),
+        Some(v) => AccountType::parse(v).ok_or_else(|| {
+            Error::new(ErrorCode::InvalidRequest).with_message("'accountType' must be company or individual.").with_target("accountType")
+        }),
+    }
+}
+
+fn parse_program(s: Option<&str>) -> Result<Program, Error> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("developer") => Ok(Program::Developer),
+        Some("hardware") => Ok(Program::Hardware),
+        Some(_) => Err(Error::new(ErrorCode::InvalidRequest).with_message("'program' must be developer or hardware.").with_target("program")),
+    }
+}
+
+pub(crate) fn parse_principal_kind(kind: &str, id: uuid::Uuid) -> Option<PrincipalRef> {
+    PrincipalRef::from_parts(kind, id)
+}
+
+impl Services {
+
+    /// Opens an account. Its owner is the caller, who must be a personal account (a user of
+    /// the personal-accounts tenant).
+    pub async fn create_account(&self, actor: &Actor, input: NewAccount) -> Result<Account, Error> {
+        authz::active(actor)?;
+        if actor.tenant_id != PERSONAL_ACCOUNTS_TENANT {
+            return Err(Error::new(ErrorCode::Forbidden).with_message("Accounts are opened with a personal account (the personal-accounts tenant)."));
+        }
+        let now = self.clock.now();
+        let account = Account {
+            id: AccountId::random(self.rng.as_ref()),
+            name: DisplayName::parse(&input.name, "name")?,
+            account_type: parse_account_type(input.account_type.as_deref())?,
+            program: parse_program(input.program.as_deref())?,
+            owner_tenant_id: actor.tenant_id,
+            owner_user_id: actor.user_id,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.write().await?;
+        tx.insert_account(&account).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.create", "account", account.id, None, details(&[("name", account.name.as_str())])).in_account(account.id))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(account)
+    }
+
+    /// The accounts the caller owns or is a member of.
+    pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>, Error> {
+        authz::active(actor)?;
+        let mut tx = self.read().await?;
+        let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
+        let accounts = tx.list_accounts_for_user(actor.tenant_id, actor.user_id, &groups).await.map_err(store_error)?;
+        // Membership counts only while the caller's tenant is associated (R3).
+        let mut out = Vec::new();
+        for a in accounts {
+            if a.owner_user_id == actor.user_id || tx.list_account_tenants(a.id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == actor.tenant_id) {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Who is calling `account`, with their grants. Not the owner and not a member of an
+    /// associated tenant: 404, so account ids reveal nothing.
+    pub async fn account_caller(&self, actor: &Actor, account: AccountId) -> Result<AccountCaller, Error> {
+        authz::active(actor)?;
+        let mut tx = self.read().await?;
+        self.caller_in(tx.as_mut(), actor, account).await
+    }
+
+    async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
+        let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
+        let account = tx.get_account(account_id).await.map_err(store_error)?.ok_or_else(not_found)?;
+        if account.owner_user_id == actor.user_id && account.owner_tenant_id == actor.tenant_id {
+            return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new() });
+        }
+        // R1/R3: only principals of associated tenants have access.
+        let associated = tx.list_account_tenants(account_id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == actor.tenant_id);
+        if !associated {
+            return Err(not_found());
+        }
+        let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
+        let rows = tx.member_grants(account_id, PrincipalRef::User(actor.user_id), &groups).await.map_err(store_error)?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for m in rows {
+            if m.tenant_id != actor.tenant_id {
+                continue;
+            }
+            let source = match m.principal {
+                PrincipalRef::Group(g) => GrantSource::Group(g),
+                _ => GrantSource::Member,
+            };
+            grants.push((source, Grant::from_json(&m.grant_json)?));
+        }
+        if grants.is_empty() {
+            return Err(not_found());
+        }
+        Ok(AccountCaller { account, actor: actor.clone(), is_owner: false, grants })
+    }
+
+    pub async fn get_account(&self, actor: &Actor, account: AccountId) -> Result<AccountCaller, Error> {
+        self.account_caller(actor, account).await
+    }
+
+    // ------------------------------------------------------------------ tenants (seed 000)
+
+    pub async fn list_account_tenants(&self, actor: &Actor, account: AccountId) -> Result<Vec<(Tenant, Timestamp)>, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require("account_settings", Level::ReadOnly)?;
+        let mut tx = self.read().await?;
+        tx.list_account_tenants(account).await.map_err(store_error)
+    }
+
+    /// Associate an existing tenant, step one: prove credentials of a user of that tenant.
+    /// Returns a token for [`Services::confirm_tenant_association`] and the tenant to review.
+    /// Global administrator is not needed (seed 000).
+    pub async fn start_tenant_association(&self, actor: &Actor, account: AccountId, tenant: &str, username: &str, password: &Secret) -> Result<(Secret, Tenant), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require_manager()?;
+        let tenant = self.resolve_tenant(tenant).await?;
+        let user = self.verify_credentials(&tenant, username, password).await?;
+        let mut raw = [0u8; 32];
+        self.rng.fill(&mut raw);
+        let token = Secret::new(format!("atra_{}", URL_SAFE_NO_PAD.encode(raw)));
+        let now = self.clock.now();
+        let pending = PendingAssociation {
+            token_hash: token.sha256(),
+            account_id: account,
+            tenant_id: tenant.id,
+            proved_by: user.id,
+            created_by: actor.user_id,
+            created_at: now,
+            expires_at: now.plus_seconds(ASSOCIATION_SECONDS),
+        };
+        let mut tx = self.write().await?;
+        tx.insert_pending_association(&pending).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok((token, tenant))
+    }
+
+    /// Associate an existing tenant, step two: Confirm.
+    pub async fn confirm_tenant_association(&self, actor: &Actor, account: AccountId, token: &Secret) -> Result<Tenant, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require_manager()?;
+        let now = self.clock.now();
+        let mut tx = self.write().await?;
+        let pending = tx
+            .take_pending_association(&token.sha256())
+            .await
+            .map_err(store_error)?
+            .filter(|p| p.account_id == account && p.created_by == actor.user_id && p.expires_at > now)
+            .ok_or_else(|| Error::new(ErrorCode::AssociationNotFound).with_target("token"))?;
+        let tenant = self.require_tenant(tx.as_mut(), pending.tenant_id).await?;
+        match tx.associate_tenant(account, tenant.id, now, Some(actor.user_id)).await {
+            Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::TenantAlreadyAssociated).with_target("tenant")),
+            r => r.map_err(store_error)?,
+        }
+        tx.insert_audit(&self.audit(Some(actor), "account.tenant.associate", "tenant", tenant.id, Some(tenant.id), details(&[("domain", tenant.domain.as_str())])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(tenant)
+    }
+
+    /// Create a brand-new tenant from the account (R2): domain prefix, contact email and the
+    /// first global administrator. It is associated at once; no email is sent.
+    pub async fn create_account_tenant(&self, actor: &Actor, account: AccountId, input: super::NewTenant) -> Result<(Tenant, User), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require_manager()?;
+        if input.global_admin.is_none() {
+            return Err(Error::new(ErrorCode::MissingField).with_message("A new tenant needs its global administrator.").with_target("globalAdmin"));
+        }
+        let (tenant, admin) = self.create_tenant_inner(actor, input, Some(account)).await?;
+        let admin = admin.ok_or_else(|| Error::internal("the global administrator was not created"))?;
+        Ok((tenant, admin))
+    }
+
+    /// R3: never the tenant the caller signed in through; the last one only by the owner.
+    /// Its principals lose every permission (cascade); the directory is untouched.
+    pub async fn remove_account_tenant(&self, actor: &Actor, account: AccountId, tenant: TenantId) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let caller = self.caller_in(tx.as_mut(), actor, account).await?;
+        caller.require_manager()?;
+        if tenant == actor.tenant_id {
+            return Err(Error::new(ErrorCode::CurrentTenant).with_target("tenantId"));
+        }
+        let tenants = tx.list_account_tenants(account).await.map_err(store_error)?;
+        let Some((t, _)) = tenants.iter().find(|(t, _)| t.id == tenant) else {
+            return Err(Error::new(ErrorCode::TenantNotAssociated).with_target("tenantId"));
+        };
+        if tenants.len() == 1 && !caller.is_owner {
+            return Err(Error::new(ErrorCode::OwnerOnly).with_message("Only the owner can remove the last associated tenant."));
+        }
+        tx.remove_account_tenant(account, tenant).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.tenant.remove", "tenant", tenant, Some(tenant), details(&[("domain", t.domain.as_str())])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    // ------------------------------------------------------------------ members (seed 002)
+
+    async fn account_products(&self, tx: &mut dyn Tx, account: AccountId) -> Result<Vec<ProductId>, Error> {
+        Ok(tx.list_products(account).await.map_err(store_error)?.iter().map(|p| p.id).collect())
+    }
+
+    /// Parses a grant and checks R8 (nobody grants what they do not hold).
+    async fn checked_grant(&self, tx: &mut dyn Tx, caller: &AccountCaller, input: &GrantInput) -> Result<Grant, Error> {
+        let products = self.account_products(tx, caller.account.id).await?;
+        let grant = input.parse(&products)?;
+        covers(&caller.refs(), caller.is_owner, &grant).map_err(|e| Error::new(ErrorCode::GrantExceedsYours).with_message(e.message).with_target(e.target.unwrap_or_default()))?;
+        Ok(grant)
+    }
+
+    fn require_company(caller: &AccountCaller) -> Result<(), Error> {
+        // A4: individual accounts are single-user.
+        if caller.account.account_type == AccountType::Individual { Err(ErrorCode::IndividualAccount.into()) } else { Ok(()) }
+    }
+
+    /// Resolves a principal of an associated tenant (default: the caller's tenant).
+    async fn resolve_principal(&self, tx: &mut dyn Tx, caller: &AccountCaller, input: &PrincipalInput, field: &str) -> Result<(PrincipalRef, TenantId), Error> {
+        let tenant_id = match input.tenant_id.as_deref().filter(|s| !s.is_empty()) {
+            Some(t) => TenantId::parse(t, &format!("{field}.tenantId"))?,
+            None => caller.actor.tenant_id,
+        };
+        let associated = tx.list_account_tenants(caller.account.id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == tenant_id);
+        if !associated {
+            return Err(Error::new(ErrorCode::TenantNotAssociated)
+                .with_message("The principal's tenant is not associated with this account.")
+                .with_target(format!("{field}.tenantId")));
+        }
+        let principal = match input.kind.as_str() {
+            "user" => PrincipalRef::User(find_user(tx, tenant_id, &input.id).await.map_err(|e| e.with_target(format!("{field}.id")))?.id),
+            "group" => {
+                let id = GroupId::parse(&input.id, &format!("{field}.id"))?;
+                tx.get_group(tenant_id, id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target(format!("{field}.id")))?;
+                PrincipalRef::Group(id)
+            }
+            "application" => PrincipalRef::Application(find_app(tx, tenant_id, &input.id).await.map_err(|e| e.with_target(format!("{field}.id")))?.id),
+            _ => {
+                return Err(Error::new(ErrorCode::InvalidRequest)
+                    .with_message("'type' must be user, group or application.")
+                    .with_target(format!("{field}.type")));
+            }
+        };
+        Ok((principal, tenant_id))
+    }
+
+    /// Adds existing users, groups or applications with one grant (R6), reporting per item.
+    /// The grant is checked once: an empty or excessive grant refuses the whole request.
+    pub async fn add_members(&self, actor: &Actor, account: AccountId, principals: Vec<PrincipalInput>, grant: &GrantInput) -> Result<Vec<ItemResult>, Error> {
+        if principals.is_empty() {
+            return Err(Error::new(ErrorCode::MissingField).with_message("Select at least one principal.").with_target("principals"));
+        }
+        if principals.len() > 100 {
+            return Err(Error::new(ErrorCode::InvalidRequest).with_message("At most 100 principals at once.").with_target("principals"));
+        }
+        let caller = self.account_caller(actor, account).await?;
+        Self::require_company(&caller)?;
+        let grant = {
+            let mut tx = self.read().await?;
+            self.checked_grant(tx.as_mut(), &caller, grant).await?
+        };
+        let grant_json = grant.to_json();
+        let mut results = Vec::with_capacity(principals.len());
+        for (i, input) in principals.into_iter().enumerate() {
+            let field = format!("principals[{i}]");
+            // Each item is its own transaction: one failure does not undo the others.
+            let outcome: Result<(PrincipalRef, Member), Error> = async {
+                let mut tx = self.write().await?;
+                let (principal, tenant) = self.resolve_principal(tx.as_mut(), &caller, &input, &field).await?;
+                caller.require_user_manager_of(tenant)?;
+                let now = self.clock.now();
+                let m = Member { account_id: account, tenant_id: tenant, principal, grant_json: grant_json.clone(), added_by: Some(actor.user_id), added_at: now, updated_at: now };
+                match tx.insert_member(&m).await {
+                    Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::AlreadyMember).with_target(field.clone())),
+                    Err(StoreError::MissingReference) => return Err(Error::new(ErrorCode::TenantNotAssociated).with_target(field.clone())),
+                    r => r.map_err(store_error)?,
+                }
+                tx.insert_audit(&self.audit(Some(actor), "account.member.add", principal.kind(), principal.uuid(), Some(tenant), details(&[("grant", &grant_json)])).in_account(account))
+                    .await
+                    .map_err(store_error)?;
+                tx.commit().await.map_err(store_error)?;
+                Ok((principal, m))
+            }
+            .await;
+            results.push(match outcome {
+                Ok((p, m)) => ItemResult { principal: Some(p), input, result: Ok(m) },
+                Err(e) => ItemResult { principal: None, input, result: Err(e) },
+            });
+        }
+        Ok(results)
+    }
+
+    /// Creates a user in the caller's tenant and adds it (needs global admin; R5 refuses on
+    /// directory-sync tenants). The temporary password is returned once (R10).
+    pub async fn create_member_user(&self, actor: &Actor, account: AccountId, user: NewUser, groups: Vec<String>, grant: &GrantInput) -> Result<(Member, super::CreatedUser), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        Self::require_company(&caller)?;
+        let tenant_id = actor.tenant_id;
+        caller.require_directory_admin_of(tenant_id)?;
+        let mut tx = self.write().await?;
+        let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
+        if tenant.directory_sync {
+            return Err(ErrorCode::DirectorySyncEnabled.into());
+        }
+        let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        let mut group_ids = Vec::new();
+        for (i, g) in groups.iter().enumerate() {
+            let id = GroupId::parse(g, &format!("groups[{i}]"))?;
+            tx.get_group(tenant_id, id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target(format!("groups[{i}]")))?;
+            group_ids.push(id);
+        }
+        drop(tx);
+        // The directory part follows the same rules as the directory API (names, UPN,
+        // recovery email for a global admin); it runs first so its argon2 hash is outside the
+        // account transaction.
+        let prepared = self.prepare_user(&tenant, user).await?;
+        let now = self.clock.now();
+        let mut tx = self.write().await?;
+        insert_user_checked(tx.as_mut(), &prepared.user).await?;
+        for g in &group_ids {
+            tx.add_group_member(tenant_id, *g, prepared.user.id, now).await.map_err(store_error)?;
+        }
+        let m = Member {
+            account_id: account,
+            tenant_id,
+            principal: PrincipalRef::User(prepared.user.id),
+            grant_json: grant.to_json(),
+            added_by: Some(actor.user_id),
+            added_at: now,
+            updated_at: now,
+        };
+        tx.insert_member(&m).await.map_err(|e| match e {
+            StoreError::MissingReference => Error::new(ErrorCode::TenantNotAssociated),
+            e => store_error(e),
+        })?;
+        tx.insert_audit(&self.audit(Some(actor), "user.create", "user", prepared.user.id, Some(tenant_id), details(&[("userPrincipalName", prepared.user.upn.as_str())])))
+            .await
+            .map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.create", "user", prepared.user.id, Some(tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok((m, prepared))
+    }
+
+    /// Creates a group in the caller's tenant with members and adds it with a grant.
+    pub async fn create_member_group(&self, actor: &Actor, account: AccountId, group: NewGroup, grant: &GrantInput) -> Result<(Member, crate::model::Group), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        Self::require_company(&caller)?;
+        caller.require_directory_admin_of(actor.tenant_id)?;
+        {
+            let mut tx = self.read().await?;
+            self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        }
+        // The directory service creates the group (R5 and validation live there); then the grant.
+        let g = self.create_group(actor, actor.tenant_id, group).await?;
+        let mut tx = self.write().await?;
+        let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        let now = self.clock.now();
+        let m = Member { account_id: account, tenant_id: actor.tenant_id, principal: PrincipalRef::Group(g.id), grant_json: grant.to_json(), added_by: Some(actor.user_id), added_at: now, updated_at: now };
+        tx.insert_member(&m).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.create", "group", g.id, Some(actor.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok((m, g))
+    }
+
+    async fn find_member(&self, tx: &mut dyn Tx, account: AccountId, kind: &str, id: &str) -> Result<Member, Error> {
+        let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::new(ErrorCode::InvalidId).with_target("principalId"))?;
+        let principal = parse_principal_kind(kind, uuid)
+            .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message("The principal type must be user, group or application.").with_target("type"))?;
+        tx.get_member(account, principal).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::MemberNotFound).with_target("principalId"))
+    }
+
+    /// R9: a grant edit changes account access only.
+    pub async fn update_member_grant(&self, actor: &Actor, account: AccountId, kind: &str, id: &str, grant: &GrantInput) -> Result<Member, Error> {
+        let mut tx = self.write().await?;
+        let caller = self.caller_in(tx.as_mut(), actor, account).await?;
+        let mut m = self.find_member(tx.as_mut(), account, kind, id).await?;
+        caller.require_user_manager_of(m.tenant_id)?;
+        let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        m.grant_json = grant.to_json();
+        m.updated_at = self.clock.now();
+        tx.update_member_grant(account, m.principal, &m.grant_json, m.updated_at).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.update", m.principal.kind(), m.principal.uuid(), Some(m.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(m)
+    }
+
+    /// Removes a member from the account; the directory object remains (R9).
+    pub async fn remove_member(&self, actor: &Actor, account: AccountId, kind: &str, id: &str) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let caller = self.caller_in(tx.as_mut(), actor, account).await?;
+        let m = self.find_member(tx.as_mut(), account, kind, id).await?;
+        caller.require_user_manager_of(m.tenant_id)?;
+        tx.delete_member(account, m.principal).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.remove", m.principal.kind(), m.principal.uuid(), Some(m.tenant_id), details(&[])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// "Delete from organization": removes the member and deletes the user from the directory.
+    pub async fn delete_member_from_organization(&self, actor: &Actor, account: AccountId, user_id: &str) -> Result<(), Error> {
+        let mut tx = self.write().await?;
+        let caller = self.caller_in(tx.as_mut(), actor, account).await?;
+        let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
+        caller.require_directory_admin_of(m.tenant_id)?;
+        let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
+        if uid == actor.user_id {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
+        }
+        let u = find_user(tx.as_mut(), m.tenant_id, &uid.to_string()).await?;
+        tx.delete_user(m.tenant_id, uid).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.delete_from_organization", "user", uid, Some(m.tenant_id), details(&[("userPrincipalName", u.upn.as_str())])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// Resets a member user's password (global admin): a temporary password, shown once and
+    /// changed at the next sign-in; sessions and refresh tokens end.
+    pub async fn reset_member_password(&self, actor: &Actor, account: AccountId, user_id: &str) -> Result<Secret, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        let (tenant_id, uid) = {
+            let mut tx = self.read().await?;
+            let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
+            let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
+            (m.tenant_id, uid)
+        };
+        caller.require_directory_admin_of(tenant_id)?;
+        let password = Password::generate(self.rng.as_ref());
+        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let mut tx = self.write().await?;
+        let mut u = find_user(tx.as_mut(), tenant_id, &uid.to_string()).await?;
+        u.password_hash = Some(hash);
+        u.must_change_password = true;
+        u.updated_at = self.clock.now();
+        tx.update_user(&u).await.map_err(store_error)?;
+        tx.delete_user_sessions(uid, None).await.map_err(store_error)?;
+        tx.revoke_user_refresh_tokens(uid, u.updated_at).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.reset_password", "user", uid, Some(tenant_id), details(&[])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(password.secret().clone())
+    }
+
+    /// Members with names and last activity. Owners and `Account users` readers.
+    pub async fn list_members(&self, actor: &Actor, account: AccountId) -> Result<Vec<MemberView>, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require("account_users", Level::ReadOnly)?;
+        let mut tx = self.read().await?;
+        let tenants = tx.list_account_tenants(account).await.map_err(store_error)?;
+        let last = tx.last_activity(account).await.map_err(store_error)?;
+        let mut out = Vec::new();
+        for m in tx.list_members(account).await.map_err(store_error)? {
+            let (display_name, identifier) = match m.principal {
+                PrincipalRef::User(id) => match tx.get_user(m.tenant_id, id).await.map_err(store_error)? {
+                    Some(u) => (u.display_name.to_string(), Some(u.upn.to_string())),
+                    None => continue,
+                },
+                PrincipalRef::Group(id) => match tx.get_group(m.tenant_id, id).await.map_err(store_error)? {
+                    Some(g) => (g.name.to_string(), None),
+                    None => continue,
+                },
+                PrincipalRef::Application(id) => match tx.get_application(m.tenant_id, id).await.map_err(store_error)? {
+                    Some(a) => (a.display_name.to_string(), Some(a.client_id.to_string())),
+                    None => continue,
+                },
+            };
+            out.push(MemberView {
+                grant: Grant::from_json(&m.grant_json)?,
+                tenant_domain: tenants.iter().find(|(t, _)| t.id == m.tenant_id).map(|(t, _)| t.domain.to_string()).unwrap_or_default(),
+                last_activity: last.iter().find(|(p, _)| *p == m.principal).map(|(_, t)| *t),
+                display_name,
+                identifier,
+                status: None,
+                member: m,
+            });
+        }
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------------ products
+
+    pub async fn list_products(&self, actor: &Actor, account: AccountId) -> Result<Vec<Product>, Error> {
+        self.account_caller(actor, account).await?;
+        let mut tx = self.read().await?;
+        tx.list_products(account).await.map_err(store_error)
+    }
+
+    /// Creating a product is "New apps" read/write (reserve a name).
+    pub async fn create_product(&self, actor: &Actor, account: AccountId, name: &str) -> Result<Product, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require("new_apps", Level::ReadWrite)?;
+        let p = Product { id: ProductId::random(self.rng.as_ref()), account_id: account, name: DisplayName::parse(name, "name")?, created_at: self.clock.now() };
+        let mut tx = self.write().await?;
+        match tx.insert_product(&p).await {
+            Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::ProductNameTaken).with_target("name")),
+            r => r.map_err(store_error)?,
+        }
+        tx.insert_audit(&self.audit(Some(actor), "account.product.create", "product", p.id, None, details(&[("name", p.name.as_str())])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(p)
+    }
+
+    pub async fn delete_product(&self, actor: &Actor, account: AccountId, product: ProductId) -> Result<(), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require_manager()?;
+        let mut tx = self.write().await?;
+        if !tx.delete_product(account, product).await.map_err(store_error)? {
+            return Err(Error::new(ErrorCode::ProductNotFound).with_target("productId"));
+        }
+        tx.insert_audit(&self.audit(Some(actor), "account.product.delete", "product", product, None, details(&[])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    // ------------------------------------------------------------------ access check (R7)
+
+    /// The effective access of a principal of the account. Callers: the owner, holders of
+    /// `Account users` read, or a principal asking about itself.
+    pub async fn check_access(&self, actor: &Actor, account: AccountId, principal: Option<&PrincipalInput>, permission_id: &str, product: Option<&str>) -> Result<Decision, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        let product = match product.filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) => {
+                let id = ProductId::parse(p, "product")?;
+                let mut tx = self.read().await?;
+                if !self.account_products(tx.as_mut(), account).await?.contains(&id) {
+                    return Err(Error::new(ErrorCode::ProductNotFound).with_message("The product is not one of this account's.").with_target("product"));
+                }
+                Some(id)
+            }
+        };
+        let Some(input) = principal else {
+            return caller.decide(permission_id, product, Level::ReadOnly);
+        };
+        caller.require("account_users", Level::ReadOnly)?;
+        let mut tx = self.read().await?;
+        let (p, tenant) = self.resolve_principal(tx.as_mut(), &caller, input, "principal").await?;
+        let target = self.principal_caller(tx.as_mut(), &caller.account, p, tenant).await?;
+        target.decide(permission_id, product, Level::ReadOnly)
+    }
+
+    /// The grants of any principal (for the access check of someone else).
+    async fn principal_caller(&self, tx: &mut dyn Tx, account: &Account, p: PrincipalRef, tenant: TenantId) -> Result<AccountCaller, Error> {
+        let groups: Vec<GroupId> = match p {
+            PrincipalRef::User(u) => tx.list_user_groups(tenant, u).await.map_err(store_error)?.iter().map(|g| g.id).collect(),
+            _ => Vec::new(),
+        };
+        let rows = tx.member_grants(account.id, p, &groups).await.map_err(store_error)?;
+        let mut grants = Vec::new();
+        for m in rows {
+            let source = match m.principal {
+                PrincipalRef::Group(g) if PrincipalRef::Group(g) != p => GrantSource::Group(g),
+                _ => GrantSource::Member,
+            };
+            grants.push((source, Grant::from_json(&m.grant_json)?));
+        }
+        let user_id = match p {
+            PrincipalRef::User(u) => u,
+            _ => UserId::from_uuid(p.uuid()),
+        };
+        let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false };
+        Ok(AccountCaller { account: account.clone(), actor, is_owner: false, grants })
+    }
+
+    // ------------------------------------------------------------------ audit and activity
+
+    /// The account's audit log, filtered by actor, target and time (owner and Managers).
+    pub async fn list_account_audit(&self, actor: &Actor, account: AccountId, mut filter: AuditFilter) -> Result<Vec<AuditEvent>, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require_manager()?;
+        filter.account_id = Some(account);
+        filter.tenant_id = None;
+        filter.limit = filter.limit.clamp(1, 500);
+        let mut tx = self.read().await?;
+        tx.list_audit(&filter).await.map_err(store_error)
+    }
+
+    /// Stores a batch of activity rows (the server batches them off the request path).
+    pub async fn record_activity(&self, rows: &[Activity]) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        tx.insert_activity(rows).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// A member's history of the last 30 days (R12): the owner only.
+    pub async fn member_activity(&self, actor: &Actor, account: AccountId, kind: &str, id: &str) -> Result<Vec<Activity>, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        if !caller.is_owner {
+            return Err(ErrorCode::OwnerOnly.into());
+        }
+        let mut tx = self.read().await?;
+        let m = self.find_member(tx.as_mut(), account, kind, id).await?;
+        let since = self.clock.now().plus_seconds(-ACTIVITY_DAYS * 86_400);
+        tx.list_activity(account, m.principal, since, 1000).await.map_err(store_error)
+    }
+
+    /// Deletes activity older than 30 days; run periodically.
+    pub async fn purge_activity(&self) -> Result<u64, Error> {
+        let before = self.clock.now().plus_seconds(-ACTIVITY_DAYS * 86_400);
+        let mut tx = self.write().await?;
+        let n = tx.purge_activity(before).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(n)
+    }
+
+    /// Whether `actor` may read the account at all (used to decide what activity to record).
+    pub async fn account_principal(&self, actor: &Actor, account: AccountId) -> Option<PrincipalRef> {
+        self.account_caller(actor, account).await.ok().map(|_| PrincipalRef::User(actor.user_id))
+    }
+}
