@@ -74,6 +74,8 @@ pub struct AccountCaller {
     pub actor: Actor,
     pub is_owner: bool,
     pub grants: Vec<(GrantSource, Grant)>,
+    /// The tenants associated with the account.
+    pub tenants: Vec<TenantId>,
 }
 
 impl AccountCaller {
@@ -130,7 +132,9 @@ impl AccountCaller {
     /// R4: changing the directory needs a global administrator signed in through the tenant.
     fn require_directory_admin_of(&self, tenant: TenantId) -> Result<(), Error> {
         self.require("account_users", Level::ReadWrite)?;
-        if self.actor.tenant_id == tenant && self.actor.global_admin {
+        // The tenant must be one of the account's: the owner is a global admin of the
+        // personal-accounts tenant, which is never associated.
+        if self.actor.tenant_id == tenant && self.actor.global_admin && self.tenants.contains(&tenant) {
             Ok(())
         } else {
             Err(ErrorCode::GlobalAdminRequired.into())
@@ -215,12 +219,12 @@ impl Services {
     async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
         let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
         let account = tx.get_account(account_id).await.map_err(store_error)?.ok_or_else(not_found)?;
+        let tenants: Vec<TenantId> = tx.list_account_tenants(account_id).await.map_err(store_error)?.iter().map(|(t, _)| t.id).collect();
         if account.owner_user_id == actor.user_id && account.owner_tenant_id == actor.tenant_id {
-            return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new() });
+            return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new(), tenants });
         }
         // R1/R3: only principals of associated tenants have access.
-        let associated = tx.list_account_tenants(account_id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == actor.tenant_id);
-        if !associated {
+        if !tenants.contains(&actor.tenant_id) {
             return Err(not_found());
         }
         let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
@@ -239,7 +243,7 @@ impl Services {
         if grants.is_empty() {
             return Err(not_found());
         }
-        Ok(AccountCaller { account, actor: actor.clone(), is_owner: false, grants })
+        Ok(AccountCaller { account, actor: actor.clone(), is_owner: false, grants, tenants })
     }
 
     pub async fn get_account(&self, actor: &Actor, account: AccountId) -> Result<AccountCaller, Error> {
@@ -403,6 +407,7 @@ impl Services {
             return Err(Error::new(ErrorCode::InvalidRequest).with_message("At most 100 principals at once.").with_target("principals"));
         }
         let caller = self.account_caller(actor, account).await?;
+        caller.require("account_users", Level::ReadWrite)?;
         Self::require_company(&caller)?;
         let grant = {
             let mut tx = self.read().await?;
@@ -719,7 +724,7 @@ impl Services {
             _ => UserId::from_uuid(p.uuid()),
         };
         let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false };
-        Ok(AccountCaller { account: account.clone(), actor, is_owner: false, grants })
+        Ok(AccountCaller { account: account.clone(), actor, is_owner: false, grants, tenants: Vec::new() })
     }
 
     // ------------------------------------------------------------------ audit and activity

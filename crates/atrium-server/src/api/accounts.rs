@@ -435,6 +435,8 @@ async fn check_access_batch(State(st): State<AppState>, c: AccountActor, ApiJson
     if req.checks.len() > 100 {
         return Err(Error::new(ErrorCode::InvalidRequest).with_message("At most 100 checks at once.").with_target("checks").into());
     }
+    // Whether the caller may use the account at all is one answer for the whole batch.
+    st.services.account_caller(&c.actor, c.account).await?;
     let mut results = Vec::with_capacity(req.checks.len());
     for check in &req.checks {
         results.push(match one_check(&st, &c, check).await {

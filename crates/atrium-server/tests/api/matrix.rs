@@ -1,0 +1,208 @@
+//! The authorization matrix: every account endpoint × every kind of caller, in one table.
+//! Each cell is the expected outcome and the test checks every cell, on both backends.
+//!
+//! Columns: the owner; the Manager (a global admin of the tenant, signed in through it);
+//! Developer; Business Contributor; Finance Contributor; Marketer; a custom read-only member
+//! (Account settings and Account users read-only); a custom read/write member scoped to one
+//! product (Packages and Store listings on Game One); a member of another account; anonymous.
+
+use crate::accounts::{add, account_with_manager, create_account};
+use crate::helpers::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+api_tests!(authorization_matrix);
+
+/// 2xx, 403, 404, 401.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum E {
+    Ok,
+    Forbidden,
+    NotFound,
+    Unauth,
+}
+use E::{Forbidden as F, NotFound as N, Ok as O, Unauth as U};
+
+const COLUMNS: [&str; 10] = ["owner", "manager", "developer", "business_contributor", "finance_contributor", "marketer", "custom_read_only", "custom_rw_one_product", "other_account", "anonymous"];
+
+/// What a row needs created fresh for each cell, so that cells do not depend on each other.
+#[derive(Clone, Copy)]
+enum Prep {
+    None,
+    /// A directory user of the account's tenant (not a member): `{x}`.
+    User,
+    /// A directory user added as Developer: `{x}`.
+    Member,
+    /// A tenant created from the account: `{x}`.
+    AccountTenant,
+    /// A new tenant with an association started by the caller: `{x}` is the token.
+    AssociationToken,
+    /// A tenant (not associated) whose user `{x}` can prove credentials.
+    ForeignTenant,
+    /// A product: `{x}`.
+    Product,
+}
+
+struct Row {
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+    prep: Prep,
+    expect: [E; 10],
+}
+
+fn rows() -> Vec<Row> {
+    let r = |method: Method, path, body, prep, expect| Row { method, path, body, prep, expect };
+    vec![
+        r(Method::GET, "/api/v1/accounts/{acc}", None, Prep::None, [O, O, O, O, O, O, O, O, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/tenants", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/tenants",
+          Some(r#"{"displayName":"T {n}","domainPrefix":"mx{n}","globalAdmin":{"givenName":"A","surname":"B","username":"admin","password":"Adm1n-Passw0rd!"}}"#),
+          Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/tenants/associations", Some(r#"{"tenant":"{x}","username":"frank","password":"Us3r-Passw0rd!"}"#),
+          Prep::ForeignTenant, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/tenants/associations/confirm", Some(r#"{"token":"{x}"}"#), Prep::AssociationToken, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::DELETE, "/api/v1/accounts/{acc}/tenants/{x}", None, Prep::AccountTenant, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/members", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members", Some(r#"{"principals":[{"type":"user","id":"{x}","tenantId":"{tid}"}],"grant":{"roles":["developer"]}}"#),
+          Prep::User, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members/users", Some(r#"{"userPrincipalName":"new{n}","grant":{"roles":["developer"]}}"#),
+          Prep::None, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members/groups", Some(r#"{"displayName":"Group {n}","grant":{"roles":["developer"]}}"#),
+          Prep::None, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::PATCH, "/api/v1/accounts/{acc}/members/user/{x}", Some(r#"{"grant":{"roles":["marketer"]}}"#), Prep::Member, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::DELETE, "/api/v1/accounts/{acc}/members/user/{x}", None, Prep::Member, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members/user/{x}/delete-from-organization", Some("{}"), Prep::Member, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members/user/{x}/reset-password", Some("{}"), Prep::Member, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/members/user/{dev}/activity", None, Prep::None, [O, F, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/products", None, Prep::None, [O, O, O, O, O, O, O, O, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/products", Some(r#"{"name":"Product {n}"}"#), Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::DELETE, "/api/v1/accounts/{acc}/products/{x}", None, Prep::Product, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/access/check", Some(r#"{"permission":"packages","product":"{p1}"}"#), Prep::None, [O, O, O, O, O, O, O, O, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/access/check", Some(r#"{"principal":{"type":"user","id":"{dev}","tenantId":"{tid}"},"permission":"usage"}"#),
+          Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/access/check-batch", Some(r#"{"checks":[{"permission":"usage"}]}"#), Prep::None, [O, O, O, O, O, O, O, O, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/audit", None, Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+    ]
+}
+
+struct Fixture {
+    acc: String,
+    tid: String,
+    p1: String,
+    dev_user: String,
+    tokens: Vec<Option<String>>,
+    owner: String,
+    admin: String,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(app, &owner, "contoso").await;
+    let p1 = app.post(&format!("/api/v1/accounts/{acc}/products"), &owner, json!({"name": "Game One"})).await.body["id"].as_str().unwrap().to_owned();
+    let grants = [
+        ("dev", json!({"roles": ["developer"]})),
+        ("bc", json!({"roles": ["business_contributor"]})),
+        ("fc", json!({"roles": ["finance_contributor"]})),
+        ("mkt", json!({"roles": ["marketer"]})),
+        ("ro", json!({"permissions": [{"permission": "account_settings", "level": "read_only"}, {"permission": "account_users", "level": "read_only"}]})),
+        ("rwp", json!({"permissions": [{"permission": "packages", "level": "read_write", "products": [p1]},
+                                       {"permission": "store_listings", "level": "read_write", "products": [p1]}]})),
+    ];
+    let mut tokens = vec![Some(owner.clone()), Some(admin.clone())];
+    let mut dev_user = String::new();
+    for (alias, grant) in grants {
+        let id = app.create_user(&admin, &tid, alias).await["id"].as_str().unwrap().to_owned();
+        // The owner grants Finance Contributor: a Manager does not hold payout and tax (R8).
+        add(app, &owner, &acc, json!([{"type": "user", "id": id, "tenantId": tid}]), grant).await;
+        if alias == "dev" {
+            dev_user = id;
+        }
+        tokens.push(Some(app.token("contoso.onatrium.local", alias, "Us3r-Passw0rd!").await));
+    }
+    let (_, _, other_manager) = {
+        let other = create_account(app, &owner, "Another account").await;
+        let r = app
+            .post(&format!("/api/v1/accounts/{other}/tenants"), &owner,
+                  json!({"displayName": "Other", "domainPrefix": "elsewhere", "globalAdmin": {"givenName": "O", "surname": "M", "username": "boss", "password": "Adm1n-Passw0rd!"}}))
+            .await;
+        let other_tid = r.body["tenant"]["id"].as_str().unwrap().to_owned();
+        add(app, &owner, &other, json!([{"type": "user", "id": r.body["globalAdmin"]["id"], "tenantId": other_tid}]), json!({"roles": ["manager"]})).await;
+        (other, other_tid, app.token("elsewhere.onatrium.local", "boss", "Adm1n-Passw0rd!").await)
+    };
+    tokens.push(Some(other_manager));
+    tokens.push(None);
+    Fixture { acc, tid, p1, dev_user, tokens, owner, admin }
+}
+
+async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) -> String {
+    match prep {
+        Prep::None => String::new(),
+        Prep::User => app.create_user(&f.admin, &f.tid, &format!("u{n}")).await["id"].as_str().unwrap().to_owned(),
+        Prep::Member => {
+            let id = app.create_user(&f.admin, &f.tid, &format!("m{n}")).await["id"].as_str().unwrap().to_owned();
+            add(app, &f.owner, &f.acc, json!([{"type": "user", "id": id, "tenantId": f.tid}]), json!({"roles": ["developer"]})).await;
+            id
+        }
+        Prep::AccountTenant => {
+            let r = app
+                .post(&format!("/api/v1/accounts/{}/tenants", f.acc), &f.owner,
+                      json!({"displayName": "Gone", "domainPrefix": format!("gone{n}"), "globalAdmin": {"givenName": "A", "surname": "B", "username": "admin", "password": "Adm1n-Passw0rd!"}}))
+                .await;
+            r.body["tenant"]["id"].as_str().unwrap().to_owned()
+        }
+        Prep::ForeignTenant | Prep::AssociationToken => {
+            let (tid, admin) = app.tenant_with_admin(&f.owner, &format!("assoc{n}")).await;
+            app.create_user(&admin, &tid, "frank").await;
+            if matches!(prep, Prep::ForeignTenant) {
+                return tid;
+            }
+            // Only a caller who may associate can start one; others get a dummy token and
+            // must be refused before it is even looked at.
+            match &f.tokens[col] {
+                Some(t) if col <= 1 => {
+                    let r = app
+                        .post(&format!("/api/v1/accounts/{}/tenants/associations", f.acc), t, json!({"tenant": tid, "username": "frank", "password": "Us3r-Passw0rd!"}))
+                        .await;
+                    r.body["token"].as_str().unwrap().to_owned()
+                }
+                _ => "atra_not-a-real-token".to_owned(),
+            }
+        }
+        Prep::Product => {
+            let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    }
+}
+
+async fn authorization_matrix(app: TestApp) {
+    let f = fixture(&app).await;
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (ri, row) in rows().iter().enumerate() {
+        for (col, expected) in row.expect.iter().enumerate() {
+            let n = format!("{ri}x{col}");
+            let x = prepare(&app, &f, row.prep, col, &n).await;
+            let fill = |s: &str| {
+                s.replace("{acc}", &f.acc).replace("{tid}", &f.tid).replace("{p1}", &f.p1).replace("{dev}", &f.dev_user).replace("{x}", &x).replace("{n}", &n)
+            };
+            let path = fill(row.path);
+            let body: Option<Value> = row.body.map(|b| serde_json::from_str(&fill(b)).unwrap());
+            let res = app.request(row.method.clone(), &path, f.tokens[col].as_deref(), body).await;
+            let got = match res.status.as_u16() {
+                200..=299 => E::Ok,
+                403 => E::Forbidden,
+                404 => E::NotFound,
+                401 => E::Unauth,
+                other => panic!("{} {} as {}: unexpected {other}: {}", row.method, row.path, COLUMNS[col], res.body),
+            };
+            cells += 1;
+            if got != *expected {
+                failures.push(format!("{} {} as {}: expected {expected:?}, got {got:?} {}", row.method, row.path, COLUMNS[col], res.body));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {cells} cells differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(cells, rows().len() * COLUMNS.len());
+}
