@@ -602,6 +602,10 @@ pub struct AccessCheckRequest {
     /// Whose access; default: the caller.
     #[serde(default)]
     pub principal: Option<PrincipalBody>,
+    /// Or: whose access, as the bearer of this access token (issued by this server for the
+    /// account API).
+    #[serde(default)]
+    pub token: Option<String>,
     /// A permission id from `GET /api/v1/catalog`.
     pub permission: String,
     /// A product of the account, for product-level permissions.

@@ -10,12 +10,23 @@ pub struct Actor {
     pub session_id: SessionId,
     pub global_admin: bool,
     pub must_change_password: bool,
+    /// Set when an application calls with a client-credentials token (R13). `user_id` then
+    /// holds its service principal id, which names no user, so directory rules never match it.
+    pub application: Option<crate::ids::ApplicationId>,
 }
 
 impl Actor {
     /// An instance administrator: a global admin of the personal-accounts tenant (the owner
     /// is one). They administer the deployment: every tenant and its directory.
     pub fn is_instance_admin(&self) -> bool {
-        self.global_admin && self.tenant_id == PERSONAL_ACCOUNTS_TENANT
+        self.global_admin && self.tenant_id == PERSONAL_ACCOUNTS_TENANT && self.application.is_none()
+    }
+
+    /// The principal acting: the user, or the application.
+    pub fn principal(&self) -> crate::model::PrincipalRef {
+        match self.application {
+            Some(a) => crate::model::PrincipalRef::Application(a),
+            None => crate::model::PrincipalRef::User(self.user_id),
+        }
     }
 }

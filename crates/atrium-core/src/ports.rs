@@ -36,6 +36,9 @@ pub trait PasswordHasher: Send + Sync {
 pub trait TokenSigner: Send + Sync {
     /// Returns the compact JWS of `claims`, with `kid` and `x5t` in the header.
     fn sign(&self, claims: &serde_json::Value) -> Result<String, StoreError>;
+    /// Checks the signature of a JWT against the published keys and returns its claims.
+    /// Expiry and audience are the caller's to check (it has the clock and the context).
+    fn verify(&self, jwt: &str) -> Option<serde_json::Value>;
 }
 
 /// What can go wrong below the services.
@@ -201,6 +204,8 @@ pub trait Tx: Send {
     async fn list_members(&mut self, account: AccountId) -> Result<Vec<Member>, StoreError>;
     /// The member rows that decide a user's access: their own and their groups'.
     async fn member_grants(&mut self, account: AccountId, user: PrincipalRef, groups: &[GroupId]) -> Result<Vec<Member>, StoreError>;
+    /// Whether the principal is a member of any account (R13: who gets account-API tokens).
+    async fn is_member_anywhere(&mut self, principal: PrincipalRef) -> Result<bool, StoreError>;
 
     // Products.
     async fn insert_product(&mut self, p: &Product) -> Result<(), StoreError>;

@@ -149,6 +149,8 @@ struct LoadedKey {
 pub struct KeyRing {
     active: Option<LoadedKey>,
     jwks: Vec<Value>,
+    /// (kid, n, e) of every published key, for verifying our own tokens.
+    public: Vec<(String, Vec<u8>, Vec<u8>)>,
 }
 
 impl KeyRing {
@@ -156,10 +158,16 @@ impl KeyRing {
     pub fn load(master: &MasterKey, keys: &[SigningKey]) -> Result<Self, KeyError> {
         let mut active = None;
         let mut jwks = Vec::new();
+        let mut public_keys = Vec::new();
         for k in keys {
             let pkcs8 = master.open(&k.private_key_encrypted).map_err(|e| KeyError::Key { kid: k.kid.clone(), reason: e.to_string() })?;
             let pair = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| KeyError::Key { kid: k.kid.clone(), reason: e.to_string() })?;
             let public = pair.public_key();
+            public_keys.push((
+                k.kid.clone(),
+                public.modulus().big_endian_without_leading_zero().to_vec(),
+                public.exponent().big_endian_without_leading_zero().to_vec(),
+            ));
             jwks.push(json!({
                 "kty": "RSA",
                 "use": "sig",
@@ -174,7 +182,7 @@ impl KeyRing {
                 active = Some(LoadedKey { kid: k.kid.clone(), pair, header_b64: URL_SAFE_NO_PAD.encode(header.to_string()) });
             }
         }
-        Ok(Self { active, jwks })
+        Ok(Self { active, jwks, public: public_keys })
     }
 
     pub fn active_kid(&self) -> Option<&str> {
@@ -184,6 +192,25 @@ impl KeyRing {
     /// The JWKS keys, each with `issuer` filled in per tenant by the caller.
     pub fn jwks(&self) -> &[Value] {
         &self.jwks
+    }
+
+    /// Verifies an RS256 JWT signed by one of the published keys.
+    pub fn verify(&self, jwt: &str) -> Option<Value> {
+        let mut parts = jwt.split('.');
+        let (h, p, sig) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+        if header["alg"] != "RS256" {
+            return None;
+        }
+        let kid = header["kid"].as_str()?;
+        let (_, n, e) = self.public.iter().find(|(k, _, _)| k == kid)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+        let key = aws_lc_rs::signature::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+        key.verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, format!("{h}.{p}").as_bytes(), &sig).ok()?;
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
     }
 
     fn sign(&self, claims: &Value) -> Result<String, StoreError> {
@@ -226,6 +253,10 @@ impl TokenSigner for SharedKeyRing {
     fn sign(&self, claims: &Value) -> Result<String, StoreError> {
         self.current().sign(claims)
     }
+
+    fn verify(&self, jwt: &str) -> Option<Value> {
+        self.current().verify(jwt)
+    }
 }
 
 #[cfg(test)]
@@ -251,6 +282,9 @@ mod tests {
         public
             .verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
             .unwrap();
+        assert_eq!(ring.verify(&jwt).unwrap()["sub"], "x");
+        let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(br#"{"sub":"y"}"#), parts[2]);
+        assert!(ring.verify(&tampered).is_none(), "a changed payload fails verification");
         // Another master key cannot open it.
         let other = MasterKey::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(KeyRing::load(&other, &[key]).is_err());

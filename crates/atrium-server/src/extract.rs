@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for Authenticated {
                 Error::new(ErrorCode::Forbidden).with_message("Cross-site request refused: cookie-authenticated writes must come from this origin."),
             ));
         }
-        let actor = state.services.authenticate(&token).await?;
+        let actor = if from_cookie { state.services.authenticate(&token).await? } else { state.services.authenticate_bearer(&token).await? };
         Ok(Authenticated(actor))
     }
 }

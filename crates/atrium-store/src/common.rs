@@ -1271,6 +1271,16 @@ impl Tx for DbTx {
         Ok(out)
     }
 
+    async fn is_member_anywhere(&mut self, principal: PrincipalRef) -> Result<bool, StoreError> {
+        let r = sqlx::query("SELECT 1 AS one FROM account_members WHERE principal_type = $1 AND principal_id = $2 LIMIT 1")
+            .bind(principal.kind())
+            .bind(principal.uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.is_some())
+    }
+
     async fn insert_product(&mut self, p: &Product) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO products (id, account_id, name, name_lower, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(p.id.as_uuid())

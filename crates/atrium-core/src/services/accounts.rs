@@ -122,6 +122,10 @@ impl AccountCaller {
     /// that tenant. The owner (outside every directory) may manage access from anywhere.
     fn require_user_manager_of(&self, tenant: TenantId) -> Result<(), Error> {
         self.require("account_users", Level::ReadWrite)?;
+        // R13: an application manages users only with the Manager role.
+        if self.actor.application.is_some() && !self.is_manager() {
+            return Err(Error::new(ErrorCode::Forbidden).with_message("An application can manage users only with the Manager role."));
+        }
         if self.is_owner || self.actor.tenant_id == tenant {
             Ok(())
         } else {
@@ -197,7 +201,8 @@ impl Services {
         authz::active(actor)?;
         let mut tx = self.read().await?;
         let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
-        let accounts = tx.list_accounts_for_user(actor.tenant_id, actor.user_id, &groups).await.map_err(store_error)?;
+        let principal = UserId::from_uuid(actor.principal().uuid());
+        let accounts = tx.list_accounts_for_user(actor.tenant_id, principal, &groups).await.map_err(store_error)?;
         // Membership counts only while the caller's tenant is associated (R3).
         let mut out = Vec::new();
         for a in accounts {
@@ -227,8 +232,12 @@ impl Services {
         if !tenants.contains(&actor.tenant_id) {
             return Err(not_found());
         }
-        let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
-        let rows = tx.member_grants(account_id, PrincipalRef::User(actor.user_id), &groups).await.map_err(store_error)?;
+        // Applications are not in groups; users bring their groups' grants (R7).
+        let groups: Vec<GroupId> = match actor.application {
+            Some(_) => Vec::new(),
+            None => tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect(),
+        };
+        let rows = tx.member_grants(account_id, actor.principal(), &groups).await.map_err(store_error)?;
         let mut grants = Vec::with_capacity(rows.len());
         for m in rows {
             if m.tenant_id != actor.tenant_id {
@@ -681,7 +690,15 @@ impl Services {
 
     /// The effective access of a principal of the account. Callers: the owner, holders of
     /// `Account users` read, or a principal asking about itself.
-    pub async fn check_access(&self, actor: &Actor, account: AccountId, principal: Option<&PrincipalInput>, permission_id: &str, product: Option<&str>) -> Result<Decision, Error> {
+    pub async fn check_access(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        principal: Option<&PrincipalInput>,
+        token: Option<&str>,
+        permission_id: &str,
+        product: Option<&str>,
+    ) -> Result<Decision, Error> {
         let caller = self.account_caller(actor, account).await?;
         let product = match product.filter(|p| !p.is_empty()) {
             None => None,
@@ -694,6 +711,17 @@ impl Services {
                 Some(id)
             }
         };
+        if let Some(jwt) = token.filter(|t| !t.is_empty()) {
+            // Whose token is it? A service behind the account asks on behalf of its caller.
+            caller.require("account_users", Level::ReadOnly)?;
+            let (p, tenant) = self.verify_token_subject(jwt).await.map_err(|e| e.with_target("token"))?;
+            let mut tx = self.read().await?;
+            if !caller.tenants.contains(&tenant) {
+                return Err(Error::new(ErrorCode::TenantNotAssociated).with_target("token"));
+            }
+            let target = self.principal_caller(tx.as_mut(), &caller.account, p, tenant).await?;
+            return target.decide(permission_id, product, Level::ReadOnly);
+        }
         let Some(input) = principal else {
             return caller.decide(permission_id, product, Level::ReadOnly);
         };
@@ -723,7 +751,7 @@ impl Services {
             PrincipalRef::User(u) => u,
             _ => UserId::from_uuid(p.uuid()),
         };
-        let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false };
+        let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false, application: None };
         Ok(AccountCaller { account: account.clone(), actor, is_owner: false, grants, tenants: Vec::new() })
     }
 

@@ -109,6 +109,67 @@ impl Services {
         Ok(user)
     }
 
+    /// A bearer credential: a session token, or an access token from our own token endpoint
+    /// for the account API (applications with client credentials, R13).
+    pub async fn authenticate_bearer(&self, token: &Secret) -> Result<Actor, Error> {
+        if token.expose().split('.').count() == 3 {
+            let (app, tenant) = self.verify_app_token(token.expose()).await?;
+            return Ok(Actor {
+                // An application has no user id; its service principal id names no user.
+                user_id: crate::ids::UserId::from_uuid(app.service_principal_id.as_uuid()),
+                tenant_id: tenant,
+                session_id: SessionId::from_uuid(uuid::Uuid::nil()),
+                global_admin: false,
+                must_change_password: false,
+                application: Some(app.id),
+            });
+        }
+        self.authenticate(token).await
+    }
+
+    /// Checks one of our access tokens and returns its subject: for app-only tokens the
+    /// application, for user tokens the user. Only tokens for the account API are accepted.
+    pub async fn verify_token_subject(&self, jwt: &str) -> Result<(crate::model::PrincipalRef, crate::ids::TenantId), Error> {
+        let claims = self.valid_account_api_claims(jwt)?;
+        let tenant = crate::ids::TenantId::parse(claims["tid"].as_str().unwrap_or(""), "tid").map_err(|_| invalid_token("no tenant"))?;
+        if claims["idtyp"] == "app" {
+            let (app, tenant) = self.verify_app_token(jwt).await?;
+            return Ok((crate::model::PrincipalRef::Application(app.id), tenant));
+        }
+        let oid = crate::ids::UserId::parse(claims["oid"].as_str().unwrap_or(""), "oid").map_err(|_| invalid_token("no oid"))?;
+        Ok((crate::model::PrincipalRef::User(oid), tenant))
+    }
+
+    fn valid_account_api_claims(&self, jwt: &str) -> Result<serde_json::Value, Error> {
+        let claims = self.signer.verify(jwt).ok_or_else(|| invalid_token("the signature does not verify"))?;
+        let now = self.clock.now().as_millis() / 1000;
+        if claims["exp"].as_i64().is_none_or(|e| e <= now) {
+            return Err(invalid_token("it has expired"));
+        }
+        let aud = claims["aud"].as_str().unwrap_or("");
+        if !crate::services::identity::ACCOUNT_API_RESOURCES.contains(&aud) {
+            return Err(invalid_token("its audience is not the account API"));
+        }
+        Ok(claims)
+    }
+
+    async fn verify_app_token(&self, jwt: &str) -> Result<(crate::model::Application, crate::ids::TenantId), Error> {
+        let claims = self.valid_account_api_claims(jwt)?;
+        if claims["idtyp"] != "app" {
+            return Err(invalid_token("only application tokens are accepted here; people sign in with a session"));
+        }
+        let tenant = crate::ids::TenantId::parse(claims["tid"].as_str().unwrap_or(""), "tid").map_err(|_| invalid_token("no tenant"))?;
+        let client = claims["appid"].as_str().or(claims["azp"].as_str()).unwrap_or("");
+        let client = crate::ids::ClientId::parse(client, "appid").map_err(|_| invalid_token("no client id"))?;
+        let mut tx = self.read().await?;
+        let app = tx
+            .find_application_by_client_id(tenant, client)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| invalid_token("its application no longer exists"))?;
+        Ok((app, tenant))
+    }
+
     /// Turns a session token (cookie or bearer) into the calling [`Actor`].
     pub async fn authenticate(&self, token: &Secret) -> Result<Actor, Error> {
         if !token.expose().starts_with(TOKEN_PREFIX) {
@@ -133,6 +194,7 @@ impl Services {
             session_id: session.id,
             global_admin: user.global_admin,
             must_change_password: user.must_change_password,
+            application: None,
         })
     }
 
@@ -205,4 +267,8 @@ impl Services {
         let filter = crate::audit::AuditFilter { tenant_id: tenant, limit: limit.clamp(1, 500), ..Default::default() };
         tx.list_audit(&filter).await.map_err(store_error)
     }
+}
+
+fn invalid_token(why: &str) -> Error {
+    Error::new(ErrorCode::Unauthenticated).with_message(format!("The access token is not valid: {why}."))
 }

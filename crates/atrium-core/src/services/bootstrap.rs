@@ -35,6 +35,7 @@ impl Services {
             session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()),
             global_admin: true,
             must_change_password: false,
+            application: None,
         })
     }
 

@@ -147,8 +147,19 @@ pub(crate) mod authz {
         }
     }
 
+    /// Applications act on accounts only (R13): their tokens are for the account API, never the
+    /// directory API.
+    pub fn person(actor: &Actor) -> Result<(), Error> {
+        if actor.application.is_some() {
+            Err(Error::new(ErrorCode::Forbidden).with_message("Application tokens are for the account API only."))
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn instance_admin(actor: &Actor) -> Result<(), Error> {
         active(actor)?;
+        person(actor)?;
         if actor.is_instance_admin() { Ok(()) } else { Err(ErrorCode::Forbidden.into()) }
     }
 
@@ -156,6 +167,7 @@ pub(crate) mod authz {
     /// that tenant ids from elsewhere reveal nothing.
     pub fn tenant_reader(actor: &Actor, tenant: TenantId) -> Result<(), Error> {
         active(actor)?;
+        person(actor)?;
         if actor.is_instance_admin() || actor.tenant_id == tenant {
             Ok(())
         } else {

@@ -171,6 +171,7 @@ impl Services {
     /// Instance admins see every tenant; everybody else sees the tenant they signed in through.
     pub async fn list_tenants(&self, actor: &Actor, q: &ListQuery) -> Result<Page<Tenant>, Error> {
         authz::active(actor)?;
+        authz::person(actor)?;
         let mut tx = self.read().await?;
         if !actor.is_instance_admin() {
             let own = tx.get_tenant(actor.tenant_id).await.map_err(store_error)?;

@@ -12,7 +12,6 @@ use atrium_core::access::{self, GrantInput, PermissionInput};
 use atrium_core::actor::Actor;
 use atrium_core::audit::AuditFilter;
 use atrium_core::ids::{AccountId, ProductId, UserId};
-use atrium_core::model::PrincipalRef;
 use atrium_core::secret::Secret;
 use atrium_core::services::{MemberView, NewAccount, NewTenant, NewTenantAdmin, NewUser, PrincipalInput};
 use atrium_core::time::Timestamp;
@@ -67,7 +66,7 @@ impl FromRequestParts<AppState> for AccountActor {
         let account = AccountId::parse(&raw, "accountId")?;
         let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| parts.uri.path().to_owned());
         if let Some(p) = parts.extensions.get::<PendingActivity>() {
-            p.set(account, PrincipalRef::User(actor.user_id), st.services.clock().now(), parts.method.as_str(), &route);
+            p.set(account, actor.principal(), st.services.clock().now(), parts.method.as_str(), &route);
         }
         Ok(AccountActor { actor, account })
     }
@@ -415,7 +414,7 @@ async fn delete_product(State(st): State<AppState>, c: AccountActor, Path((_, pi
 
 async fn one_check(st: &AppState, c: &AccountActor, req: &api::AccessCheckRequest) -> Result<Value, Error> {
     let principal = req.principal.as_ref().map(principal_input);
-    let d = st.services.check_access(&c.actor, c.account, principal.as_ref(), &req.permission, req.product.as_deref()).await?;
+    let d = st.services.check_access(&c.actor, c.account, principal.as_ref(), req.token.as_deref(), &req.permission, req.product.as_deref()).await?;
     serde_json::to_value(&d).map_err(Error::internal)
 }
 

@@ -313,3 +313,68 @@ async fn activity_history_and_account_audit(app: TestApp) {
     assert!(by_actor.ok().as_array().unwrap().iter().all(|e| e["actorUserId"] == owner_id.as_str()));
     let _ = OWNER_PASSWORD;
 }
+
+api_tests!(r13_applications_call_the_account_api_with_tokens);
+
+async fn cc_token(app: &TestApp, tid: &str, client_id: &str, secret: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(format!("{}/{tid}/oauth2/v2.0/token", app.base))
+        .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret), ("scope", "https://manage.devcenter.microsoft.com/.default")])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn r13_applications_call_the_account_api_with_tokens(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let mut apps = Vec::new();
+    for name in ["CI pipeline", "Reporting"] {
+        let a = app.post(&format!("/api/v1/tenants/{tid}/applications"), &admin, json!({"displayName": name})).await;
+        let cid = a.body["appId"].as_str().unwrap().to_owned();
+        let secret = app.post(&format!("/api/v1/tenants/{tid}/applications/{cid}/keys"), &admin, json!({})).await.body["secret"].as_str().unwrap().to_owned();
+        apps.push((a.body["id"].as_str().unwrap().to_owned(), cid, secret));
+    }
+    let (ci_id, ci, ci_secret) = apps[0].clone();
+    let (rep_id, rep, rep_secret) = apps[1].clone();
+    // R13: not a member of any account, no token for the account API.
+    let (status, body) = cc_token(&app, &tid, &ci, &ci_secret).await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(501051)), "{body}");
+
+    add(&app, &admin, &acc, json!([{"type": "application", "id": ci}]), json!({"roles": ["manager"]})).await;
+    add(&app, &admin, &acc, json!([{"type": "application", "id": rep}]), json!({"roles": ["developer"]})).await;
+    let ci_token = cc_token(&app, &tid, &ci, &ci_secret).await.1["access_token"].as_str().unwrap().to_owned();
+    let rep_token = cc_token(&app, &tid, &rep, &rep_secret).await.1["access_token"].as_str().unwrap().to_owned();
+
+    // The Manager app manages users; the Developer app cannot even list them.
+    let members = format!("/api/v1/accounts/{acc}/members");
+    assert_eq!(app.get(&members, &ci_token).await.status, 200);
+    let ann = app.create_user(&admin, &tid, "ann").await["id"].as_str().unwrap().to_owned();
+    add(&app, &ci_token, &acc, json!([{"type": "user", "id": ann}]), json!({"roles": ["developer"]})).await;
+    app.get(&members, &rep_token).await.assert_error(403, "forbidden", None);
+    // Even with Account users read/write, an application manages users only as a Manager.
+    app.patch(&format!("{members}/application/{rep_id}"), &admin, json!({"grant": {"roles": ["developer"], "permissions": [{"permission": "account_users", "level": "read_write"}]}})).await.ok();
+    let bob = app.create_user(&admin, &tid, "bob").await["id"].as_str().unwrap().to_owned();
+    let r = app.post(&members, &rep_token, json!({"principals": [{"type": "user", "id": bob}], "grant": {"roles": ["developer"]}})).await;
+    assert_eq!(r.ok()["results"][0]["error"]["code"], "forbidden", "{}", r.body);
+    assert!(r.body["results"][0]["error"]["message"].as_str().unwrap().contains("only with the Manager role"));
+    // Account-API tokens are not directory credentials.
+    app.get("/api/v1/tenants", &ci_token).await.assert_error(403, "forbidden", None);
+    app.get(&format!("/api/v1/tenants/{tid}/users"), &ci_token).await.assert_error(403, "forbidden", None);
+    // A tampered token is refused.
+    let mut bad = ci_token.clone();
+    bad.pop();
+    app.get(&members, &bad).await.assert_error(401, "unauthenticated", None);
+
+    // The access check answers for the bearer of a token.
+    let check = format!("/api/v1/accounts/{acc}/access/check");
+    let r = app.post(&check, &owner, json!({"token": ci_token, "permission": "account_users"})).await;
+    assert_eq!((r.ok()["allowed"].as_bool(), r.body["level"].as_str()), (Some(true), Some("read_write")));
+    let r = app.post(&check, &owner, json!({"token": "eyJ.not.valid", "permission": "account_users"})).await;
+    r.assert_error(401, "unauthenticated", Some("token"));
+    // Removing the app from the account ends its access (its token stays valid for the API, but grants nothing).
+    assert_eq!(app.delete(&format!("{members}/application/{ci_id}"), &admin).await.status, 204);
+    app.get(&members, &ci_token).await.assert_error(404, "account_not_found", None);
+}

@@ -140,6 +140,15 @@ impl OAuthError {
         Self::new("unsupported_response_type", 70005, 400, format!("The 'response_type' parameter '{t}' is not supported; use 'code'."))
     }
 
+    pub fn not_an_account_member(app_id: &str) -> Self {
+        Self::new(
+            "unauthorized_client",
+            501051,
+            400,
+            format!("Application '{app_id}' is not assigned to a role for the account API. Add it to an account (with the Manager role to manage users) first."),
+        )
+    }
+
     pub fn server_error(what: &str) -> Self {
         Self::new("server_error", 90099, 500, format!("The server could not complete the request: {what}"))
     }

@@ -8,7 +8,7 @@ mod scopes;
 mod token;
 
 pub use errors::OAuthError;
-pub use scopes::{GRAPH_APP_ID, GRAPH_RESOURCE, Resource};
+pub use scopes::{ACCOUNT_API_RESOURCES, GRAPH_APP_ID, GRAPH_RESOURCE, Resource};
 pub use token::{AuthorizeError, AuthorizeRequest, TokenRequest, TokenResponse};
 
 use crate::model::Tenant;

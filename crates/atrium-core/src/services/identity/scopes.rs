@@ -4,6 +4,10 @@
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
+/// The resource identifiers of the account-management API (Partner Center's Store APIs). Only
+/// applications that are members of an account get tokens for them (R13).
+pub const ACCOUNT_API_RESOURCES: &[&str] = &["https://manage.devcenter.microsoft.com", "https://api.store.microsoft.com", "api://atrium"];
+
 /// The OpenID Connect scopes that ask for an id_token and a refresh token, not for a resource.
 pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
@@ -12,6 +16,8 @@ pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access
 pub enum Resource {
     /// Microsoft Graph, named by the identifier the client used (it becomes `aud`).
     Graph { audience: String },
+    /// Atrium's account API (`ACCOUNT_API_RESOURCES`).
+    AccountApi { audience: String },
     /// An identifier to be resolved to an application of the tenant: its App ID URI,
     /// `api://<appId>` or `<appId>`.
     App { identifier: String },
@@ -21,6 +27,9 @@ impl Resource {
     pub fn from_identifier(id: &str) -> Self {
         let id = id.trim_end_matches('/');
         let lower = id.to_ascii_lowercase();
+        if let Some(r) = ACCOUNT_API_RESOURCES.iter().find(|r| **r == lower) {
+            return Resource::AccountApi { audience: (*r).to_owned() };
+        }
         if lower == GRAPH_RESOURCE || lower == "https://graph.microsoft.com/" || lower == GRAPH_APP_ID || lower == "https://graph.windows.net" {
             Resource::Graph { audience: if lower == GRAPH_APP_ID { GRAPH_APP_ID.to_owned() } else { GRAPH_RESOURCE.to_owned() } }
         } else {

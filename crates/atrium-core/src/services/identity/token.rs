@@ -177,6 +177,7 @@ impl Services {
     async fn audience(&self, ep: &Endpoint, resource: &Resource) -> Result<Audience, OAuthError> {
         match resource {
             Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
+            Resource::AccountApi { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
             Resource::App { identifier } => {
                 let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
                 let by_uri = tx
@@ -218,6 +219,17 @@ impl Services {
         };
         let app = self.authenticate_client(ep, req, true).await?;
         let aud = self.audience(ep, &resource).await?;
+        if matches!(resource, Resource::AccountApi { .. }) {
+            // R13: only applications that are members of an account get account-API tokens.
+            let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+            let member = tx
+                .is_member_anywhere(crate::model::PrincipalRef::Application(app.id))
+                .await
+                .map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            if !member {
+                return Err(OAuthError::not_an_account_member(&app.client_id.to_string()));
+            }
+        }
         let v1 = req.v1 || aud.v1;
         let now = self.clock.now().as_millis() / 1000;
         let exp = now + self.policy.access_token_seconds;
@@ -617,6 +629,7 @@ fn uuid_from(bytes: &[u8]) -> uuid::Uuid {
 fn scope_string(scopes: &DelegatedScopes, aud: &Audience) -> String {
     let prefix = match &scopes.resource {
         Resource::Graph { .. } => String::new(),
+        Resource::AccountApi { .. } => format!("{}/", aud.resource),
         Resource::App { .. } => format!("{}/", aud.resource),
     };
     let mut parts: Vec<String> = scopes.scp.split(' ').map(|s| format!("{prefix}{s}")).collect();
