@@ -16,6 +16,22 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Load /oauth2/v2.0/token with client_credentials.
     Token(TokenArgs),
+    /// The access check: pure evaluation, the full service call (with the database), and
+    /// `POST /access/check` over HTTPS.
+    Access(AccessArgs),
+}
+
+#[derive(Args)]
+pub struct AccessArgs {
+    /// Concurrent HTTP connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Seconds of HTTP load (after one second of warm-up).
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Calls of the in-process service.
+    #[arg(long, default_value_t = 20_000)]
+    calls: usize,
 }
 
 #[derive(Args)]
@@ -60,7 +76,10 @@ impl Drop for Spawned {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Token(a) = cmd;
+    let a = match cmd {
+        BenchCommand::Token(a) => a,
+        BenchCommand::Access(a) => return access(a).await,
+    };
     let (target, _server) = match &a.url {
         Some(url) => {
             let cid = a.client_id.clone().unwrap_or_default();
@@ -242,4 +261,123 @@ fn rs256_ceiling(threads: usize, d: Duration) -> anyhow::Result<f64> {
         .collect();
     let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
     Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(0.0)
+}
+
+/// Sets up an account with a Manager in a throwaway SQLite server, then measures.
+async fn access(a: AccessArgs) -> anyhow::Result<()> {
+    use atrium_core::services::{NewAccount, NewTenant, NewTenantAdmin, PrincipalInput, SignIn};
+    let (p50, p99) = atrium_core::access::bench::bench_evaluate(200_000);
+    println!("access check, pure evaluation (3 roles, 20 custom permissions over 50 products, 5 groups): p50 {p50:.2} µs, p99 {p99:.2} µs");
+
+    let dir = std::env::temp_dir().join(format!("atrium-bench-access-{}", std::process::id()));
+    let cfg = atrium_server::Config {
+        data_dir: dir.clone(),
+        listen: "127.0.0.1:0".parse()?,
+        ..atrium_server::Config::default()
+    };
+    let app = atrium_server::Application::build(cfg, atrium_server::Deps::default()).await?;
+    let s = app.services.clone();
+    let err = |e: atrium_core::Error| anyhow::anyhow!("{e}");
+    let owner = s.local_admin_actor().await.map_err(err)?;
+    let account = s.create_account(&owner, NewAccount { name: "Bench".into(), ..NewAccount::default() }).await.map_err(err)?;
+    let admin_password = "Adm1n-Passw0rd!";
+    let (tenant, admin) = s
+        .create_account_tenant(
+            &owner,
+            account.id,
+            NewTenant {
+                display_name: "Bench".into(),
+                domain_prefix: "bench".into(),
+                global_admin: Some(NewTenantAdmin { given_name: "A".into(), surname: "B".into(), username: "admin".into(), password: admin_password.into() }),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .map_err(err)?;
+    let grant = atrium_core::access::GrantInput { roles: vec!["manager".into()], permissions: Vec::new() };
+    let principal = PrincipalInput { kind: "user".into(), id: admin.id.to_string(), tenant_id: Some(tenant.id.to_string()) };
+    s.add_members(&owner, account.id, vec![principal], &grant).await.map_err(err)?;
+    let signed = s
+        .sign_in(SignIn { tenant: tenant.id.to_string(), username: "admin".into(), password: atrium_core::secret::Secret::new(admin_password) })
+        .await
+        .map_err(err)?;
+    let actor = s.authenticate(&signed.token).await.map_err(err)?;
+
+    let mut lat = Vec::with_capacity(a.calls);
+    for _ in 0..a.calls {
+        let t0 = Instant::now();
+        s.check_access(&actor, account.id, None, None, "packages", None).await.map_err(err)?;
+        lat.push(t0.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "access check, service call in process (SQLite, {} calls): p50 {:.0} µs, p99 {:.0} µs (design target: p99 < 200 µs)",
+        a.calls,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+
+    let port = app.https_addr.port();
+    let ca = app.ca_cert.clone().context("no local CA")?;
+    tokio::spawn(app.run_until(std::future::pending()));
+    let url = format!("https://127.0.0.1:{port}/api/v1/accounts/{}/access/check", account.id);
+    let body = r#"{"permission":"packages"}"#.to_owned();
+    let start = Instant::now();
+    let warm = start + Duration::from_secs(1);
+    let end = warm + Duration::from_secs(a.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..a.connections {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .http1_only()
+            .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca)?)?)
+            .build()?;
+        let (url, body, token) = (url.clone(), body.clone(), signed.token.expose().to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                let ok = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false);
+                if t0 >= warm {
+                    if ok {
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        errors += 1;
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    all.sort_by(f64::total_cmp);
+    println!(
+        "access check over HTTPS ({} connections, {} s): {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors} (design target: p99 < 2 ms)",
+        a.connections,
+        a.seconds,
+        all.len() as f64 / a.seconds as f64,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
