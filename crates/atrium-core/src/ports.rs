@@ -74,7 +74,9 @@ pub trait Store: Send + Sync {
     fn backend(&self) -> &'static str;
 }
 
-/// One transaction. Dropping it without [`Tx::commit`] rolls it back.
+/// One transaction. Dropping it without [`Tx::commit`] rolls it back. After a method returns
+/// an error the transaction is finished: PostgreSQL aborts it (a later commit rolls back), so
+/// callers drop it rather than carry on, and the backends behave alike.
 ///
 /// Every query on users and groups takes the tenant, so an id from another tenant simply is not
 /// found (404), and composite foreign keys keep group members in their group's tenant.

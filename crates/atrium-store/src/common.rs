@@ -178,7 +178,13 @@ fn page_params(q: &ListQuery) -> (String, i64) {
 #[async_trait]
 impl Tx for DbTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(map_err)
+        let mut this = self;
+        if let Some(probe) = COMMIT_PROBE {
+            // PostgreSQL answers COMMIT on an aborted transaction with a silent ROLLBACK. The
+            // probe fails in that state, so a caller never believes a rolled-back write landed.
+            sqlx::query(probe).execute(&mut *this.tx).await.map_err(map_err)?;
+        }
+        this.tx.commit().await.map_err(map_err)
     }
 
     async fn insert_tenant(&mut self, t: &Tenant) -> Result<(), StoreError> {

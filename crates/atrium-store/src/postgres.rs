@@ -18,6 +18,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).
 const MIGRATION_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7355608)");
 
+/// Fails if the transaction was aborted by an earlier error (see `commit`).
+const COMMIT_PROBE: Option<&str> = Some("SELECT 1");
+
 include!("common.rs");
 
 pub struct PgStore {

@@ -21,6 +21,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.
 const MIGRATION_LOCK: Option<&str> = None;
 
+/// SQLite keeps a transaction usable after a failed statement; nothing to probe.
+const COMMIT_PROBE: Option<&str> = None;
+
 include!("common.rs");
 
 pub struct SqliteStore {

@@ -48,6 +48,9 @@ enum Command {
     /// Manage groups of a tenant and their members.
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Partner accounts: tenants, members with roles and permissions, products, access checks.
+    #[command(subcommand)]
+    Account(commands::account::AccountCommand),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             Command::Tenant(c) => commands::tenant::run(c).await,
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,
+            Command::Account(c) => commands::account::run(c).await,
         }
     });
     match result {

@@ -132,11 +132,6 @@ impl Services {
     pub async fn get_user(&self, actor: &Actor, tenant_id: TenantId, reference: &str) -> Result<User, Error> {
         authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
-        if UserId::parse(reference, "userId").is_err() && !reference.contains('@') {
-            // A bare alias means a user of this tenant's domain, as at sign-in.
-            let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
-            return find_user(tx.as_mut(), tenant_id, &format!("{}@{}", reference.trim(), tenant.domain)).await;
-        }
         find_user(tx.as_mut(), tenant_id, reference).await
     }
 
@@ -301,10 +296,19 @@ pub(crate) fn parse_upn_in(tenant: &Tenant, s: &str, field: &str) -> Result<Upn,
     Ok(upn)
 }
 
+/// Finds a user of the tenant by id, userPrincipalName, or bare alias (the tenant's domain is
+/// added, as at sign-in).
 pub(crate) async fn find_user(tx: &mut dyn Tx, tenant_id: TenantId, reference: &str) -> Result<User, Error> {
     let not_found = || Error::new(ErrorCode::UserNotFound).with_target("userId");
     let found = match UserId::parse(reference, "userId") {
         Ok(id) => tx.get_user(tenant_id, id).await,
+        Err(_) if !reference.contains('@') => {
+            let Some(tenant) = tx.get_tenant(tenant_id).await.map_err(store_error)? else { return Err(not_found()) };
+            match Upn::parse_in_domain(reference, tenant.domain.as_str()) {
+                Ok(upn) => tx.find_user_by_upn(tenant_id, &upn.normalized()).await,
+                Err(_) => return Err(not_found()),
+            }
+        }
         Err(_) => match Upn::parse(reference) {
             Ok(upn) => tx.find_user_by_upn(tenant_id, &upn.normalized()).await,
             Err(_) => return Err(not_found()),

@@ -57,6 +57,7 @@ conformance!(
     meta_upserts,
     audit_is_listed_newest_first,
     dropping_a_transaction_rolls_back,
+    a_transaction_with_a_failed_statement_never_reports_a_commit,
     account_members_cascade_with_the_association,
     activity_is_listed_and_purged_after_30_days,
 );
@@ -560,8 +561,11 @@ async fn account_members_cascade_with_the_association(store: Arc<dyn Store>) {
     }
     tx.insert_account(&a).await.unwrap();
     tx.associate_tenant(a.id, t.id, ts(), Some(owner.id)).await.unwrap();
-    assert!(matches!(tx.associate_tenant(a.id, t.id, ts(), None).await, Err(StoreError::Conflict)));
     tx.commit().await.unwrap();
+    // A failed statement ends the transaction on PostgreSQL, so each refusal gets its own.
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(tx.associate_tenant(a.id, t.id, ts(), None).await, Err(StoreError::Conflict)));
+    drop(tx);
     let member = |u: &atrium_core::model::User| Member {
         account_id: a.id,
         tenant_id: u.tenant_id,
@@ -619,4 +623,19 @@ async fn activity_is_listed_and_purged_after_30_days(store: Arc<dyn Store>) {
     assert_eq!(tx.purge_activity(since).await.unwrap(), 1);
     assert_eq!(tx.list_activity(a.id, PrincipalRef::User(owner.id), Timestamp::from_millis(0), 10).await.unwrap().len(), 2);
     tx.commit().await.unwrap();
+}
+
+async fn a_transaction_with_a_failed_statement_never_reports_a_commit(store: Arc<dyn Store>) {
+    let (t, dup) = (tenant("contoso"), tenant("fabrikam"));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&t).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&dup).await.unwrap();
+    assert!(matches!(tx.insert_tenant(&t).await, Err(StoreError::Conflict)));
+    // Whatever the backend does with the rest of the transaction, a commit that reports
+    // success must have written it.
+    let committed = tx.commit().await.is_ok();
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(tx.get_tenant(dup.id).await.unwrap().is_some(), committed);
 }

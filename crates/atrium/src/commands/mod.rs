@@ -1,6 +1,7 @@
 //! Admin commands against a running server. Each one is a thin REST call: every rule is
 //! enforced by the server's services, the same as for every other interface.
 
+pub mod account;
 pub mod auth;
 pub mod group;
 pub mod tenant;

@@ -25,7 +25,7 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, cli_manages_partner_accounts);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -263,4 +263,44 @@ async fn quickstart_then_key_rotation(backend: Backend) {
     let jwks: Value = http.get(format!("{}/{}/discovery/v2.0/keys", srv.url, q["tenant_id"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "the old key stays published until its tokens expire");
+}
+
+async fn cli_manages_partner_accounts(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir) = (tempfile_dir("owner"), tempfile_dir("admin"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    owner(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "personal.onatrium.local", "--username", &srv.owner_upn,
+            "--password-stdin", "--new-password-stdin"], Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password))).ok();
+    let acc: Value = serde_json::from_str(&owner(&["account", "create", "--name", "Contoso Games", "--json"], None).ok()).unwrap();
+    let acc = acc["id"].as_str().unwrap().to_owned();
+    let created: Value = serde_json::from_str(
+        &owner(&["account", "tenant", "create", "--account", &acc, "--name", "Contoso", "--prefix", "contoso", "--admin-username", "admin",
+                 "--admin-given-name", "Ada", "--admin-surname", "Admin", "--admin-password-stdin", "--json"], Some("Adm1n-Passw0rd!\n")).ok(),
+    )
+    .unwrap();
+    let tid = created["tenant"]["id"].as_str().unwrap().to_owned();
+    let admin_id = created["globalAdmin"]["id"].as_str().unwrap().to_owned();
+    let out = owner(&["account", "member", "add", "--account", &acc, "--id", &admin_id, "--tenant-id", &tid, "--role", "manager"], None).ok();
+    assert!(out.contains("added"), "{out}");
+    admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "contoso.onatrium.local", "--username", "admin", "--password-stdin"],
+          Some("Adm1n-Passw0rd!\n")).ok();
+    let p: Value = serde_json::from_str(&admin(&["account", "product", "create", "--account", &acc, "--name", "Game One", "--json"], None).ok()).unwrap();
+    let product = p["id"].as_str().unwrap().to_owned();
+    admin(&["user", "create", "--tenant", "contoso.onatrium.local", "--upn", "ann", "--password-stdin"], Some("Us3r-Passw0rd!\n")).ok();
+    let out = admin(&["account", "member", "add", "--account", &acc, "--id", "ann", "--permission", &format!("packages=read_write:{product}")], None).ok();
+    assert!(out.contains("added   user ann"), "{out}");
+    // A failed item makes the command fail, with the reason.
+    let bad = admin(&["account", "member", "add", "--account", &acc, "--id", "nobody", "--role", "developer"], None);
+    assert!(!bad.success && bad.stdout.contains("user_not_found"), "{}", bad.stdout);
+    let list = admin(&["account", "member", "list", "--account", &acc], None).ok();
+    assert!(list.contains("ann@contoso.onatrium.local") && list.contains("packages (read_write) on"), "{list}");
+    let check = admin(&["account", "check", "--account", &acc, "--permission", "packages", "--product", &product, "--principal", "ann", "--json"], None);
+    let d: Value = serde_json::from_str(&check.ok()).unwrap();
+    assert_eq!(d["allowed"], true);
+    let tenants = owner(&["account", "tenant", "list", "--account", &acc], None).ok();
+    assert!(tenants.contains("contoso.onatrium.local"), "{tenants}");
+    let refused = admin(&["account", "tenant", "remove", "--account", &acc, &tid], None);
+    assert!(!refused.success && refused.stderr.contains("--yes"), "destructive commands ask first");
 }
