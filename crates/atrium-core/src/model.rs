@@ -62,6 +62,33 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+impl User {
+    /// A new enabled member user with a password and nothing else set; callers fill in the
+    /// rest with struct update syntax.
+    pub fn new_member(id: UserId, tenant_id: TenantId, upn: Upn, display_name: DisplayName, password_hash: PasswordHash, now: Timestamp) -> Self {
+        Self {
+            id,
+            tenant_id,
+            upn,
+            display_name,
+            given_name: None,
+            surname: None,
+            mail: None,
+            user_type: UserType::Member,
+            enabled: true,
+            password_hash: Some(password_hash),
+            must_change_password: false,
+            recovery_email: None,
+            global_admin: false,
+            failed_sign_ins: 0,
+            locked_until: None,
+            last_sign_in: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub id: GroupId,

@@ -170,39 +170,38 @@ async fn start_server() -> anyhow::Result<(Target, Spawned)> {
     Ok((target, server))
 }
 
-/// One HTTP/1.1 connection per worker, requests back to back.
-async fn load(t: &Target, connections: usize, seconds: u64) -> anyhow::Result<(f64, f64, f64, usize)> {
+/// One HTTP/1.1 connection per worker, requests back to back, for `seconds` after one second
+/// of warm-up. Returns the sorted latencies in milliseconds and the count of failed requests.
+async fn run_load(
+    ca: &std::path::Path,
+    connections: usize,
+    seconds: u64,
+    build: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>,
+) -> anyhow::Result<(Vec<f64>, usize)> {
     let start = Instant::now();
     let warm = start + Duration::from_secs(1);
     let end = warm + Duration::from_secs(seconds);
-    let body = Arc::new(serde_urlencoded_form(&t.form));
+    let pem = std::fs::read(ca)?;
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .http1_only()
-            .add_root_certificate(match &t.ca {
-                Some(ca) => reqwest::Certificate::from_pem(&std::fs::read(ca)?)?,
-                None => bail!("a CA certificate is needed for the benchmark client"),
-            })
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
             .build()?;
-        let (url, body) = (t.token_url.clone(), body.clone());
+        let build = build.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(50_000);
             let mut errors = 0usize;
-            loop {
+            while Instant::now() < end {
                 let t0 = Instant::now();
-                if t0 >= end {
-                    break;
-                }
-                let r = client.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.to_string()).send().await;
-                let ok = match r {
+                let ok = match build(&client).send().await {
                     Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };
                 if t0 >= warm {
                     if ok {
-                        lat.push(t0.elapsed().as_micros() as u32);
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
                     } else {
                         errors += 1;
                     }
@@ -218,9 +217,16 @@ async fn load(t: &Target, connections: usize, seconds: u64) -> anyhow::Result<(f
         all.extend(l);
         errors += e;
     }
-    all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|v| *v as f64 / 1000.0).unwrap_or(0.0);
-    Ok((all.len() as f64 / seconds as f64, pct(0.50), pct(0.99), errors))
+    all.sort_by(f64::total_cmp);
+    Ok((all, errors))
+}
+
+async fn load(t: &Target, connections: usize, seconds: u64) -> anyhow::Result<(f64, f64, f64, usize)> {
+    let ca = t.ca.clone().context("a CA certificate is needed for the benchmark client")?;
+    let (url, body) = (t.token_url.clone(), serde_urlencoded_form(&t.form));
+    let build = Arc::new(move |c: &reqwest::Client| c.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.clone()));
+    let (all, errors) = run_load(&ca, connections, seconds, build).await?;
+    Ok((all.len() as f64 / seconds as f64, percentile(&all, 0.50), percentile(&all, 0.99), errors))
 }
 
 fn serde_urlencoded_form(form: &[(String, String)]) -> String {
@@ -325,51 +331,11 @@ async fn access(a: AccessArgs) -> anyhow::Result<()> {
     let ca = app.ca_cert.clone().context("no local CA")?;
     tokio::spawn(app.run_until(std::future::pending()));
     let url = format!("https://127.0.0.1:{port}/api/v1/accounts/{}/access/check", account.id);
-    let body = r#"{"permission":"packages"}"#.to_owned();
-    let start = Instant::now();
-    let warm = start + Duration::from_secs(1);
-    let end = warm + Duration::from_secs(a.seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..a.connections {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .http1_only()
-            .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca)?)?)
-            .build()?;
-        let (url, body, token) = (url.clone(), body.clone(), signed.token.expose().to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = 0usize;
-            while Instant::now() < end {
-                let t0 = Instant::now();
-                let ok = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .map(|r| r.status().is_success())
-                    .unwrap_or(false);
-                if t0 >= warm {
-                    if ok {
-                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        errors += 1;
-                    }
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        all.extend(l);
-        errors += e;
-    }
-    all.sort_by(f64::total_cmp);
+    let token = signed.token.expose().to_owned();
+    let build = Arc::new(move |c: &reqwest::Client| {
+        c.post(&url).bearer_auth(&token).header("content-type", "application/json").body(r#"{"permission":"packages"}"#)
+    });
+    let (all, errors) = run_load(&ca, a.connections, a.seconds, build).await?;
     println!(
         "access check over HTTPS ({} connections, {} s): {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors} (design target: p99 < 2 ms)",
         a.connections,

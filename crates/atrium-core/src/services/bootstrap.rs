@@ -5,7 +5,7 @@ use super::{Services, details, store_error};
 use crate::domain::{DisplayName, DomainPrefix, Password, TenantDomain, Upn};
 use crate::error::Error;
 use crate::ids::{PERSONAL_ACCOUNTS_TENANT, UserId};
-use crate::model::{Tenant, User, UserType};
+use crate::model::{Tenant, User};
 use crate::ports::StoreError;
 use crate::secret::Secret;
 
@@ -63,24 +63,16 @@ impl Services {
         let password = Password::generate(self.rng.as_ref());
         let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
         let owner = User {
-            id: UserId::random(self.rng.as_ref()),
-            tenant_id: tenant.id,
-            upn: Upn::parse(&format!("owner@{}", tenant.domain))?,
-            display_name: DisplayName::parse("Owner", "displayName")?,
-            given_name: None,
-            surname: None,
-            mail: None,
-            user_type: UserType::Member,
-            enabled: true,
-            password_hash: Some(hash),
             must_change_password: true,
-            recovery_email: None,
             global_admin: true,
-            failed_sign_ins: 0,
-            locked_until: None,
-            last_sign_in: None,
-            created_at: now,
-            updated_at: now,
+            ..User::new_member(
+                UserId::random(self.rng.as_ref()),
+                tenant.id,
+                Upn::parse(&format!("owner@{}", tenant.domain))?,
+                DisplayName::parse("Owner", "displayName")?,
+                hash,
+                now,
+            )
         };
         let mut tx = self.write().await?;
         if tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.is_some() {

@@ -5,7 +5,7 @@ use crate::actor::Actor;
 use crate::domain::{DisplayName, DomainPrefix, Email, Password, PersonName, TenantDomain, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{PERSONAL_ACCOUNTS_TENANT, TenantId, UserId};
-use crate::model::{Tenant, User, UserType};
+use crate::model::{Tenant, User};
 use crate::page::{ListQuery, Page};
 use crate::ports::StoreError;
 
@@ -78,24 +78,17 @@ impl Services {
                 let password = Password::parse(&a.password, "globalAdmin.password")?;
                 let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
                 Some(User {
-                    id: UserId::random(self.rng.as_ref()),
-                    tenant_id: tenant.id,
-                    display_name: DisplayName::parse(&format!("{} {}", given, surname), "globalAdmin.givenName")?,
-                    upn,
-                    given_name: Some(given),
-                    surname: Some(surname),
-                    mail: None,
-                    user_type: UserType::Member,
-                    enabled: true,
-                    password_hash: Some(hash),
-                    must_change_password: false,
-                    recovery_email: None,
+                    given_name: Some(given.clone()),
+                    surname: Some(surname.clone()),
                     global_admin: true,
-                    failed_sign_ins: 0,
-                    locked_until: None,
-                    last_sign_in: None,
-                    created_at: now,
-                    updated_at: now,
+                    ..User::new_member(
+                        UserId::random(self.rng.as_ref()),
+                        tenant.id,
+                        upn,
+                        DisplayName::parse(&format!("{given} {surname}"), "globalAdmin.givenName")?,
+                        hash,
+                        now,
+                    )
                 })
             }
         };

@@ -5,7 +5,7 @@ use crate::actor::Actor;
 use crate::domain::{DisplayName, Email, Password, PersonName, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{TenantId, UserId};
-use crate::model::{Group, Tenant, User, UserType};
+use crate::model::{Group, Tenant, User};
 use crate::page::{ListQuery, Page};
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
@@ -106,24 +106,14 @@ impl Services {
         let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
         let now = self.clock.now();
         let user = User {
-            id: UserId::random(self.rng.as_ref()),
-            tenant_id,
-            upn,
-            display_name,
             given_name,
             surname,
             mail,
-            user_type: UserType::Member,
             enabled: input.enabled.unwrap_or(true),
-            password_hash: Some(hash),
             must_change_password: generated || input.force_change_password.unwrap_or(false),
             recovery_email,
             global_admin: input.global_admin,
-            failed_sign_ins: 0,
-            locked_until: None,
-            last_sign_in: None,
-            created_at: now,
-            updated_at: now,
+            ..User::new_member(UserId::random(self.rng.as_ref()), tenant_id, upn, display_name, hash, now)
         };
         Ok(CreatedUser { user, temporary_password: generated.then(|| password.secret().clone()) })
     }
