@@ -6,6 +6,7 @@ use super::{Endpoint, GRAPH_APP_ID};
 use crate::error::ErrorCode;
 use crate::ids::ClientId;
 use crate::model::{Application, AuthCode, RefreshToken, User};
+use crate::ports::Tx;
 use crate::secret::{Secret, constant_time_eq, sha256};
 use crate::services::Services;
 use crate::services::details;
@@ -120,18 +121,22 @@ impl Services {
     /// The token endpoint.
     pub async fn token(&self, ep: &Endpoint, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
         let grant = required(&req, "grant_type")?;
+        // One read transaction serves every lookup of the request (client, keys, resource):
+        // on the hot client-credentials path that is one round of queries, not four.
+        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let tx = tx.as_mut();
         match grant {
-            "client_credentials" => self.client_credentials(ep, &req).await,
-            "password" => self.password_grant(ep, &req).await,
-            "authorization_code" => self.authorization_code_grant(ep, &req).await,
-            "refresh_token" => self.refresh_token_grant(ep, &req).await,
+            "client_credentials" => self.client_credentials(tx, ep, &req).await,
+            "password" => self.password_grant(tx, ep, &req).await,
+            "authorization_code" => self.authorization_code_grant(tx, ep, &req).await,
+            "refresh_token" => self.refresh_token_grant(tx, ep, &req).await,
             other => Err(OAuthError::unsupported_grant(other)),
         }
     }
 
     /// Finds the client and checks its secret. Client secrets are compared by SHA-256 in
     /// constant time: a 240-bit random value needs no slow hash, so this never touches argon2.
-    async fn authenticate_client(&self, ep: &Endpoint, req: &TokenRequest, secret_required: bool) -> Result<Application, OAuthError> {
+    async fn authenticate_client(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest, secret_required: bool) -> Result<Application, OAuthError> {
         let (client_id, secret) = match &req.basic {
             Some((id, secret)) => (id.as_str(), Some(secret.clone())),
             None => (required(req, "client_id")?, param(req, "client_secret").map(Secret::new)),
@@ -141,11 +146,10 @@ impl Services {
         {
             return Err(OAuthError::malformed("client_id in the body differs from the Basic credentials"));
         }
-        let app = self.find_client(ep, client_id).await?;
+        let app = self.find_client(tx, ep, client_id).await?;
         let Some(secret) = secret else {
             return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
         };
-        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
         let keys = tx.list_app_keys(ep.tenant.id, app.id).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
         let presented = secret.sha256();
         let mut matched = None;
@@ -162,10 +166,9 @@ impl Services {
         }
     }
 
-    async fn find_client(&self, ep: &Endpoint, client_id: &str) -> Result<Application, OAuthError> {
+    async fn find_client(&self, tx: &mut dyn Tx, ep: &Endpoint, client_id: &str) -> Result<Application, OAuthError> {
         let unknown = || OAuthError::unknown_client(client_id, &ep.tenant.id.to_string());
         let id = ClientId::parse(client_id, "client_id").map_err(|_| unknown())?;
-        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
         tx.find_application_by_client_id(ep.tenant.id, id)
             .await
             .map_err(|e| OAuthError::server_error(&e.to_string()))?
@@ -174,12 +177,11 @@ impl Services {
 
     /// Resolves a resource identifier in the tenant: Graph, or one of the tenant's apps by App
     /// ID URI, `api://<appId>` or `<appId>`.
-    async fn audience(&self, ep: &Endpoint, resource: &Resource) -> Result<Audience, OAuthError> {
+    async fn audience(&self, tx: &mut dyn Tx, ep: &Endpoint, resource: &Resource) -> Result<Audience, OAuthError> {
         match resource {
             Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
             Resource::AccountApi { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
             Resource::App { identifier } => {
-                let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
                 let by_uri = tx
                     .find_application_by_app_id_uri(ep.tenant.id, &identifier.to_lowercase())
                     .await
@@ -203,7 +205,7 @@ impl Services {
         }
     }
 
-    async fn client_credentials(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn client_credentials(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let resource = if req.v1 {
             Resource::from_identifier(required(req, "resource")?)
         } else {
@@ -217,11 +219,10 @@ impl Services {
                 _ => return Err(OAuthError::invalid_scope(scope)),
             }
         };
-        let app = self.authenticate_client(ep, req, true).await?;
-        let aud = self.audience(ep, &resource).await?;
+        let app = self.authenticate_client(tx, ep, req, true).await?;
+        let aud = self.audience(tx, ep, &resource).await?;
         if matches!(resource, Resource::AccountApi { .. }) {
             // R13: only applications that are members of an account get account-API tokens.
-            let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
             let member = tx
                 .is_member_anywhere(crate::model::PrincipalRef::Application(app.id))
                 .await
@@ -264,20 +265,21 @@ impl Services {
         })
     }
 
-    async fn password_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn password_grant(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let username = required(req, "username")?;
         let password = required(req, "password")?;
         let scopes = self.requested_scopes(req)?;
-        let app = self.authenticate_client(ep, req, false).await?;
+        let app = self.authenticate_client(tx, ep, req, false).await?;
+        let aud = self.audience(tx, ep, &scopes.resource).await?;
         let user = self.user_sign_in(ep, username, password).await?;
         let family = uuid_from(&self.random_bytes());
-        self.issue_user_tokens(ep, &app, &user, &scopes, None, family, req.v1).await
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, family, req.v1).await
     }
 
-    async fn authorization_code_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn authorization_code_grant(&self, rtx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let code = required(req, "code")?;
         let redirect_uri = required(req, "redirect_uri")?;
-        let app = self.authenticate_client(ep, req, false).await?;
+        let app = self.authenticate_client(rtx, ep, req, false).await?;
         let now = self.clock.now();
         let hash = sha256(code.as_bytes());
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
@@ -316,14 +318,15 @@ impl Services {
                 return Err(OAuthError::pkce_mismatch());
             }
         }
-        let user = self.token_user(ep, stored.user_id).await?;
+        let user = self.token_user(rtx, ep, stored.user_id).await?;
         let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
-        self.issue_user_tokens(ep, &app, &user, &scopes, stored.nonce.as_deref(), family, req.v1).await
+        let aud = self.audience(rtx, ep, &scopes.resource).await?;
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, req.v1).await
     }
 
-    async fn refresh_token_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn refresh_token_grant(&self, rtx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let token = required(req, "refresh_token")?;
-        let app = self.authenticate_client(ep, req, false).await?;
+        let app = self.authenticate_client(rtx, ep, req, false).await?;
         let now = self.clock.now();
         let hash = sha256(token.as_bytes());
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
@@ -347,9 +350,10 @@ impl Services {
         // Rotation: the presented token is spent whatever happens next.
         tx.revoke_refresh_token(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
         tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-        let user = self.token_user(ep, stored.user_id).await?;
+        let user = self.token_user(rtx, ep, stored.user_id).await?;
         let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
-        self.issue_user_tokens(ep, &app, &user, &scopes, None, stored.family_id, req.v1).await
+        let aud = self.audience(rtx, ep, &scopes.resource).await?;
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, req.v1).await
     }
 
     fn requested_scopes(&self, req: &TokenRequest) -> Result<DelegatedScopes, OAuthError> {
@@ -381,8 +385,7 @@ impl Services {
     }
 
     /// The user a code or refresh token was issued for, still enabled.
-    async fn token_user(&self, ep: &Endpoint, id: crate::ids::UserId) -> Result<User, OAuthError> {
-        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+    async fn token_user(&self, tx: &mut dyn Tx, ep: &Endpoint, id: crate::ids::UserId) -> Result<User, OAuthError> {
         let user = tx
             .get_user(ep.tenant.id, id)
             .await
@@ -401,11 +404,11 @@ impl Services {
         app: &Application,
         user: &User,
         scopes: &DelegatedScopes,
+        aud: &Audience,
         nonce: Option<&str>,
         family: uuid::Uuid,
         v1_endpoint: bool,
     ) -> Result<TokenResponse, OAuthError> {
-        let aud = self.audience(ep, &scopes.resource).await?;
         let v1 = aud.v1;
         let now_ms = self.clock.now();
         let now = now_ms.as_millis() / 1000;
@@ -464,7 +467,7 @@ impl Services {
         };
         let refresh_token = if scopes.offline_access {
             let raw = format!("{REFRESH_PREFIX}{}", b64(&self.random_bytes()));
-            let scope_str = scope_string(scopes, &aud);
+            let scope_str = scope_string(scopes, aud);
             let row = RefreshToken {
                 token_hash: sha256(raw.as_bytes()),
                 family_id: family,
@@ -486,7 +489,7 @@ impl Services {
         let client_info = b64(json!({"uid": oid, "utid": ep.tenant.id.to_string()}).to_string().as_bytes());
         Ok(TokenResponse {
             token_type: "Bearer",
-            scope: Some(scope_string(scopes, &aud)),
+            scope: Some(scope_string(scopes, aud)),
             expires_in: self.policy.access_token_seconds,
             ext_expires_in: self.policy.access_token_seconds,
             expires_on: v1_endpoint.then(|| exp.to_string()),
@@ -534,7 +537,8 @@ impl Services {
         if req.redirect_uri.is_empty() {
             return Err(AuthorizeError::Show(OAuthError::missing_parameter("redirect_uri")));
         }
-        let app = self.find_client(ep, &req.client_id).await.map_err(AuthorizeError::Show)?;
+        let mut tx = self.read().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
+        let app = self.find_client(tx.as_mut(), ep, &req.client_id).await.map_err(AuthorizeError::Show)?;
         // Compared as the exact registered string, never normalised.
         if !app.reply_urls.iter().any(|u| u.as_str() == req.redirect_uri) {
             return Err(AuthorizeError::Show(OAuthError::redirect_mismatch(&req.redirect_uri, &app.client_id.to_string())));
@@ -547,7 +551,7 @@ impl Services {
             return Err(back(OAuthError::missing_parameter("scope")));
         }
         let scopes = parse_delegated(&req.scope).map_err(|s| back(OAuthError::invalid_scope(&s)))?;
-        self.audience(ep, &scopes.resource).await.map_err(back)?;
+        self.audience(tx.as_mut(), ep, &scopes.resource).await.map_err(back)?;
         if let Some(m) = &req.code_challenge_method
             && m != "S256"
             && m != "plain"
