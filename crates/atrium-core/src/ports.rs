@@ -192,6 +192,10 @@ pub trait Tx: Send {
     /// The associated tenants, oldest association first, with when they were associated.
     async fn list_account_tenants(&mut self, account: AccountId) -> Result<Vec<(Tenant, Timestamp)>, StoreError>;
     /// Removes the association and, by cascade, every grant of the tenant's principals.
+    /// Just the ids of the associated tenants (the hot path of every account request).
+    async fn account_tenant_ids(&mut self, account: AccountId) -> Result<Vec<TenantId>, StoreError>;
+    /// Just the ids of a user's groups.
+    async fn user_group_ids(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<GroupId>, StoreError>;
     async fn remove_account_tenant(&mut self, account: AccountId, tenant: TenantId) -> Result<bool, StoreError>;
     async fn count_accounts_of_tenant(&mut self, tenant: TenantId) -> Result<i64, StoreError>;
     async fn insert_pending_association(&mut self, p: &PendingAssociation) -> Result<(), StoreError>;

@@ -1140,6 +1140,25 @@ impl Tx for DbTx {
             .collect()
     }
 
+    async fn account_tenant_ids(&mut self, account: AccountId) -> Result<Vec<TenantId>, StoreError> {
+        let rs = sqlx::query("SELECT tenant_id FROM account_tenants WHERE account_id = $1")
+            .bind(account.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rs.iter().map(|r| r.try_get("tenant_id").map(TenantId::from_uuid).map_err(map_err)).collect()
+    }
+
+    async fn user_group_ids(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<GroupId>, StoreError> {
+        let rs = sqlx::query("SELECT group_id FROM group_members WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rs.iter().map(|r| r.try_get("group_id").map(GroupId::from_uuid).map_err(map_err)).collect()
+    }
+
     async fn remove_account_tenant(&mut self, account: AccountId, tenant: TenantId) -> Result<bool, StoreError> {
         let r = sqlx::query("DELETE FROM account_tenants WHERE account_id = $1 AND tenant_id = $2")
             .bind(account.as_uuid())
@@ -1265,16 +1284,21 @@ impl Tx for DbTx {
     }
 
     async fn member_grants(&mut self, account: AccountId, user: PrincipalRef, groups: &[GroupId]) -> Result<Vec<Member>, StoreError> {
-        let mut out = Vec::new();
-        if let Some(m) = self.get_member(account, user).await? {
-            out.push(m);
+        // All of the account's grants for these principals in one query: the principal ids
+        // are random UUIDs, so matching on the id alone cannot mix kinds up.
+        let mut ids = vec![user.uuid()];
+        ids.extend(groups.iter().map(|g| g.as_uuid()));
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT {MEMBER_COLS} FROM account_members WHERE account_id = $1 AND principal_id IN ({})", placeholders.join(", "));
+        let mut q = sqlx::query(&sql).bind(account.as_uuid());
+        for id in ids {
+            q = q.bind(id);
         }
-        for g in groups {
-            if let Some(m) = self.get_member(account, PrincipalRef::Group(*g)).await? {
-                out.push(m);
-            }
-        }
-        Ok(out)
+        let rs = q.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows = rows(rs, member_from_row)?;
+        // Only the user's own row and group rows count (a row of another kind with a
+        // colliding id would be a corrupt database; filter it out rather than trust it).
+        Ok(rows.into_iter().filter(|m| m.principal == user || matches!(m.principal, PrincipalRef::Group(g) if groups.contains(&g))).collect())
     }
 
     async fn is_member_anywhere(&mut self, principal: PrincipalRef) -> Result<bool, StoreError> {

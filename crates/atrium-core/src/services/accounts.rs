@@ -224,7 +224,7 @@ impl Services {
     async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
         let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
         let account = tx.get_account(account_id).await.map_err(store_error)?.ok_or_else(not_found)?;
-        let tenants: Vec<TenantId> = tx.list_account_tenants(account_id).await.map_err(store_error)?.iter().map(|(t, _)| t.id).collect();
+        let tenants = tx.account_tenant_ids(account_id).await.map_err(store_error)?;
         if account.owner_user_id == actor.user_id && account.owner_tenant_id == actor.tenant_id {
             return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new(), tenants });
         }
@@ -235,7 +235,7 @@ impl Services {
         // Applications are not in groups; users bring their groups' grants (R7).
         let groups: Vec<GroupId> = match actor.application {
             Some(_) => Vec::new(),
-            None => tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect(),
+            None => tx.user_group_ids(actor.tenant_id, actor.user_id).await.map_err(store_error)?,
         };
         let rows = tx.member_grants(account_id, actor.principal(), &groups).await.map_err(store_error)?;
         let mut grants = Vec::with_capacity(rows.len());
@@ -797,10 +797,5 @@ impl Services {
         let n = tx.purge_activity(before).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(n)
-    }
-
-    /// Whether `actor` may read the account at all (used to decide what activity to record).
-    pub async fn account_principal(&self, actor: &Actor, account: AccountId) -> Option<PrincipalRef> {
-        self.account_caller(actor, account).await.ok().map(|_| PrincipalRef::User(actor.user_id))
     }
 }
