@@ -533,6 +533,12 @@ impl Services {
         let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::new(ErrorCode::InvalidId).with_target("principalId"))?;
         let principal = parse_principal_kind(kind, uuid)
             .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message("The principal type must be user, group or application.").with_target("type"))?;
+        // R8/A18: the owner is outside the member list and can be neither edited nor removed.
+        if let Some(a) = tx.get_account(account).await.map_err(store_error)?
+            && principal == PrincipalRef::User(a.owner_user_id)
+        {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("The owner cannot be edited or removed.").with_target("principalId"));
+        }
         tx.get_member(account, principal).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::MemberNotFound).with_target("principalId"))
     }
 

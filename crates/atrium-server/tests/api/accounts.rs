@@ -224,8 +224,8 @@ async fn seed_002_users_groups_and_applications(app: TestApp) {
     app.post(&format!("{members}/groups"), &admin, json!({"displayName": "G2", "grant": {"roles": ["developer"]}})).await.assert_error(409, "directory_sync_enabled", None);
     // The owner cannot be edited or removed: the owner is not a member at all.
     let me = app.get("/api/v1/me", &owner).await.body["user"]["id"].as_str().unwrap().to_owned();
-    app.delete(&format!("{members}/user/{me}"), &admin).await.assert_error(404, "member_not_found", None);
-    app.patch(&format!("{members}/user/{me}"), &admin, json!({"grant": {"roles": ["developer"]}})).await.assert_error(404, "member_not_found", None);
+    app.delete(&format!("{members}/user/{me}"), &admin).await.assert_error(409, "protected_object", Some("principalId"));
+    app.patch(&format!("{members}/user/{me}"), &admin, json!({"grant": {"roles": ["developer"]}})).await.assert_error(409, "protected_object", Some("principalId"));
 }
 
 async fn access_checks_explain_and_scope_by_product(app: TestApp) {

@@ -1,4 +1,4 @@
-//! The authorization matrix: every account endpoint × every kind of caller, in one table.
+//! The authorization matrix: every account endpoint (25 rows) × every kind of caller, in one table.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
 //! Columns: the owner; the Manager (a global admin of the tenant, signed in through it);
@@ -54,6 +54,10 @@ struct Row {
 fn rows() -> Vec<Row> {
     let r = |method: Method, path, body, prep, expect| Row { method, path, body, prep, expect };
     vec![
+        // Not tied to one account: everyone lists their own; only personal accounts open one.
+        r(Method::GET, "/api/v1/accounts", None, Prep::None, [O, O, O, O, O, O, O, O, O, U]),
+        r(Method::POST, "/api/v1/accounts", Some(r#"{"name":"Account {n}"}"#), Prep::None, [O, F, F, F, F, F, F, F, F, U]),
+        r(Method::GET, "/api/v1/catalog", None, Prep::None, [O, O, O, O, O, O, O, O, O, U]),
         r(Method::GET, "/api/v1/accounts/{acc}", None, Prep::None, [O, O, O, O, O, O, O, O, N, U]),
         r(Method::GET, "/api/v1/accounts/{acc}/tenants", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/tenants",
