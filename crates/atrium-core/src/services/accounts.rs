@@ -511,14 +511,11 @@ impl Services {
         let caller = self.account_caller(actor, account).await?;
         Self::require_company(&caller)?;
         caller.require_directory_admin_of(actor.tenant_id)?;
-        {
-            let mut tx = self.read().await?;
-            self.checked_grant(tx.as_mut(), &caller, grant).await?;
-        }
-        // The directory service creates the group (R5 and validation live there); then the grant.
-        let g = self.create_group(actor, actor.tenant_id, group).await?;
+        // The group, its members and the grant: one transaction, so a refused grant leaves no
+        // group behind.
         let mut tx = self.write().await?;
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        let g = self.create_group_in(tx.as_mut(), actor, actor.tenant_id, group).await?;
         let now = self.clock.now();
         let m = Member { account_id: account, tenant_id: actor.tenant_id, principal: PrincipalRef::Group(g.id), grant_json: grant.to_json(), added_by: Some(actor.user_id), added_at: now, updated_at: now };
         tx.insert_member(&m).await.map_err(store_error)?;

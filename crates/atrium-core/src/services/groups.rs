@@ -28,6 +28,15 @@ pub struct GroupPatch {
 impl Services {
     pub async fn create_group(&self, actor: &Actor, tenant_id: TenantId, input: NewGroup) -> Result<Group, Error> {
         authz::tenant_admin(actor, tenant_id)?;
+        let mut tx = self.write().await?;
+        let group = self.create_group_in(tx.as_mut(), actor, tenant_id, input).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(group)
+    }
+
+    /// Creates a group with its members inside the caller's transaction (R5 applies). Used by
+    /// the directory API and by "create a group" of an account, so both are one transaction.
+    pub(crate) async fn create_group_in(&self, tx: &mut dyn Tx, actor: &Actor, tenant_id: TenantId, input: NewGroup) -> Result<Group, Error> {
         let name = GroupName::parse(&input.display_name, "displayName")?;
         let description = opt(input.description.as_deref(), |s| Description::parse(s, "description"))?;
         let members = input
@@ -38,8 +47,7 @@ impl Services {
             .collect::<Result<Vec<_>, _>>()?;
         let now = self.clock.now();
         let group = Group { id: GroupId::random(self.rng.as_ref()), tenant_id, name, description, created_at: now, updated_at: now };
-        let mut tx = self.write().await?;
-        let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
+        let tenant = self.require_tenant(tx, tenant_id).await?;
         if tenant.directory_sync {
             return Err(ErrorCode::DirectorySyncEnabled.into());
         }
@@ -48,7 +56,7 @@ impl Services {
             r => r.map_err(store_error)?,
         }
         for (i, m) in members.iter().enumerate() {
-            add_member(tx.as_mut(), tenant_id, group.id, *m, now, &format!("members[{i}]")).await?;
+            add_member(tx, tenant_id, group.id, *m, now, &format!("members[{i}]")).await?;
         }
         let count = members.len().to_string();
         tx.insert_audit(&self.audit(
@@ -61,7 +69,6 @@ impl Services {
         ))
         .await
         .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
         Ok(group)
     }
 

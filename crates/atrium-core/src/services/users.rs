@@ -58,8 +58,6 @@ impl Services {
             return Err(ErrorCode::DirectorySyncEnabled.into());
         }
         let CreatedUser { user, temporary_password } = self.prepare_user(&tenant, input).await?;
-        let generated = temporary_password.is_some();
-        let password_secret = temporary_password;
         let mut tx = self.write().await?;
         insert_user_checked(tx.as_mut(), &user).await?;
         tx.insert_audit(&self.audit(
@@ -73,8 +71,7 @@ impl Services {
         .await
         .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        let _ = generated;
-        Ok(CreatedUser { user, temporary_password: password_secret })
+        Ok(CreatedUser { user, temporary_password })
     }
 
     /// Parses a new user for `tenant` and hashes its password (outside any transaction).

@@ -8,7 +8,7 @@ mod fixtures;
 
 use atrium_core::audit::AuditFilter;
 use atrium_core::domain::{DisplayName, GroupName};
-use atrium_core::ids::{SessionId, TenantId, UserId};
+use atrium_core::ids::{SessionId, TenantId};
 use atrium_core::model::Session;
 use atrium_core::page::ListQuery;
 use atrium_core::ports::{Store, StoreError};
@@ -530,7 +530,6 @@ async fn dropping_a_transaction_rolls_back(store: Arc<dyn Store>) {
     let mut tx = store.begin_read().await.unwrap();
     assert!(tx.get_tenant(t.id).await.unwrap().is_none());
     assert!(tx.get_user(t.id, u.id).await.unwrap().is_none());
-    let _ = UserId::random(&rng());
 }
 
 fn account_of(owner: &atrium_core::model::User) -> atrium_core::model::Account {

@@ -2,7 +2,7 @@
 
 use super::errors::OAuthError;
 use super::scopes::{DelegatedScopes, Resource, parse_delegated};
-use super::{Endpoint, GRAPH_APP_ID};
+use super::Endpoint;
 use crate::error::ErrorCode;
 use crate::ids::ClientId;
 use crate::model::{Application, AuthCode, RefreshToken, User};
@@ -640,6 +640,5 @@ fn scope_string(scopes: &DelegatedScopes, aud: &Audience) -> String {
     if scopes.openid {
         parts.extend(["profile", "openid", "email"].map(String::from));
     }
-    let _ = GRAPH_APP_ID;
     parts.join(" ")
 }
