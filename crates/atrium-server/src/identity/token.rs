@@ -26,11 +26,7 @@ async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response
         Ok(p) => p,
         Err(e) => return oauth_error(&st, &headers, &e),
     };
-    let ep = match st.services.identity_endpoint(&tenant, &base_url(&st, &headers)).await {
-        Ok(ep) => ep,
-        Err(e) => return oauth_error(&st, &headers, &e),
-    };
-    match st.services.token(&ep, TokenRequest { v1, ..parsed }).await {
+    match st.services.token(&tenant, &base_url(&st, &headers), TokenRequest { v1, ..parsed }).await {
         Ok(t) => {
             let mut res = (StatusCode::OK, Json(t)).into_response();
             no_store(&mut res, &correlation_id(&headers));

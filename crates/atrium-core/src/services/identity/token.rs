@@ -118,13 +118,22 @@ impl Services {
         }
     }
 
-    /// The token endpoint.
-    pub async fn token(&self, ep: &Endpoint, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
-        let grant = required(&req, "grant_type")?;
-        // One read transaction serves every lookup of the request (client, keys, resource):
-        // on the hot client-credentials path that is one round of queries, not four.
+    /// The token endpoint for `tenant` (GUID or domain, as in the URL).
+    pub async fn token(&self, tenant: &str, base_url: &str, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+        // One read transaction serves every lookup of the request (tenant, client, keys,
+        // resource): on the hot client-credentials path that is one round of queries.
         let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
         let tx = tx.as_mut();
+        let found = match crate::ids::TenantId::parse(tenant, "tenant") {
+            Ok(id) => tx.get_tenant(id).await,
+            Err(_) => match crate::domain::TenantDomain::parse(tenant) {
+                Ok(d) => tx.find_tenant_by_domain(d.as_str()).await,
+                Err(_) => Ok(None),
+            },
+        };
+        let t = found.map_err(|e| OAuthError::server_error(&e.to_string()))?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
+        let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
+        let grant = required(&req, "grant_type")?;
         match grant {
             "client_credentials" => self.client_credentials(tx, ep, &req).await,
             "password" => self.password_grant(tx, ep, &req).await,
