@@ -66,7 +66,9 @@ pub enum StoreError {
 pub trait Store: Send + Sync {
     /// A read-write transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
-    /// A read-only transaction (on SQLite it runs on the reader pool, beside the one writer).
+    /// A read-only handle (on SQLite from the reader pool, beside the one writer). It skips
+    /// BEGIN/COMMIT: each statement sees the latest committed data, so use [`Store::begin`]
+    /// where several reads must see one snapshot.
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError>;
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -19,8 +19,20 @@ use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
 
-pub(crate) struct DbTx {
-    tx: sqlx::Transaction<'static, Db>,
+/// A write transaction, or a plain pooled connection for reads: read-only service calls
+/// skip BEGIN/COMMIT (two round trips), and each of their statements still sees committed data.
+pub(crate) enum DbTx {
+    Write(sqlx::Transaction<'static, Db>),
+    Read(sqlx::pool::PoolConnection<Db>),
+}
+
+impl DbTx {
+    fn c(&mut self) -> &mut <Db as sqlx::Database>::Connection {
+        match self {
+            DbTx::Write(t) => &mut *t,
+            DbTx::Read(c) => &mut *c,
+        }
+    }
 }
 
 fn corrupt(what: &str) -> impl Fn(atrium_core::Error) -> StoreError + '_ {
@@ -178,13 +190,19 @@ fn page_params(q: &ListQuery) -> (String, i64) {
 #[async_trait]
 impl Tx for DbTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let mut this = self;
-        if let Some(probe) = COMMIT_PROBE {
-            // PostgreSQL answers COMMIT on an aborted transaction with a silent ROLLBACK. The
-            // probe fails in that state, so a caller never believes a rolled-back write landed.
-            sqlx::query(probe).execute(&mut *this.tx).await.map_err(map_err)?;
+        match *self {
+            DbTx::Write(mut tx) => {
+                if let Some(probe) = COMMIT_PROBE {
+                    // PostgreSQL answers COMMIT on an aborted transaction with a silent
+                    // ROLLBACK. The probe fails in that state, so a caller never believes a
+                    // rolled-back write landed.
+                    sqlx::query(probe).execute(&mut *tx).await.map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
+            }
+            // Reads have nothing to commit.
+            DbTx::Read(_) => Ok(()),
         }
-        this.tx.commit().await.map_err(map_err)
     }
 
     async fn insert_tenant(&mut self, t: &Tenant) -> Result<(), StoreError> {
@@ -200,7 +218,7 @@ impl Tx for DbTx {
         .bind(t.directory_sync)
         .bind(t.created_at.as_millis())
         .bind(t.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -208,13 +226,13 @@ impl Tx for DbTx {
 
     async fn get_tenant(&mut self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
         let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1");
-        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
         r.as_ref().map(tenant_from_row).transpose()
     }
 
     async fn find_tenant_by_domain(&mut self, domain: &str) -> Result<Option<Tenant>, StoreError> {
         let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE domain = $1");
-        let r = sqlx::query(&sql).bind(domain).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(domain).fetch_optional(self.c()).await.map_err(map_err)?;
         r.as_ref().map(tenant_from_row).transpose()
     }
 
@@ -229,14 +247,14 @@ impl Tx for DbTx {
         .bind(t.contact_email.as_ref().map(|e| e.as_str()))
         .bind(t.directory_sync)
         .bind(t.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn delete_tenant(&mut self, id: TenantId) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id.as_uuid()).execute(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(id.as_uuid()).execute(self.c()).await.map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -245,7 +263,7 @@ impl Tx for DbTx {
         let rs = match q.prefix_range() {
             None => {
                 let sql = format!("SELECT {TENANT_COLS} FROM tenants WHERE domain > $1 ORDER BY domain LIMIT $2");
-                sqlx::query(&sql).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+                sqlx::query(&sql).bind(after).bind(limit).fetch_all(self.c()).await
             }
             Some((lo, hi)) => {
                 let sql = format!(
@@ -253,7 +271,7 @@ impl Tx for DbTx {
                      AND ((domain >= $2 AND domain < $3) OR (display_name_lower >= $2 AND display_name_lower < $3)) \
                      ORDER BY domain LIMIT $4"
                 );
-                sqlx::query(&sql).bind(after).bind(lo).bind(hi).bind(limit).fetch_all(&mut *self.tx).await
+                sqlx::query(&sql).bind(after).bind(lo).bind(hi).bind(limit).fetch_all(self.c()).await
             }
         }
         .map_err(map_err)?;
@@ -287,7 +305,7 @@ impl Tx for DbTx {
         .bind(u.last_sign_in.map(Timestamp::as_millis))
         .bind(u.created_at.as_millis())
         .bind(u.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -298,7 +316,7 @@ impl Tx for DbTx {
         let r = sqlx::query(&sql)
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         r.as_ref().map(user_from_row).transpose()
@@ -309,7 +327,7 @@ impl Tx for DbTx {
         let r = sqlx::query(&sql)
             .bind(tenant.as_uuid())
             .bind(upn_normalized)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         r.as_ref().map(user_from_row).transpose()
@@ -338,7 +356,7 @@ impl Tx for DbTx {
         .bind(u.recovery_email.as_ref().map(|v| v.as_str()))
         .bind(u.global_admin)
         .bind(u.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -349,7 +367,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -360,7 +378,7 @@ impl Tx for DbTx {
         let rs = match q.prefix_range() {
             None => {
                 let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.upn_lower > $2 ORDER BY u.upn_lower LIMIT $3");
-                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(self.c()).await
             }
             Some((lo, hi)) => {
                 let sql = format!(
@@ -374,7 +392,7 @@ impl Tx for DbTx {
                     .bind(lo)
                     .bind(hi)
                     .bind(limit)
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(self.c())
                     .await
             }
         }
@@ -406,7 +424,7 @@ impl Tx for DbTx {
         .bind(now.as_millis())
         .bind(threshold)
         .bind(lock_until.as_millis())
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.c())
         .await
         .map_err(map_err)?;
         Ok(SignInFailure {
@@ -420,7 +438,7 @@ impl Tx for DbTx {
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
             .bind(now.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -438,7 +456,7 @@ impl Tx for DbTx {
         .bind(g.description.as_ref().map(|d| d.as_str()))
         .bind(g.created_at.as_millis())
         .bind(g.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -449,7 +467,7 @@ impl Tx for DbTx {
         let r = sqlx::query(&sql)
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         r.as_ref().map(group_from_row).transpose()
@@ -465,7 +483,7 @@ impl Tx for DbTx {
         .bind(g.name.normalized())
         .bind(g.description.as_ref().map(|d| d.as_str()))
         .bind(g.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -476,7 +494,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -489,7 +507,7 @@ impl Tx for DbTx {
                 let sql = format!(
                     "SELECT {GROUP_COLS} FROM directory_groups g WHERE g.tenant_id = $1 AND g.name_lower > $2 ORDER BY g.name_lower LIMIT $3"
                 );
-                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(&mut *self.tx).await
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(after).bind(limit).fetch_all(self.c()).await
             }
             Some((lo, hi)) => {
                 let sql = format!(
@@ -502,7 +520,7 @@ impl Tx for DbTx {
                     .bind(lo)
                     .bind(hi)
                     .bind(limit)
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(self.c())
                     .await
             }
         }
@@ -516,7 +534,7 @@ impl Tx for DbTx {
             .bind(group.as_uuid())
             .bind(user.as_uuid())
             .bind(at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -527,7 +545,7 @@ impl Tx for DbTx {
             .bind(tenant.as_uuid())
             .bind(group.as_uuid())
             .bind(user.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -544,7 +562,7 @@ impl Tx for DbTx {
             .bind(group.as_uuid())
             .bind(after)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rows(rs, user_from_row)
@@ -558,7 +576,7 @@ impl Tx for DbTx {
         let rs = sqlx::query(&sql)
             .bind(tenant.as_uuid())
             .bind(user.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rows(rs, group_from_row)
@@ -574,7 +592,7 @@ impl Tx for DbTx {
         .bind(s.tenant_id.as_uuid())
         .bind(s.created_at.as_millis())
         .bind(s.expires_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -583,14 +601,14 @@ impl Tx for DbTx {
     async fn get_session_by_token_hash(&mut self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
         let r = sqlx::query("SELECT id, token_hash, user_id, tenant_id, created_at, expires_at FROM sessions WHERE token_hash = $1")
             .bind(&hash[..])
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         r.as_ref().map(session_from_row).transpose()
     }
 
     async fn delete_session(&mut self, id: SessionId) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_uuid()).execute(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_uuid()).execute(self.c()).await.map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -600,7 +618,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(user.as_uuid())
             .bind(keep)
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())
@@ -609,14 +627,14 @@ impl Tx for DbTx {
     async fn purge_expired_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
         let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())
     }
 
     async fn get_meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
-        let r = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(self.c()).await.map_err(map_err)?;
         r.map(|r| r.try_get("value").map_err(map_err)).transpose()
     }
 
@@ -624,7 +642,7 @@ impl Tx for DbTx {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -645,7 +663,7 @@ impl Tx for DbTx {
         .bind(e.tenant_id.map(|i| i.as_uuid()))
         .bind(&e.details)
         .bind(e.account_id.map(|i| i.as_uuid()))
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -702,7 +720,7 @@ impl Tx for DbTx {
         if let Some(v) = f.to {
             q = q.bind(v.as_millis());
         }
-        let rs = q.bind(i64::from(f.limit)).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rs = q.bind(i64::from(f.limit)).fetch_all(self.c()).await.map_err(map_err)?;
         rows(rs, audit_from_row)
     }
 
@@ -722,7 +740,7 @@ impl Tx for DbTx {
         .bind(a.public_client)
         .bind(a.created_at.as_millis())
         .bind(a.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         self.insert_reply_urls(a).await
@@ -730,19 +748,19 @@ impl Tx for DbTx {
 
     async fn get_application(&mut self, tenant: TenantId, id: ApplicationId) -> Result<Option<Application>, StoreError> {
         let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2");
-        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
         self.app_with_urls(r).await
     }
 
     async fn find_application_by_client_id(&mut self, tenant: TenantId, client_id: ClientId) -> Result<Option<Application>, StoreError> {
         let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.client_id = $2");
-        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(client_id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(client_id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
         self.app_with_urls(r).await
     }
 
     async fn find_application_by_app_id_uri(&mut self, tenant: TenantId, uri_normalized: &str) -> Result<Option<Application>, StoreError> {
         let sql = format!("SELECT {APP_COLS} FROM applications a WHERE a.tenant_id = $1 AND a.app_id_uri_lower = $2");
-        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(uri_normalized).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(uri_normalized).fetch_optional(self.c()).await.map_err(map_err)?;
         self.app_with_urls(r).await
     }
 
@@ -751,7 +769,7 @@ impl Tx for DbTx {
             "SELECT {APP_COLS} FROM applications a JOIN app_reply_urls r ON r.tenant_id = a.tenant_id AND r.application_id = a.id \
              WHERE a.tenant_id = $1 AND r.url_lower = $2"
         );
-        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(url_normalized).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(url_normalized).fetch_optional(self.c()).await.map_err(map_err)?;
         self.app_with_urls(r).await
     }
 
@@ -768,7 +786,7 @@ impl Tx for DbTx {
         .bind(a.app_id_uri.as_ref().map(|u| u.normalized()))
         .bind(a.public_client)
         .bind(a.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         if r.rows_affected() != 1 {
@@ -777,7 +795,7 @@ impl Tx for DbTx {
         sqlx::query("DELETE FROM app_reply_urls WHERE tenant_id = $1 AND application_id = $2")
             .bind(a.tenant_id.as_uuid())
             .bind(a.id.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         self.insert_reply_urls(a).await?;
@@ -789,7 +807,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -815,7 +833,7 @@ impl Tx for DbTx {
             .bind(lo)
             .bind(hi)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         let mut apps = Vec::with_capacity(rs.len());
@@ -840,7 +858,7 @@ impl Tx for DbTx {
         .bind(&k.secret_hash[..])
         .bind(k.created_at.as_millis())
         .bind(k.expires_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -853,7 +871,7 @@ impl Tx for DbTx {
         )
         .bind(tenant.as_uuid())
         .bind(app.as_uuid())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.c())
         .await
         .map_err(map_err)?;
         rows(rs, key_from_row)
@@ -864,7 +882,7 @@ impl Tx for DbTx {
             .bind(tenant.as_uuid())
             .bind(app.as_uuid())
             .bind(key.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -877,7 +895,7 @@ impl Tx for DbTx {
             .bind(&k.certificate_der)
             .bind(k.created_at.as_millis())
             .bind(k.retired_at.map(Timestamp::as_millis))
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -889,7 +907,7 @@ impl Tx for DbTx {
              WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC, kid",
         )
         .bind(retired_after.as_millis())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.c())
         .await
         .map_err(map_err)?;
         rs.iter()
@@ -909,7 +927,7 @@ impl Tx for DbTx {
         let r = sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
             .bind(keep)
             .bind(at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())
@@ -932,7 +950,7 @@ impl Tx for DbTx {
         .bind(c.created_at.as_millis())
         .bind(c.expires_at.as_millis())
         .bind(c.redeemed_at.map(Timestamp::as_millis))
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -943,7 +961,7 @@ impl Tx for DbTx {
         let first = sqlx::query("UPDATE auth_codes SET redeemed_at = $2 WHERE code_hash = $1 AND redeemed_at IS NULL")
             .bind(&hash[..])
             .bind(now.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?
             .rows_affected()
@@ -953,7 +971,7 @@ impl Tx for DbTx {
              created_at, expires_at, redeemed_at FROM auth_codes WHERE code_hash = $1",
         )
         .bind(&hash[..])
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
         let Some(r) = r else { return Ok(None) };
@@ -989,7 +1007,7 @@ impl Tx for DbTx {
         .bind(t.created_at.as_millis())
         .bind(t.expires_at.as_millis())
         .bind(t.revoked_at.map(Timestamp::as_millis))
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -1001,7 +1019,7 @@ impl Tx for DbTx {
              FROM refresh_tokens WHERE token_hash = $1",
         )
         .bind(&hash[..])
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
         let Some(r) = r else { return Ok(None) };
@@ -1023,7 +1041,7 @@ impl Tx for DbTx {
         let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(&hash[..])
             .bind(at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1033,7 +1051,7 @@ impl Tx for DbTx {
         let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
             .bind(family)
             .bind(at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())
@@ -1043,7 +1061,7 @@ impl Tx for DbTx {
         let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
             .bind(user.as_uuid())
             .bind(at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected())
@@ -1061,7 +1079,7 @@ impl Tx for DbTx {
         .bind(a.owner_user_id.as_uuid())
         .bind(a.created_at.as_millis())
         .bind(a.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -1069,7 +1087,7 @@ impl Tx for DbTx {
 
     async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1");
-        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
         r.as_ref().map(account_from_row).transpose()
     }
 
@@ -1080,7 +1098,7 @@ impl Tx for DbTx {
             .bind(a.account_type.as_str())
             .bind(program_str(a.program))
             .bind(a.updated_at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1095,7 +1113,7 @@ impl Tx for DbTx {
              ORDER BY a.created_at, a.id"
         );
         let mut out = rows(
-            sqlx::query(&sql).bind(user.as_uuid()).bind(tenant.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?,
+            sqlx::query(&sql).bind(user.as_uuid()).bind(tenant.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?,
             account_from_row,
         )?;
         for g in groups {
@@ -1104,7 +1122,7 @@ impl Tx for DbTx {
                  WHERE m.tenant_id = $1 AND m.principal_id = $2"
             );
             let more = rows(
-                sqlx::query(&sql).bind(tenant.as_uuid()).bind(g.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?,
+                sqlx::query(&sql).bind(tenant.as_uuid()).bind(g.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?,
                 account_from_row,
             )?;
             for a in more {
@@ -1122,7 +1140,7 @@ impl Tx for DbTx {
             .bind(tenant.as_uuid())
             .bind(at.as_millis())
             .bind(by.map(|u| u.as_uuid()))
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -1134,7 +1152,7 @@ impl Tx for DbTx {
              WHERE at.account_id = $1 ORDER BY at.associated_at, t.domain",
             TENANT_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
         );
-        let rs = sqlx::query(&sql).bind(account.as_uuid()).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rs = sqlx::query(&sql).bind(account.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?;
         rs.iter()
             .map(|r| Ok((tenant_from_row(r)?, Timestamp::from_millis(r.try_get("associated_at").map_err(map_err)?))))
             .collect()
@@ -1143,7 +1161,7 @@ impl Tx for DbTx {
     async fn account_tenant_ids(&mut self, account: AccountId) -> Result<Vec<TenantId>, StoreError> {
         let rs = sqlx::query("SELECT tenant_id FROM account_tenants WHERE account_id = $1")
             .bind(account.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rs.iter().map(|r| r.try_get("tenant_id").map(TenantId::from_uuid).map_err(map_err)).collect()
@@ -1153,7 +1171,7 @@ impl Tx for DbTx {
         let rs = sqlx::query("SELECT group_id FROM group_members WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant.as_uuid())
             .bind(user.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rs.iter().map(|r| r.try_get("group_id").map(GroupId::from_uuid).map_err(map_err)).collect()
@@ -1163,7 +1181,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM account_tenants WHERE account_id = $1 AND tenant_id = $2")
             .bind(account.as_uuid())
             .bind(tenant.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1172,7 +1190,7 @@ impl Tx for DbTx {
     async fn count_accounts_of_tenant(&mut self, tenant: TenantId) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM account_tenants WHERE tenant_id = $1")
             .bind(tenant.as_uuid())
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.c())
             .await
             .map_err(map_err)?;
         r.try_get("n").map_err(map_err)
@@ -1190,7 +1208,7 @@ impl Tx for DbTx {
         .bind(p.created_by.as_uuid())
         .bind(p.created_at.as_millis())
         .bind(p.expires_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -1202,7 +1220,7 @@ impl Tx for DbTx {
              RETURNING token_hash, account_id, tenant_id, proved_by, created_by, created_at, expires_at",
         )
         .bind(&hash[..])
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
         let Some(r) = r else { return Ok(None) };
@@ -1231,7 +1249,7 @@ impl Tx for DbTx {
         .bind(m.added_by.map(|u| u.as_uuid()))
         .bind(m.added_at.as_millis())
         .bind(m.updated_at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)
         .map(|_| ())
@@ -1242,7 +1260,7 @@ impl Tx for DbTx {
             .bind(account.as_uuid())
             .bind(principal.kind())
             .bind(principal.uuid())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         r.as_ref().map(member_from_row).transpose()
@@ -1257,7 +1275,7 @@ impl Tx for DbTx {
         .bind(principal.uuid())
         .bind(grant_json)
         .bind(at.as_millis())
-        .execute(&mut *self.tx)
+        .execute(self.c())
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1268,7 +1286,7 @@ impl Tx for DbTx {
             .bind(account.as_uuid())
             .bind(principal.kind())
             .bind(principal.uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1277,7 +1295,7 @@ impl Tx for DbTx {
     async fn list_members(&mut self, account: AccountId) -> Result<Vec<Member>, StoreError> {
         let rs = sqlx::query(&format!("SELECT {MEMBER_COLS} FROM account_members WHERE account_id = $1 ORDER BY added_at, principal_id"))
             .bind(account.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rows(rs, member_from_row)
@@ -1294,7 +1312,7 @@ impl Tx for DbTx {
         for id in ids {
             q = q.bind(id);
         }
-        let rs = q.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rs = q.fetch_all(self.c()).await.map_err(map_err)?;
         let rows = rows(rs, member_from_row)?;
         // Only the user's own row and group rows count (a row of another kind with a
         // colliding id would be a corrupt database; filter it out rather than trust it).
@@ -1305,7 +1323,7 @@ impl Tx for DbTx {
         let r = sqlx::query("SELECT 1 AS one FROM account_members WHERE principal_type = $1 AND principal_id = $2 LIMIT 1")
             .bind(principal.kind())
             .bind(principal.uuid())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.is_some())
@@ -1318,7 +1336,7 @@ impl Tx for DbTx {
             .bind(p.name.as_str())
             .bind(p.name.as_str().to_lowercase())
             .bind(p.created_at.as_millis())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -1327,7 +1345,7 @@ impl Tx for DbTx {
     async fn list_products(&mut self, account: AccountId) -> Result<Vec<Product>, StoreError> {
         let rs = sqlx::query("SELECT id, account_id, name, created_at FROM products WHERE account_id = $1 ORDER BY name_lower")
             .bind(account.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         rs.iter()
@@ -1346,7 +1364,7 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM products WHERE account_id = $1 AND id = $2")
             .bind(account.as_uuid())
             .bind(id.as_uuid())
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -1361,7 +1379,7 @@ impl Tx for DbTx {
                 .bind(a.at.as_millis())
                 .bind(&a.method)
                 .bind(&a.route)
-                .execute(&mut *self.tx)
+                .execute(self.c())
                 .await
                 .map_err(map_err)?;
         }
@@ -1377,7 +1395,7 @@ impl Tx for DbTx {
         .bind(principal.uuid())
         .bind(since.as_millis())
         .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.c())
         .await
         .map_err(map_err)?;
         rows(rs, activity_from_row)
@@ -1388,7 +1406,7 @@ impl Tx for DbTx {
             "SELECT principal_type, principal_id, MAX(at) AS last FROM activity WHERE account_id = $1 GROUP BY principal_type, principal_id",
         )
         .bind(account.as_uuid())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.c())
         .await
         .map_err(map_err)?;
         rs.iter()
@@ -1402,7 +1420,7 @@ impl Tx for DbTx {
     }
 
     async fn purge_activity(&mut self, before: Timestamp) -> Result<u64, StoreError> {
-        let r = sqlx::query("DELETE FROM activity WHERE at < $1").bind(before.as_millis()).execute(&mut *self.tx).await.map_err(map_err)?;
+        let r = sqlx::query("DELETE FROM activity WHERE at < $1").bind(before.as_millis()).execute(self.c()).await.map_err(map_err)?;
         Ok(r.rows_affected())
     }
 }
@@ -1484,7 +1502,7 @@ impl DbTx {
     async fn delete_memberships_of(&mut self, principal: Uuid) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM account_members WHERE principal_id = $1")
             .bind(principal)
-            .execute(&mut *self.tx)
+            .execute(self.c())
             .await
             .map_err(map_err)
             .map(|_| ())
@@ -1498,7 +1516,7 @@ impl DbTx {
                 .bind(i as i32)
                 .bind(url.as_str())
                 .bind(url.normalized())
-                .execute(&mut *self.tx)
+                .execute(self.c())
                 .await
                 .map_err(map_err)?;
         }
@@ -1513,7 +1531,7 @@ impl DbTx {
         let urls = sqlx::query("SELECT url FROM app_reply_urls WHERE tenant_id = $1 AND application_id = $2 ORDER BY position")
             .bind(tenant_id.as_uuid())
             .bind(id.as_uuid())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.c())
             .await
             .map_err(map_err)?;
         let reply_urls = urls

@@ -53,11 +53,11 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(DbTx { tx: self.pool.begin().await.map_err(map_err)? }))
+        Ok(Box::new(DbTx::Write(self.pool.begin().await.map_err(map_err)?)))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(DbTx { tx: self.pool.begin().await.map_err(map_err)? }))
+        Ok(Box::new(DbTx::Read(self.pool.acquire().await.map_err(map_err)?)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -67,11 +67,11 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(DbTx { tx: self.writer.begin().await.map_err(map_err)? }))
+        Ok(Box::new(DbTx::Write(self.writer.begin().await.map_err(map_err)?)))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(DbTx { tx: self.readers.begin().await.map_err(map_err)? }))
+        Ok(Box::new(DbTx::Read(self.readers.acquire().await.map_err(map_err)?)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
