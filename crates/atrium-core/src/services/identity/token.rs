@@ -120,10 +120,11 @@ impl Services {
 
     /// The token endpoint for `tenant` (GUID or domain, as in the URL).
     pub async fn token(&self, tenant: &str, base_url: &str, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
-        // One read transaction serves every lookup of the request (tenant, client, keys,
-        // resource): on the hot client-credentials path that is one round of queries.
-        let mut tx = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
-        let tx = tx.as_mut();
+        // One read handle serves every lookup of a client-credentials request (tenant, client,
+        // keys, resource). Grants that also write or hash a password release it first: holding
+        // one pooled connection while waiting for another can exhaust the pool under load.
+        let mut handle = self.read().await.map_err(|e| OAuthError::server_error(&e.message))?;
+        let tx = handle.as_mut();
         let found = match crate::ids::TenantId::parse(tenant, "tenant") {
             Ok(id) => tx.get_tenant(id).await,
             Err(_) => match crate::domain::TenantDomain::parse(tenant) {
@@ -136,9 +137,18 @@ impl Services {
         let grant = required(&req, "grant_type")?;
         match grant {
             "client_credentials" => self.client_credentials(tx, ep, &req).await,
-            "password" => self.password_grant(tx, ep, &req).await,
-            "authorization_code" => self.authorization_code_grant(tx, ep, &req).await,
-            "refresh_token" => self.refresh_token_grant(tx, ep, &req).await,
+            "password" => {
+                drop(handle);
+                self.password_grant(ep, &req).await
+            }
+            "authorization_code" => {
+                drop(handle);
+                self.authorization_code_grant(ep, &req).await
+            }
+            "refresh_token" => {
+                drop(handle);
+                self.refresh_token_grant(ep, &req).await
+            }
             other => Err(OAuthError::unsupported_grant(other)),
         }
     }
@@ -274,21 +284,29 @@ impl Services {
         })
     }
 
-    async fn password_grant(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    /// A short-lived read handle for the lookups of one step.
+    async fn reader(&self) -> Result<Box<dyn Tx>, OAuthError> {
+        self.read().await.map_err(|e| OAuthError::server_error(&e.message))
+    }
+
+    async fn password_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let username = required(req, "username")?;
         let password = required(req, "password")?;
         let scopes = self.requested_scopes(req)?;
-        let app = self.authenticate_client(tx, ep, req, false).await?;
-        let aud = self.audience(tx, ep, &scopes.resource).await?;
+        let (app, aud) = {
+            let mut h = self.reader().await?;
+            let app = self.authenticate_client(h.as_mut(), ep, req, false).await?;
+            (app, self.audience(h.as_mut(), ep, &scopes.resource).await?)
+        };
         let user = self.user_sign_in(ep, username, password).await?;
         let family = uuid_from(&self.random_bytes());
         self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, family, req.v1).await
     }
 
-    async fn authorization_code_grant(&self, rtx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn authorization_code_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let code = required(req, "code")?;
         let redirect_uri = required(req, "redirect_uri")?;
-        let app = self.authenticate_client(rtx, ep, req, false).await?;
+        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, req, false).await?;
         let now = self.clock.now();
         let hash = sha256(code.as_bytes());
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
@@ -327,15 +345,18 @@ impl Services {
                 return Err(OAuthError::pkce_mismatch());
             }
         }
-        let user = self.token_user(rtx, ep, stored.user_id).await?;
         let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
-        let aud = self.audience(rtx, ep, &scopes.resource).await?;
+        let (user, aud) = {
+            let mut h = self.reader().await?;
+            let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
+            (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
+        };
         self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, req.v1).await
     }
 
-    async fn refresh_token_grant(&self, rtx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    async fn refresh_token_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
         let token = required(req, "refresh_token")?;
-        let app = self.authenticate_client(rtx, ep, req, false).await?;
+        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, req, false).await?;
         let now = self.clock.now();
         let hash = sha256(token.as_bytes());
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
@@ -359,9 +380,12 @@ impl Services {
         // Rotation: the presented token is spent whatever happens next.
         tx.revoke_refresh_token(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
         tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-        let user = self.token_user(rtx, ep, stored.user_id).await?;
         let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
-        let aud = self.audience(rtx, ep, &scopes.resource).await?;
+        let (user, aud) = {
+            let mut h = self.reader().await?;
+            let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
+            (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
+        };
         self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, req.v1).await
     }
 
