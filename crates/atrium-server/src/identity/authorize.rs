@@ -31,18 +31,17 @@ fn request_from(params: &HashMap<String, String>) -> AuthorizeRequest {
     }
 }
 
-async fn endpoint(st: &AppState, headers: &HeaderMap, tenant: &str) -> Result<Endpoint, Response> {
-    st.services.identity_endpoint(tenant, &base_url(st, headers)).await.map_err(|e| error_page(&e))
+/// The parameters (query or form) and the tenant's endpoint, or the error page to show.
+async fn parse(st: &AppState, headers: &HeaderMap, tenant: &str, raw: &[u8]) -> Result<(HashMap<String, String>, Endpoint), Response> {
+    let params = parse_form(raw).map_err(|e| error_page(&e))?;
+    let ep = st.services.identity_endpoint(tenant, &base_url(st, headers)).await.map_err(|e| error_page(&e))?;
+    Ok((params, ep))
 }
 
 pub async fn show(State(st): State<AppState>, headers: HeaderMap, Path(tenant): Path<String>, RawQuery(q): RawQuery) -> Response {
-    let params = match parse_form(q.unwrap_or_default().as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return error_page(&e),
-    };
-    let ep = match endpoint(&st, &headers, &tenant).await {
-        Ok(ep) => ep,
-        Err(r) => return r,
+    let (params, ep) = match parse(&st, &headers, &tenant, q.unwrap_or_default().as_bytes()).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
     let req = request_from(&params);
     match st.services.authorize_check(&ep, &req).await {
@@ -59,13 +58,9 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
     if !form_ok {
         return error_page(&OAuthError::malformed("the sign-in form must be posted as application/x-www-form-urlencoded"));
     }
-    let params = match parse_form(&body) {
-        Ok(p) => p,
-        Err(e) => return error_page(&e),
-    };
-    let ep = match endpoint(&st, &headers, &tenant).await {
-        Ok(ep) => ep,
-        Err(r) => return r,
+    let (params, ep) = match parse(&st, &headers, &tenant, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
     let req = request_from(&params);
     let username = params.get("username").map(String::as_str).unwrap_or("").trim();

@@ -3,7 +3,7 @@
 use atrium_core::audit::AuditEvent;
 use atrium_core::domain::{DisplayName, DomainPrefix, DomainSuffix, Email, GroupName, PasswordHash, TenantDomain, Upn};
 use atrium_core::ids::{AuditEventId, GroupId, SessionId, TenantId, UserId};
-use atrium_core::model::{Group, Session, Tenant, User, UserType};
+use atrium_core::model::{Group, Session, Tenant, User};
 use atrium_core::ports::Rng;
 use atrium_core::time::Timestamp;
 
@@ -47,24 +47,15 @@ pub fn tenant(prefix: &str) -> Tenant {
 
 pub fn user(t: &Tenant, alias: &str, name: &str) -> User {
     User {
-        id: UserId::random(&rng()),
-        tenant_id: t.id,
-        upn: Upn::parse(&format!("{alias}@{}", t.domain)).unwrap(),
-        display_name: DisplayName::parse(name, "x").unwrap(),
-        given_name: None,
-        surname: None,
         mail: Some(email("someone@example.com")),
-        user_type: UserType::Member,
-        enabled: true,
-        password_hash: Some(PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into())),
-        must_change_password: false,
-        recovery_email: None,
-        global_admin: false,
-        failed_sign_ins: 0,
-        locked_until: None,
-        last_sign_in: None,
-        created_at: ts(),
-        updated_at: ts(),
+        ..User::new_member(
+            UserId::random(&rng()),
+            t.id,
+            Upn::parse(&format!("{alias}@{}", t.domain)).unwrap(),
+            DisplayName::parse(name, "x").unwrap(),
+            PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+            ts(),
+        )
     }
 }
 
