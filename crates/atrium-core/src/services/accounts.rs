@@ -163,10 +163,6 @@ fn parse_program(s: Option<&str>) -> Result<Program, Error> {
     }
 }
 
-pub(crate) fn parse_principal_kind(kind: &str, id: uuid::Uuid) -> Option<PrincipalRef> {
-    PrincipalRef::from_parts(kind, id)
-}
-
 impl Services {
 
     /// Opens an account. Its owner is the caller, who must be a personal account (a user of
@@ -206,7 +202,7 @@ impl Services {
         // Membership counts only while the caller's tenant is associated (R3).
         let mut out = Vec::new();
         for a in accounts {
-            if a.owner_user_id == actor.user_id || tx.list_account_tenants(a.id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == actor.tenant_id) {
+            if a.owner_user_id == actor.user_id || tx.account_tenant_ids(a.id).await.map_err(store_error)?.contains(&actor.tenant_id) {
                 out.push(a);
             }
         }
@@ -528,7 +524,7 @@ impl Services {
 
     async fn find_member(&self, tx: &mut dyn Tx, account: AccountId, kind: &str, id: &str) -> Result<Member, Error> {
         let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::new(ErrorCode::InvalidId).with_target("principalId"))?;
-        let principal = parse_principal_kind(kind, uuid)
+        let principal = PrincipalRef::from_parts(kind, uuid)
             .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message("The principal type must be user, group or application.").with_target("type"))?;
         // R8/A18: the owner is outside the member list and can be neither edited nor removed.
         if let Some(a) = tx.get_account(account).await.map_err(store_error)?

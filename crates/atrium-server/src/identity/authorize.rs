@@ -74,10 +74,8 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
     }
     match st.services.authorize_sign_in(&ep, &req, username, password).await {
         Ok(location) => redirect(&location),
-        Err(AuthorizeError::Credentials(msg)) => {
-            let name = st.services.authorize_check(&ep, &req).await.map(|a| a.display_name.to_string()).unwrap_or_default();
-            sign_in_page(&ep, &tenant, &params, &name, Some(username), Some(&msg))
-        }
+        // The app's name comes back with the error: no second lookup.
+        Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, Some(username), Some(&message)),
         Err(e) => authorize_error(e),
     }
 }
@@ -86,7 +84,7 @@ fn authorize_error(e: AuthorizeError) -> Response {
     match e {
         AuthorizeError::Show(e) => error_page(&e),
         AuthorizeError::Redirect(location) => redirect(&location),
-        AuthorizeError::Credentials(msg) => error_page(&OAuthError::malformed(&msg)),
+        AuthorizeError::Credentials { message, .. } => error_page(&OAuthError::malformed(&message)),
     }
 }
 

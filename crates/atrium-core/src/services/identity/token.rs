@@ -70,8 +70,8 @@ pub struct AuthorizeRequest {
 pub enum AuthorizeError {
     Show(OAuthError),
     Redirect(String),
-    /// Wrong credentials: show the sign-in form again with this message.
-    Credentials(String),
+    /// Wrong credentials: show the sign-in form again with this message, for this app.
+    Credentials { message: String, app_name: String },
 }
 
 /// The resource a token is for, resolved in the tenant.
@@ -597,12 +597,13 @@ impl Services {
     /// Signs the user in on the authorize page and returns where to redirect (with the code).
     pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &str) -> Result<String, AuthorizeError> {
         let app = self.authorize_check(ep, req).await?;
+        let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
         let user = match self.user_sign_in(ep, username, password).await {
             Ok(u) => u,
-            Err(e) if e.code == 50126 => return Err(AuthorizeError::Credentials("Your account or password is incorrect.".into())),
-            Err(e) if e.code == 50053 => return Err(AuthorizeError::Credentials("Your account is locked after too many failed attempts. Try again later.".into())),
-            Err(e) if e.code == 50057 => return Err(AuthorizeError::Credentials("Your account is disabled. Contact your administrator.".into())),
-            Err(e) if e.code == 50055 => return Err(AuthorizeError::Credentials("Your password must be changed before you can sign in here.".into())),
+            Err(e) if e.code == 50126 => return Err(again("Your account or password is incorrect.")),
+            Err(e) if e.code == 50053 => return Err(again("Your account is locked after too many failed attempts. Try again later.")),
+            Err(e) if e.code == 50057 => return Err(again("Your account is disabled. Contact your administrator.")),
+            Err(e) if e.code == 50055 => return Err(again("Your password must be changed before you can sign in here.")),
             Err(e) => return Err(AuthorizeError::Show(e)),
         };
         let raw = format!("{CODE_PREFIX}{}", b64(&self.random_bytes()));
