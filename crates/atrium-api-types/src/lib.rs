@@ -19,6 +19,10 @@ pub struct ErrorBody {
     /// The input field the error concerns, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Per-item errors when a request was refused as a whole (e.g. the bad addresses of a batch).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub details: Vec<ErrorBody>,
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`) in PATCH bodies.
@@ -523,6 +527,9 @@ pub struct Member {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
     pub grant: GrantBody,
+    /// "Invitation pending" for a guest who has not accepted yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     pub added_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_activity: Option<String>,
@@ -625,4 +632,110 @@ pub struct ActivityEntry {
     pub at: String,
     pub method: String,
     pub route: String,
+}
+
+// ---------------------------------------------------------------- invitations and mail
+
+/// "Invite outside users": one to ten addresses with the access they get.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InviteRequest {
+    /// Addresses separated by `,` or `;`, or a list of them.
+    pub emails: StringOrList,
+    pub grant: GrantBody,
+    /// A personal message added to the mail.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Where the guest lands after accepting.
+    #[serde(default)]
+    pub invite_redirect_url: Option<String>,
+}
+
+/// A string, or a list of strings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringOrList {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            StringOrList::One(s) => vec![s],
+            StringOrList::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    /// `pending` (shown as "Invitation pending"), `accepted`, `revoked` or `expired`.
+    pub status: String,
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_redirect_url: Option<String>,
+    pub resend_count: i32,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<String>,
+    /// The newest mail sent for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailStatusBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationList {
+    pub value: Vec<Invitation>,
+}
+
+/// A mail of the outbox, without its body (which may hold a redemption link).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailStatusBody {
+    pub id: Uuid,
+    pub to: String,
+    pub subject: String,
+    /// `queued`, `sending`, `sent` or `dead`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<Uuid>,
+}
+
+/// Graph `POST /v1.0/invitations` (a subset of microsoft.graph.invitation).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphInvitationRequest {
+    pub invited_user_email_address: String,
+    pub invite_redirect_url: String,
+    #[serde(default)]
+    pub invited_user_display_name: Option<String>,
+    #[serde(default)]
+    pub send_invitation_message: Option<bool>,
+    #[serde(default)]
+    pub invited_user_message_info: Option<GraphMessageInfo>,
+    /// Only `Guest` is supported.
+    #[serde(default)]
+    pub invited_user_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphMessageInfo {
+    #[serde(default)]
+    pub customized_message_body: Option<String>,
 }

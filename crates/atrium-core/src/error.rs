@@ -73,6 +73,8 @@ error_codes! {
     ProductNotFound => ("product_not_found", 404, "The product does not exist in this account."),
     AssociationNotFound => ("association_not_found", 404, "The pending association does not exist or has expired; sign in to the tenant again."),
     KeyNotFound => ("key_not_found", 404, "The key does not exist for this application."),
+    InvitationNotFound => ("invitation_not_found", 404, "This invitation does not exist, or the link was replaced by a newer invitation."),
+    MailNotFound => ("mail_not_found", 404, "The mail does not exist."),
     // 409: the request conflicts with the current state.
     TenantDomainTaken => ("tenant_domain_taken", 409, "A tenant with this domain already exists."),
     UpnTaken => ("user_principal_name_taken", 409, "Another user in this tenant already has this user principal name."),
@@ -88,6 +90,12 @@ error_codes! {
     AppIdUriTaken => ("app_id_uri_taken", 409, "Another application in this tenant already uses this App ID URI."),
     TooManyKeys => ("too_many_keys", 409, "The application has the maximum number of keys; remove one first."),
     DirectorySyncEnabled => ("directory_sync_enabled", 409, "This tenant is synchronised from an on-premises directory: create the object there; it arrives through SCIM."),
+    AlreadyInTenant => ("already_in_tenant", 409, "A user with this email address is already in the tenant, or has a pending invitation."),
+    DuplicateAddress => ("duplicate_address", 400, "This email address appears more than once in the request."),
+    InvitationNotPending => ("invitation_not_pending", 409, "The invitation was already accepted or revoked."),
+    InvitationRedeemed => ("invitation_redeemed", 410, "This invitation was already accepted. Sign in with your email address and the password you chose."),
+    InvitationRevoked => ("invitation_revoked", 410, "This invitation was revoked. Ask the person who invited you to send a new one."),
+    InvitationExpired => ("invitation_expired", 410, "This invitation has expired. Ask the person who invited you to resend it."),
     ProtectedObject => ("protected_object", 409, "This object is protected and cannot be changed this way."),
     // 413
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
@@ -109,13 +117,15 @@ pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     pub target: Option<String>,
+    /// Per-item errors of a request refused as a whole (e.g. which addresses of a batch are bad).
+    pub details: Vec<Error>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: code.default_message().to_owned(), target: None }
+        Self { code, message: code.default_message().to_owned(), target: None, details: Vec::new() }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -128,9 +138,14 @@ impl Error {
         self
     }
 
+    pub fn with_details(mut self, details: Vec<Error>) -> Self {
+        self.details = details;
+        self
+    }
+
     /// An internal failure. The detail is logged by the adapter, never sent to clients.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Self { code: ErrorCode::Internal, message: detail.to_string(), target: None }
+        Self { code: ErrorCode::Internal, message: detail.to_string(), target: None, details: Vec::new() }
     }
 }
 

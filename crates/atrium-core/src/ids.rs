@@ -103,6 +103,14 @@ typed_id!(
     /// A product of an account (the target of product-level permissions).
     ProductId
 );
+typed_id!(
+    /// A guest invitation.
+    InvitationId
+);
+typed_id!(
+    /// A mail in the outbox.
+    MailId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

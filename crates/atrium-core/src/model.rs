@@ -308,3 +308,105 @@ pub struct Activity {
     pub method: String,
     pub route: String,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    /// Shown as "Invitation pending": the guest exists (with its access) but cannot sign in.
+    Pending,
+    Accepted,
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(InvitationStatus::Pending),
+            "accepted" => Some(InvitationStatus::Accepted),
+            "revoked" => Some(InvitationStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// An invitation of an outside user (R11). Only the hash of the redemption token is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: crate::ids::InvitationId,
+    pub tenant_id: TenantId,
+    /// The account whose "Invite outside users" sent it; `None` for Graph invitations.
+    pub account_id: Option<crate::ids::AccountId>,
+    /// The guest user created for it.
+    pub user_id: UserId,
+    pub email: Email,
+    pub token_hash: [u8; 32],
+    pub status: InvitationStatus,
+    /// Where the redemption page sends the guest afterwards.
+    pub redirect_url: Option<String>,
+    pub invited_by: Option<UserId>,
+    pub resend_count: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `None`: valid until accepted or revoked.
+    pub expires_at: Option<Timestamp>,
+    pub accepted_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStatus {
+    Queued,
+    /// Claimed by a worker; the lease (`locked_until`) returns it to the queue if that node dies.
+    Sending,
+    Sent,
+    /// Given up after the configured number of attempts.
+    Dead,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sending => "sending",
+            MailStatus::Sent => "sent",
+            MailStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(MailStatus::Queued),
+            "sending" => Some(MailStatus::Sending),
+            "sent" => Some(MailStatus::Sent),
+            "dead" => Some(MailStatus::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// A mail of the transactional outbox. Bodies are cleared once the mail is sent or dead, since
+/// they may carry a redemption link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: crate::ids::MailId,
+    pub to: Email,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: MailStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Timestamp,
+    pub locked_until: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub invitation_id: Option<crate::ids::InvitationId>,
+    pub account_id: Option<crate::ids::AccountId>,
+    pub tenant_id: Option<TenantId>,
+}

@@ -3,9 +3,9 @@
 
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::PasswordHash;
-use crate::ids::{AccountId, ApplicationId, ClientId, GroupId, KeyId, ProductId, SessionId, TenantId, UserId};
+use crate::ids::{AccountId, ApplicationId, ClientId, GroupId, InvitationId, KeyId, MailId, ProductId, SessionId, TenantId, UserId};
 use crate::model::{
-    Account, Activity, AppKey, Application, AuthCode, Group, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
+    Account, Activity, AppKey, Application, AuthCode, Group, Invitation, Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
     SignInFailure, SigningKey, Tenant, User,
 };
 use crate::page::ListQuery;
@@ -39,6 +39,21 @@ pub trait TokenSigner: Send + Sync {
     /// Checks the signature of a JWT against the published keys and returns its claims.
     /// Expiry and audience are the caller's to check (it has the clock and the context).
     fn verify(&self, jwt: &str) -> Option<serde_json::Value>;
+}
+
+/// Delivers one mail (SMTP in production). The outbox worker calls it; nothing else sends mail.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// A failed delivery. Permanent failures (the server refused the recipient or the message) are
+/// not retried; everything else is, with backoff.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct MailError {
+    pub permanent: bool,
+    pub message: String,
 }
 
 /// What can go wrong below the services.
@@ -226,4 +241,32 @@ pub trait Tx: Send {
     /// The newest activity of every principal of the account.
     async fn last_activity(&mut self, account: AccountId) -> Result<Vec<(PrincipalRef, Timestamp)>, StoreError>;
     async fn purge_activity(&mut self, before: Timestamp) -> Result<u64, StoreError>;
+
+    // Invitations. `Conflict` when the address already has a pending invitation in the tenant.
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<(), StoreError>;
+    async fn get_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
+    async fn find_invitation_by_token_hash(&mut self, hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError>;
+    /// Replaces status, token hash, resend count, expiry and times.
+    async fn update_invitation(&mut self, i: &Invitation) -> Result<bool, StoreError>;
+    /// Accepts a pending invitation whose token hash is still `hash`. False when another
+    /// request accepted, revoked or resent it first (single use, even under a race).
+    async fn accept_invitation(&mut self, id: InvitationId, hash: &[u8; 32], at: Timestamp) -> Result<bool, StoreError>;
+    /// Newest first.
+    async fn list_invitations(&mut self, account: AccountId) -> Result<Vec<Invitation>, StoreError>;
+    /// The pending invitation of a guest, if any ("Invitation pending" in member lists).
+    async fn pending_invitation_of_user(&mut self, user: UserId) -> Result<Option<Invitation>, StoreError>;
+    async fn find_user_by_mail(&mut self, tenant: TenantId, mail_lower: &str) -> Result<Option<User>, StoreError>;
+
+    // Mail outbox.
+    async fn insert_mail(&mut self, m: &Mail) -> Result<(), StoreError>;
+    async fn get_mail(&mut self, id: MailId) -> Result<Option<Mail>, StoreError>;
+    /// Newest first, optionally narrowed to one invitation or one status.
+    async fn list_mail(&mut self, invitation: Option<InvitationId>, status: Option<MailStatus>, limit: u32) -> Result<Vec<Mail>, StoreError>;
+    /// Claims up to `limit` due mails (queued and due, or sending with an expired lease) for
+    /// this worker: marks them `sending` until `lease_until` and counts the attempt. Concurrent
+    /// claimers never get the same row (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    async fn claim_mail(&mut self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError>;
+    /// Records the outcome of an attempt: `Sent`, `Dead` (bodies cleared), or `Queued` again
+    /// for `next_attempt_at`.
+    async fn finish_mail(&mut self, id: MailId, status: MailStatus, at: Timestamp, next_attempt_at: Timestamp, error: Option<&str>) -> Result<bool, StoreError>;
 }

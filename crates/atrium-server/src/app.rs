@@ -37,6 +37,8 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
         .route("/readyz", get(readyz))
         .merge(api)
         .merge(crate::identity::routes())
+        .merge(crate::invitations::routes())
+        .merge(crate::graph::routes())
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -45,10 +47,22 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
                 .layer(DefaultBodyLimit::max(max_body_bytes))
+                .layer(axum::middleware::map_request(host_from_authority))
                 // Innermost: notes successful account requests for the activity history.
                 .layer(activity),
         )
         .with_state(state)
+}
+
+/// HTTP/2 requests carry the host in the `:authority` pseudo-header, not in `Host`. Copy it,
+/// so URL building (issuer, links) and the same-origin check see one thing on every protocol.
+async fn host_from_authority(mut req: axum::extract::Request) -> axum::extract::Request {
+    if !req.headers().contains_key(axum::http::header::HOST)
+        && let Some(v) = req.uri().authority().and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(axum::http::header::HOST, v);
+    }
+    req
 }
 
 /// The OpenAPI document, for tools and tests.

@@ -50,6 +50,30 @@ pub struct Config {
     /// For black-box tests only: shifts this node's clock (e.g. to see keys expire). Logged
     /// loudly when set.
     pub debug_clock_offset_seconds: i64,
+    /// The SMTP server that delivers mail (invitations). Without it mail stays queued in the
+    /// outbox, visible with `atrium mail list`, and is delivered once a server is configured.
+    pub smtp_host: Option<String>,
+    /// Defaults to 587 for `starttls`, 465 for `tls` and 25 for `none`.
+    pub smtp_port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS, "SMTPS") or `none` (plain; only for a relay
+    /// on this machine or a trusted network).
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    /// Give it as `ATRIUM_SMTP_PASSWORD_FILE` rather than in the file.
+    pub smtp_password: Option<String>,
+    /// An extra CA certificate (PEM) trusted for the SMTP server, e.g. a private relay's.
+    pub smtp_ca_cert: Option<PathBuf>,
+    pub smtp_timeout_seconds: u64,
+    /// The sender, `Name <address>`.
+    pub mail_from: String,
+    /// Delivery attempts before a mail is dead-lettered.
+    pub mail_max_attempts: i32,
+    /// The first retry waits this long, each further one twice as long (at most an hour).
+    pub mail_retry_seconds: i64,
+    /// How often each node's worker looks for due mail.
+    pub mail_poll_millis: u64,
+    /// How long an invitation link works; 0: until accepted or revoked.
+    pub invitation_days: i64,
 }
 
 impl Default for Config {
@@ -75,6 +99,18 @@ impl Default for Config {
             master_key: None,
             access_token_seconds: 3599,
             debug_clock_offset_seconds: 0,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_ca_cert: None,
+            smtp_timeout_seconds: 15,
+            mail_from: "Atrium <no-reply@onatrium.local>".into(),
+            mail_max_attempts: 8,
+            mail_retry_seconds: 30,
+            mail_poll_millis: 1000,
+            invitation_days: 30,
         }
     }
 }
@@ -162,7 +198,34 @@ impl Config {
         {
             return Err(invalid("database_url", "use sqlite://<path> or postgres://..."));
         }
+        if !["starttls", "tls", "none"].contains(&self.smtp_security.as_str()) {
+            return Err(invalid("smtp_security", "use starttls, tls or none"));
+        }
+        if self.smtp_username.is_some() != self.smtp_password.is_some() {
+            return Err(invalid("smtp_username/smtp_password", "give both a user name and a password, or neither"));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() || self.mail_from.chars().any(char::is_control) {
+            return Err(invalid("mail_from", "use an address such as \"Atrium <no-reply@example.com>\""));
+        }
+        if !(1..=50).contains(&self.mail_max_attempts) || !(1..=3600).contains(&self.mail_retry_seconds) {
+            return Err(invalid("mail_max_attempts/mail_retry_seconds", "mail_max_attempts must be 1 to 50, mail_retry_seconds 1 to 3600"));
+        }
+        if !(10..=60_000).contains(&self.mail_poll_millis) || !(1..=300).contains(&self.smtp_timeout_seconds) {
+            return Err(invalid("mail_poll_millis/smtp_timeout_seconds", "mail_poll_millis must be 10 to 60000, smtp_timeout_seconds 1 to 300"));
+        }
+        if !(0..=3650).contains(&self.invitation_days) {
+            return Err(invalid("invitation_days", "must be 0 (no expiry) to 3650"));
+        }
         Ok(())
+    }
+
+    /// The SMTP port, from the setting or the security mode.
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.smtp_security.as_str() {
+            "tls" => 465,
+            "none" => 25,
+            _ => 587,
+        })
     }
 
     /// The database URL, defaulting to SQLite in the data dir.

@@ -25,17 +25,11 @@ impl From<ErrorCode> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let message = if e.code == ErrorCode::Internal {
-            // The detail may name tables or paths: log it, and tell the client only that it happened.
-            tracing::error!(detail = %e.message, "internal error");
-            ErrorCode::Internal.default_message().to_owned()
-        } else {
-            e.message
-        };
         let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorResponse { error: ErrorBody { code: e.code.as_str().to_owned(), message, target: e.target } };
+        let unauthenticated = e.code == ErrorCode::Unauthenticated;
+        let body = ErrorResponse { error: error_body(e) };
         let mut res = (status, Json(body)).into_response();
-        if e.code == ErrorCode::Unauthenticated {
+        if unauthenticated {
             res.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         res
@@ -43,3 +37,15 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The wire form of an error, with its per-item details. Internal details are logged, never sent.
+pub fn error_body(e: Error) -> ErrorBody {
+    let message = if e.code == ErrorCode::Internal {
+        // The detail may name tables or paths: log it, and tell the client only that it happened.
+        tracing::error!(detail = %e.message, "internal error");
+        ErrorCode::Internal.default_message().to_owned()
+    } else {
+        e.message
+    };
+    ErrorBody { code: e.code.as_str().to_owned(), message, target: e.target, details: e.details.into_iter().map(error_body).collect() }
+}

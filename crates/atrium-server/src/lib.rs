@@ -10,6 +10,9 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod identity;
+pub mod invitations;
+pub mod graph;
+pub mod mailer;
 pub mod serve;
 pub mod state;
 

@@ -50,6 +50,8 @@ pub struct Application {
     pub keys: SharedKeyRing,
     master: MasterKey,
     activity_rx: crate::activity::ActivityReceiver,
+    mailer: Option<Arc<dyn atrium_core::ports::Mailer>>,
+    mail_poll: Duration,
     router: Router,
     https: TcpListener,
     http: Option<TcpListener>,
@@ -76,6 +78,10 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding HTTP to {addr}"))?),
             None => None,
         };
+        let mailer = crate::mailer::SmtpMailer::from_config(&config)?.map(|m| Arc::new(m) as Arc<dyn atrium_core::ports::Mailer>);
+        if mailer.is_none() {
+            tracing::warn!("no smtp_host is configured: invitation mail is queued in the outbox but not delivered (see `atrium mail list`)");
+        }
         let (activity, activity_rx) = crate::activity::channel();
         let state = AppState {
             activity,
@@ -94,6 +100,8 @@ impl Application {
             keys,
             master: services_master(&config, &deps)?,
             activity_rx,
+            mailer,
+            mail_poll: Duration::from_millis(config.mail_poll_millis),
             router,
             https,
             http,
@@ -125,6 +133,7 @@ impl Application {
             }
         });
         let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx));
+        let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll)));
         let https = serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone());
         let http = async move {
             match self.http {
@@ -140,6 +149,9 @@ impl Application {
         purge.abort();
         reload.abort();
         activity.abort();
+        if let Some(m) = mail {
+            m.abort();
+        }
         result
     }
 }
@@ -176,6 +188,9 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     policy.lockout_seconds = config.lockout_seconds;
     policy.session_seconds = config.session_seconds;
     policy.access_token_seconds = config.access_token_seconds;
+    policy.invitation_seconds = (config.invitation_days > 0).then(|| config.invitation_days * 86_400);
+    policy.mail_max_attempts = config.mail_max_attempts;
+    policy.mail_retry_seconds = config.mail_retry_seconds;
     let clock: Arc<dyn Clock> = if config.debug_clock_offset_seconds != 0 {
         tracing::warn!(offset_seconds = config.debug_clock_offset_seconds, "debug_clock_offset_seconds is set: this node's clock is shifted (tests only)");
         eprintln!("WARNING: debug_clock_offset_seconds = {}: this node's clock is shifted. Use it only in tests.", config.debug_clock_offset_seconds);

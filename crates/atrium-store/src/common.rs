@@ -5,9 +5,9 @@
 
 use atrium_core::audit::{AuditEvent, AuditFilter};
 use atrium_core::domain::{AppIdUri, Description, DisplayName, Email, GroupName, PasswordHash, PersonName, ReplyUrl, TenantDomain, Upn};
-use atrium_core::ids::{AccountId, ApplicationId, AuditEventId, ProductId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
+use atrium_core::ids::{AccountId, ApplicationId, AuditEventId, InvitationId, MailId, ProductId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
 use atrium_core::model::{
-    Account, AccountType, Activity, AppKey, Application, AuthCode, Group, Member, PendingAssociation, PrincipalRef, Product, RefreshToken,
+    Account, AccountType, Activity, AppKey, Application, AuthCode, Group, Invitation, InvitationStatus, Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken,
     Session, SignInFailure, SigningKey, Tenant, User, UserType,
 };
 use atrium_core::page::ListQuery;
@@ -1423,6 +1423,231 @@ impl Tx for DbTx {
         let r = sqlx::query("DELETE FROM activity WHERE at < $1").bind(before.as_millis()).execute(self.c()).await.map_err(map_err)?;
         Ok(r.rows_affected())
     }
+
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO invitations (id, tenant_id, account_id, user_id, email, email_lower, token_hash, status, redirect_url, \
+             invited_by, resend_count, created_at, updated_at, expires_at, accepted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(i.id.as_uuid())
+        .bind(i.tenant_id.as_uuid())
+        .bind(i.account_id.map(|a| a.as_uuid()))
+        .bind(i.user_id.as_uuid())
+        .bind(i.email.as_str())
+        .bind(i.email.normalized())
+        .bind(&i.token_hash[..])
+        .bind(i.status.as_str())
+        .bind(i.redirect_url.as_deref())
+        .bind(i.invited_by.map(|u| u.as_uuid()))
+        .bind(i.resend_count)
+        .bind(i.created_at.as_millis())
+        .bind(i.updated_at.as_millis())
+        .bind(i.expires_at.map(Timestamp::as_millis))
+        .bind(i.accepted_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE id = $1");
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(invitation_from_row).transpose()
+    }
+
+    async fn find_invitation_by_token_hash(&mut self, hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE token_hash = $1");
+        let r = sqlx::query(&sql).bind(&hash[..]).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(invitation_from_row).transpose()
+    }
+
+    async fn update_invitation(&mut self, i: &Invitation) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE invitations SET token_hash = $2, status = $3, resend_count = $4, updated_at = $5, expires_at = $6, accepted_at = $7 \
+             WHERE id = $1",
+        )
+        .bind(i.id.as_uuid())
+        .bind(&i.token_hash[..])
+        .bind(i.status.as_str())
+        .bind(i.resend_count)
+        .bind(i.updated_at.as_millis())
+        .bind(i.expires_at.map(Timestamp::as_millis))
+        .bind(i.accepted_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn accept_invitation(&mut self, id: InvitationId, hash: &[u8; 32], at: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE invitations SET status = 'accepted', accepted_at = $3, updated_at = $3 \
+             WHERE id = $1 AND token_hash = $2 AND status = 'pending'",
+        )
+        .bind(id.as_uuid())
+        .bind(&hash[..])
+        .bind(at.as_millis())
+        .execute(self.c())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_invitations(&mut self, account: AccountId) -> Result<Vec<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE account_id = $1 ORDER BY created_at DESC, id");
+        let rs = sqlx::query(&sql).bind(account.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?;
+        rows(rs, invitation_from_row)
+    }
+
+    async fn pending_invitation_of_user(&mut self, user: UserId) -> Result<Option<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE user_id = $1 AND status = 'pending'");
+        let r = sqlx::query(&sql).bind(user.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(invitation_from_row).transpose()
+    }
+
+    async fn find_user_by_mail(&mut self, tenant: TenantId, mail_lower: &str) -> Result<Option<User>, StoreError> {
+        // Rare (invitations only), so a scan of the tenant's users is fine; LOWER() agrees on
+        // both backends for ASCII, and the caller compares the parsed address again.
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND LOWER(u.mail) = $2 LIMIT 1");
+        let r = sqlx::query(&sql).bind(tenant.as_uuid()).bind(mail_lower).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn insert_mail(&mut self, m: &Mail) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mail_outbox (id, to_address, subject, body_text, body_html, status, attempts, next_attempt_at, locked_until, \
+             last_error, created_at, sent_at, invitation_id, account_id, tenant_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(m.id.as_uuid())
+        .bind(m.to.as_str())
+        .bind(&m.subject)
+        .bind(&m.body_text)
+        .bind(&m.body_html)
+        .bind(m.status.as_str())
+        .bind(m.attempts)
+        .bind(m.next_attempt_at.as_millis())
+        .bind(m.locked_until.map(Timestamp::as_millis))
+        .bind(m.last_error.as_deref())
+        .bind(m.created_at.as_millis())
+        .bind(m.sent_at.map(Timestamp::as_millis))
+        .bind(m.invitation_id.map(|i| i.as_uuid()))
+        .bind(m.account_id.map(|a| a.as_uuid()))
+        .bind(m.tenant_id.map(|t| t.as_uuid()))
+        .execute(self.c())
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_mail(&mut self, id: MailId) -> Result<Option<Mail>, StoreError> {
+        let sql = format!("SELECT {MAIL_COLS} FROM mail_outbox WHERE id = $1");
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(mail_from_row).transpose()
+    }
+
+    async fn list_mail(&mut self, invitation: Option<InvitationId>, status: Option<MailStatus>, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        let sql = format!(
+            "SELECT {MAIL_COLS} FROM mail_outbox WHERE ($1 IS NULL OR invitation_id = $1) AND ($2 IS NULL OR status = $2) \
+             ORDER BY created_at DESC, id LIMIT $3"
+        );
+        let rs = sqlx::query(&sql)
+            .bind(invitation.map(|i| i.as_uuid()))
+            .bind(status.map(MailStatus::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(self.c())
+            .await
+            .map_err(map_err)?;
+        rows(rs, mail_from_row)
+    }
+
+    async fn claim_mail(&mut self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        let sql = format!(
+            "UPDATE mail_outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM mail_outbox \
+                 WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND locked_until <= $1) \
+                 ORDER BY next_attempt_at LIMIT $3{CLAIM_LOCK}) \
+             AND ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND locked_until <= $1)) \
+             RETURNING {MAIL_COLS}"
+        );
+        let rs = sqlx::query(&sql)
+            .bind(now.as_millis())
+            .bind(lease_until.as_millis())
+            .bind(i64::from(limit))
+            .fetch_all(self.c())
+            .await
+            .map_err(map_err)?;
+        rows(rs, mail_from_row)
+    }
+
+    async fn finish_mail(&mut self, id: MailId, status: MailStatus, at: Timestamp, next_attempt_at: Timestamp, error: Option<&str>) -> Result<bool, StoreError> {
+        let done = matches!(status, MailStatus::Sent | MailStatus::Dead);
+        let r = sqlx::query(
+            "UPDATE mail_outbox SET status = $2, locked_until = NULL, next_attempt_at = $3, last_error = $4, sent_at = $5, \
+             body_text = CASE WHEN $6 THEN '' ELSE body_text END, body_html = CASE WHEN $6 THEN '' ELSE body_html END \
+             WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(id.as_uuid())
+        .bind(status.as_str())
+        .bind(next_attempt_at.as_millis())
+        .bind(error)
+        .bind((status == MailStatus::Sent).then_some(at.as_millis()))
+        .bind(done)
+        .execute(self.c())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+const INVITATION_COLS: &str = "id, tenant_id, account_id, user_id, email, token_hash, status, redirect_url, invited_by, resend_count, \
+    created_at, updated_at, expires_at, accepted_at";
+
+fn invitation_from_row(r: &DbRow) -> Result<Invitation, StoreError> {
+    let hash: Vec<u8> = r.try_get("token_hash").map_err(map_err)?;
+    let status: String = r.try_get("status").map_err(map_err)?;
+    Ok(Invitation {
+        id: InvitationId::from_uuid(r.try_get("id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        account_id: r.try_get::<Option<Uuid>, _>("account_id").map_err(map_err)?.map(AccountId::from_uuid),
+        user_id: UserId::from_uuid(r.try_get("user_id").map_err(map_err)?),
+        email: Email::parse(&r.try_get::<String, _>("email").map_err(map_err)?, "email").map_err(corrupt("invitations.email"))?,
+        token_hash: hash.try_into().map_err(|_| StoreError::Corrupt("invitations.token_hash".into()))?,
+        status: InvitationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("invitations.status: {status}")))?,
+        redirect_url: r.try_get("redirect_url").map_err(map_err)?,
+        invited_by: r.try_get::<Option<Uuid>, _>("invited_by").map_err(map_err)?.map(UserId::from_uuid),
+        resend_count: r.try_get("resend_count").map_err(map_err)?,
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+        expires_at: opt_ts(r.try_get("expires_at").map_err(map_err)?),
+        accepted_at: opt_ts(r.try_get("accepted_at").map_err(map_err)?),
+    })
+}
+
+const MAIL_COLS: &str = "id, to_address, subject, body_text, body_html, status, attempts, next_attempt_at, locked_until, last_error, \
+    created_at, sent_at, invitation_id, account_id, tenant_id";
+
+fn mail_from_row(r: &DbRow) -> Result<Mail, StoreError> {
+    let status: String = r.try_get("status").map_err(map_err)?;
+    Ok(Mail {
+        id: MailId::from_uuid(r.try_get("id").map_err(map_err)?),
+        to: Email::parse(&r.try_get::<String, _>("to_address").map_err(map_err)?, "to").map_err(corrupt("mail_outbox.to_address"))?,
+        subject: r.try_get("subject").map_err(map_err)?,
+        body_text: r.try_get("body_text").map_err(map_err)?,
+        body_html: r.try_get("body_html").map_err(map_err)?,
+        status: MailStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("mail_outbox.status: {status}")))?,
+        attempts: r.try_get("attempts").map_err(map_err)?,
+        next_attempt_at: Timestamp::from_millis(r.try_get("next_attempt_at").map_err(map_err)?),
+        locked_until: opt_ts(r.try_get("locked_until").map_err(map_err)?),
+        last_error: r.try_get("last_error").map_err(map_err)?,
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        sent_at: opt_ts(r.try_get("sent_at").map_err(map_err)?),
+        invitation_id: r.try_get::<Option<Uuid>, _>("invitation_id").map_err(map_err)?.map(InvitationId::from_uuid),
+        account_id: r.try_get::<Option<Uuid>, _>("account_id").map_err(map_err)?.map(AccountId::from_uuid),
+        tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id").map_err(map_err)?.map(TenantId::from_uuid),
+    })
 }
 
 const ACCOUNT_COLS: &str = "a.id, a.name, a.account_type, a.program, a.owner_tenant_id, a.owner_user_id, a.created_at, a.updated_at";

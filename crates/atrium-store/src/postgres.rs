@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "directory", include_str!("../migrations/postgres/0001_directory.sql")),
     (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/postgres/0003_accounts.sql")),
+    (4, "invitations", include_str!("../migrations/postgres/0004_invitations.sql")),
 ];
 
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).
@@ -20,6 +21,9 @@ const MIGRATION_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7355608)
 
 /// Fails if the transaction was aborted by an earlier error (see `commit`).
 const COMMIT_PROBE: Option<&str> = Some("SELECT 1");
+
+/// How a mail claim locks its rows: concurrent nodes skip rows another node is claiming.
+const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
 include!("common.rs");
 

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "directory", include_str!("../migrations/sqlite/0001_directory.sql")),
     (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/sqlite/0003_accounts.sql")),
+    (4, "invitations", include_str!("../migrations/sqlite/0004_invitations.sql")),
 ];
 
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.
@@ -23,6 +24,9 @@ const MIGRATION_LOCK: Option<&str> = None;
 
 /// SQLite keeps a transaction usable after a failed statement; nothing to probe.
 const COMMIT_PROBE: Option<&str> = None;
+
+/// How a mail claim locks its rows: SQLite has one writer, so claims are serialised already.
+const CLAIM_LOCK: &str = "";
 
 include!("common.rs");
 

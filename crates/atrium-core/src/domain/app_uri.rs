@@ -34,6 +34,12 @@ impl ReplyUrl {
     pub fn parse(s: &str, field: &str) -> Result<Self, Error> {
         let v = parse_url(s, field, "Reply URL")?;
         let lower = v.to_ascii_lowercase();
+        // Schemes that run code or read local files are never a place to send a browser.
+        if ["javascript:", "data:", "vbscript:", "file:", "blob:"].iter().any(|p| lower.starts_with(p)) {
+            return Err(Error::new(ErrorCode::InvalidUrl)
+                .with_message(format!("'{field}' must not use the javascript, data, vbscript, file or blob scheme."))
+                .with_target(field));
+        }
         if let Some(rest) = lower.strip_prefix("http://") {
             let host = rest.split(['/', '?']).next().unwrap_or("");
             let host = host.rsplit_once(':').map(|(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host }).unwrap_or(host);

@@ -134,7 +134,7 @@ impl AccountCaller {
     }
 
     /// R4: changing the directory needs a global administrator signed in through the tenant.
-    fn require_directory_admin_of(&self, tenant: TenantId) -> Result<(), Error> {
+    pub(crate) fn require_directory_admin_of(&self, tenant: TenantId) -> Result<(), Error> {
         self.require("account_users", Level::ReadWrite)?;
         // The tenant must be one of the account's: the owner is a global admin of the
         // personal-accounts tenant, which is never associated.
@@ -217,7 +217,7 @@ impl Services {
         self.caller_in(tx.as_mut(), actor, account).await
     }
 
-    async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
+    pub(crate) async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
         let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
         let account = tx.get_account(account_id).await.map_err(store_error)?.ok_or_else(not_found)?;
         let tenants = tx.account_tenant_ids(account_id).await.map_err(store_error)?;
@@ -358,14 +358,14 @@ impl Services {
     }
 
     /// Parses a grant and checks R8 (nobody grants what they do not hold).
-    async fn checked_grant(&self, tx: &mut dyn Tx, caller: &AccountCaller, input: &GrantInput) -> Result<Grant, Error> {
+    pub(crate) async fn checked_grant(&self, tx: &mut dyn Tx, caller: &AccountCaller, input: &GrantInput) -> Result<Grant, Error> {
         let products = self.account_products(tx, caller.account.id).await?;
         let grant = input.parse(&products)?;
         covers(&caller.refs(), caller.is_owner, &grant).map_err(|e| Error::new(ErrorCode::GrantExceedsYours).with_message(e.message).with_target(e.target.unwrap_or_default()))?;
         Ok(grant)
     }
 
-    fn require_company(caller: &AccountCaller) -> Result<(), Error> {
+    pub(crate) fn require_company(caller: &AccountCaller) -> Result<(), Error> {
         // A4: individual accounts are single-user.
         if caller.account.account_type == AccountType::Individual { Err(ErrorCode::IndividualAccount.into()) } else { Ok(()) }
     }
@@ -618,6 +618,7 @@ impl Services {
         let mut tx = self.read().await?;
         let tenants = tx.list_account_tenants(account).await.map_err(store_error)?;
         let last = tx.last_activity(account).await.map_err(store_error)?;
+        let pending = self.pending_guests(tx.as_mut(), account).await?;
         let mut out = Vec::new();
         for m in tx.list_members(account).await.map_err(store_error)? {
             let (display_name, identifier) = match m.principal {
@@ -640,7 +641,11 @@ impl Services {
                 last_activity: last.iter().find(|(p, _)| *p == m.principal).map(|(_, t)| *t),
                 display_name,
                 identifier,
-                status: None,
+                // Seed 002: "Invitation pending" is shown in place of the name until accepted.
+                status: match m.principal {
+                    PrincipalRef::User(id) if pending.contains(&id) => Some("Invitation pending".to_owned()),
+                    _ => None,
+                },
                 member: m,
             });
         }

@@ -64,13 +64,20 @@ impl Services {
     /// API, the authorize page, ROPC).
     pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
-        let user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
+        let mut user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
             Ok(upn) => {
                 let mut tx = self.read().await?;
                 tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?
             }
             Err(_) => None,
         };
+        // Guests sign in with their own email address (their UPN is `a_b.com#EXT#@tenant`).
+        if user.is_none()
+            && let Some(upn) = Self::guest_upn_for(username, tenant)
+        {
+            let mut tx = self.read().await?;
+            user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?.filter(|u| u.user_type == crate::model::UserType::Guest);
+        }
         let Some(user) = user else {
             // Same cost as a wrong password, so response times do not reveal who exists.
             self.hasher.verify(password, None).await.map_err(store_error)?;

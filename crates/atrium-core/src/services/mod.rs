@@ -7,6 +7,8 @@ mod auth;
 mod bootstrap;
 mod groups;
 pub mod identity;
+mod invitations;
+pub mod mail;
 mod tenants;
 mod users;
 
@@ -15,6 +17,8 @@ pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PE
 pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
+pub use invitations::{InvitationView, InviteGuests, MAX_INVITEES, RedemptionView, SentInvitation, guest_upn, split_addresses};
+pub use mail::{DeliveryReport, MailContent};
 pub use tenants::{NewTenant, NewTenantAdmin, TenantPatch};
 pub use users::{CreatedUser, NewUser, UserPatch};
 
@@ -41,6 +45,12 @@ pub struct Policy {
     pub access_token_seconds: i64,
     pub refresh_token_seconds: i64,
     pub auth_code_seconds: i64,
+    /// How long an invitation link works; `None`: until accepted or revoked (A7).
+    pub invitation_seconds: Option<i64>,
+    /// Delivery attempts before a mail is dead-lettered.
+    pub mail_max_attempts: i32,
+    /// The first retry waits this long; each further one twice as long (at most an hour).
+    pub mail_retry_seconds: i64,
 }
 
 impl Policy {
@@ -53,6 +63,9 @@ impl Policy {
             access_token_seconds: 3599,
             refresh_token_seconds: 90 * 86_400,
             auth_code_seconds: 600,
+            invitation_seconds: Some(30 * 86_400),
+            mail_max_attempts: 8,
+            mail_retry_seconds: 30,
         }
     }
 }

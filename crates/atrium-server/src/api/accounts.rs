@@ -49,9 +49,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The caller of an account route. It also notes the request for the activity history
 /// (written only if the response succeeds).
-struct AccountActor {
-    actor: Actor,
-    account: AccountId,
+pub(crate) struct AccountActor {
+    pub(crate) actor: Actor,
+    pub(crate) account: AccountId,
 }
 
 impl FromRequestParts<AppState> for AccountActor {
@@ -72,7 +72,7 @@ impl FromRequestParts<AppState> for AccountActor {
     }
 }
 
-fn grant_input(b: api::GrantBody) -> GrantInput {
+pub(crate) fn grant_input(b: api::GrantBody) -> GrantInput {
     GrantInput {
         roles: b.roles,
         permissions: b.permissions.into_iter().map(|p| PermissionInput { permission: p.permission, level: p.level, products: p.products }).collect(),
@@ -102,6 +102,7 @@ fn member(v: &MemberView) -> api::Member {
         grant: grant_body(&v.grant),
         added_at: v.member.added_at.to_rfc3339(),
         last_activity: v.last_activity.map(Timestamp::to_rfc3339),
+        status: v.status.clone(),
     }
 }
 
@@ -116,6 +117,7 @@ fn plain_member(m: &atrium_core::model::Member) -> Result<api::Member, Error> {
         grant: grant_body(&access::Grant::from_json(&m.grant_json)?),
         added_at: m.added_at.to_rfc3339(),
         last_activity: None,
+        status: None,
     })
 }
 
@@ -276,7 +278,7 @@ async fn add_members(State(st): State<AppState>, c: AccountActor, ApiJson(req): 
                 input: body,
                 status: "failed".into(),
                 member: None,
-                error: Some(api::ErrorBody { code: e.code.as_str().into(), message: e.message, target: e.target }),
+                error: Some(crate::error::error_body(e)),
             },
         });
     }

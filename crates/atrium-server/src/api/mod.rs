@@ -8,6 +8,8 @@ mod auth;
 mod convert;
 mod docs;
 mod groups;
+mod invitations;
+mod mail;
 mod tenants;
 mod users;
 
@@ -29,6 +31,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "groups", description = "Groups of a tenant and their members"),
         (name = "applications", description = "App registrations and their client-secret keys"),
         (name = "accounts", description = "Partner accounts: tenants, members with roles and permissions, products, access checks"),
+        (name = "invitations", description = "Guest invitations (\"Invite outside users\") of an account"),
+        (name = "mail", description = "The mail outbox and each mail's delivery status"),
         (name = "audit", description = "The audit log"),
     )
 )]
@@ -52,6 +56,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(groups::routes())
         .merge(applications::routes())
         .merge(accounts::routes())
+        .merge(invitations::routes())
+        .merge(mail::routes())
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

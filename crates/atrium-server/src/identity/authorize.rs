@@ -116,7 +116,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}\
+pub(crate) const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}\
 main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem 2.5rem;box-shadow:0 2px 6px rgba(0,0,0,.2)}\
 h1{font-size:1.5rem;margin:0 0 .25rem}p.app{color:#555;margin:0 0 1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #8a8886;font:inherit}\

@@ -3,9 +3,9 @@
 //! Every decision is made by `Services` (`atrium_core::services::identity`); this module only
 //! parses forms and renders JSON, redirects and the sign-in page.
 
-mod authorize;
+pub(crate) mod authorize;
 mod discovery;
-mod token;
+pub(crate) mod token;
 
 use crate::state::AppState;
 use atrium_core::services::identity::OAuthError;

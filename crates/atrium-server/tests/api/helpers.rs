@@ -55,9 +55,15 @@ pub fn config_for(db: &TestDatabase) -> Config {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `configure` (e.g. an SMTP server).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let db = fresh_database(backend).await;
-    let config = config_for(&db);
+    let mut config = config_for(&db);
+    configure(&mut config);
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
     let deps = Deps { clock: clock.clone(), ..Deps::default() };
     let app = Application::build(config.clone(), deps).await.expect("build the app");

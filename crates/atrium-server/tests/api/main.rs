@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` from one `async fn <name>(app: TestApp)`.
 macro_rules! api_tests {
@@ -27,6 +28,7 @@ mod auth;
 mod matrix;
 mod groups;
 mod identity;
+mod invitations;
 mod misc;
 mod tenants;
 mod users;

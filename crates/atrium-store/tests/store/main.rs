@@ -60,6 +60,9 @@ conformance!(
     a_transaction_with_a_failed_statement_never_reports_a_commit,
     account_members_cascade_with_the_association,
     activity_is_listed_and_purged_after_30_days,
+    concurrent_mail_claims_never_share_a_mail,
+    mail_leases_expire_and_finished_mail_loses_its_body,
+    invitations_are_single_use,
 );
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {
@@ -637,4 +640,136 @@ async fn a_transaction_with_a_failed_statement_never_reports_a_commit(store: Arc
     let committed = tx.commit().await.is_ok();
     let mut tx = store.begin_read().await.unwrap();
     assert_eq!(tx.get_tenant(dup.id).await.unwrap().is_some(), committed);
+}
+
+fn mail(i: usize, at: i64) -> atrium_core::model::Mail {
+    use atrium_core::model::{Mail, MailStatus};
+    Mail {
+        id: atrium_core::ids::MailId::from_uuid(uuid::Uuid::new_v4()),
+        to: atrium_core::domain::Email::parse(&format!("g{i}@example.com"), "to").unwrap(),
+        subject: format!("Invitation {i}"),
+        body_text: "link".into(),
+        body_html: "<a>link</a>".into(),
+        status: MailStatus::Queued,
+        attempts: 0,
+        next_attempt_at: Timestamp::from_millis(at),
+        locked_until: None,
+        last_error: None,
+        created_at: Timestamp::from_millis(at),
+        sent_at: None,
+        invitation_id: None,
+        account_id: None,
+        tenant_id: None,
+    }
+}
+
+/// Several workers (nodes) claiming at once never get the same mail, and together get all.
+async fn concurrent_mail_claims_never_share_a_mail(store: Arc<dyn Store>) {
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..60 {
+        tx.insert_mail(&mail(i, T0)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = Timestamp::from_millis(T0);
+    let lease = now.plus_seconds(300);
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let mut tx = store.begin().await.unwrap();
+                    let got = tx.claim_mail(now, lease, 4).await.unwrap();
+                    tx.commit().await.unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|m| {
+                        assert_eq!(m.attempts, 1);
+                        m.id
+                    }));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 60, "some mail was claimed twice or not at all");
+    assert_eq!(unique.len(), 60);
+}
+
+async fn mail_leases_expire_and_finished_mail_loses_its_body(store: Arc<dyn Store>) {
+    use atrium_core::model::MailStatus;
+    let (a, b) = (mail(1, T0), mail(2, T0 + 60_000));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_mail(&a).await.unwrap();
+    tx.insert_mail(&b).await.unwrap();
+    let now = Timestamp::from_millis(T0);
+    // Only what is due is claimed.
+    let got = tx.claim_mail(now, now.plus_seconds(300), 10).await.unwrap();
+    assert_eq!(got.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(got[0].status, MailStatus::Sending);
+    // A claimed mail is not claimed again while its lease runs...
+    assert!(tx.claim_mail(now.plus_seconds(100), now.plus_seconds(400), 10).await.unwrap().iter().all(|m| m.id != a.id));
+    // ...but is once the lease has run out (its worker died), counting a second attempt.
+    let again = tx.claim_mail(now.plus_seconds(301), now.plus_seconds(601), 10).await.unwrap();
+    let again_a = again.iter().find(|m| m.id == a.id).unwrap();
+    assert_eq!(again_a.attempts, 2);
+    // A failure goes back to the queue for later, keeping the body.
+    assert!(tx.finish_mail(b.id, MailStatus::Queued, now, now.plus_seconds(900), Some("421 try later")).await.unwrap());
+    let b2 = tx.get_mail(b.id).await.unwrap().unwrap();
+    assert_eq!((b2.status, b2.last_error.as_deref(), b2.body_text.as_str()), (MailStatus::Queued, Some("421 try later"), "link"));
+    // Sent: the body (which held a link) is cleared; finishing twice does nothing.
+    assert!(tx.finish_mail(a.id, MailStatus::Sent, now, now, None).await.unwrap());
+    assert!(!tx.finish_mail(a.id, MailStatus::Sent, now, now, None).await.unwrap());
+    let a2 = tx.get_mail(a.id).await.unwrap().unwrap();
+    assert_eq!((a2.status, a2.body_text.as_str(), a2.body_html.as_str(), a2.sent_at), (MailStatus::Sent, "", "", Some(now)));
+    assert_eq!(tx.list_mail(None, Some(MailStatus::Sent), 10).await.unwrap().len(), 1);
+    assert_eq!(tx.list_mail(None, None, 10).await.unwrap().len(), 2);
+    tx.commit().await.unwrap();
+}
+
+async fn invitations_are_single_use(store: Arc<dyn Store>) {
+    use atrium_core::model::{Invitation, InvitationStatus};
+    let t = tenant("contoso");
+    let guest = user(&t, "guest", "Guest");
+    let inv = Invitation {
+        id: atrium_core::ids::InvitationId::from_uuid(uuid::Uuid::new_v4()),
+        tenant_id: t.id,
+        account_id: None,
+        user_id: guest.id,
+        email: atrium_core::domain::Email::parse("Guest@Example.com", "email").unwrap(),
+        token_hash: [7; 32],
+        status: InvitationStatus::Pending,
+        redirect_url: None,
+        invited_by: None,
+        resend_count: 0,
+        created_at: ts(),
+        updated_at: ts(),
+        expires_at: None,
+        accepted_at: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&t).await.unwrap();
+    tx.insert_user(&guest).await.unwrap();
+    tx.insert_invitation(&inv).await.unwrap();
+    tx.commit().await.unwrap();
+    // One pending invitation per address and tenant, whatever the case.
+    let dup = Invitation { id: atrium_core::ids::InvitationId::from_uuid(uuid::Uuid::new_v4()), token_hash: [8; 32], email: atrium_core::domain::Email::parse("guest@example.com", "email").unwrap(), ..inv.clone() };
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(tx.insert_invitation(&dup).await, Err(StoreError::Conflict)));
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.find_invitation_by_token_hash(&[7; 32]).await.unwrap().unwrap(), inv);
+    assert_eq!(tx.pending_invitation_of_user(guest.id).await.unwrap().unwrap().id, inv.id);
+    // A stale hash (the link was resent) cannot accept; the current one can, once.
+    assert!(!tx.accept_invitation(inv.id, &[9; 32], ts()).await.unwrap());
+    assert!(tx.accept_invitation(inv.id, &[7; 32], ts()).await.unwrap());
+    assert!(!tx.accept_invitation(inv.id, &[7; 32], ts()).await.unwrap());
+    assert!(tx.pending_invitation_of_user(guest.id).await.unwrap().is_none());
+    assert_eq!(tx.get_invitation(inv.id).await.unwrap().unwrap().status, InvitationStatus::Accepted);
+    tx.commit().await.unwrap();
 }
