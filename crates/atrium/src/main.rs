@@ -51,6 +51,9 @@ enum Command {
     /// Partner accounts: tenants, members with roles and permissions, products, access checks.
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
+    /// The mail outbox: what was sent, what waits for a retry, what was given up.
+    #[command(subcommand)]
+    Mail(commands::invitation::MailCommand),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,
             Command::Account(c) => commands::account::run(c).await,
+            Command::Mail(c) => commands::invitation::mail(c).await,
         }
     });
     match result {

@@ -439,3 +439,49 @@ async fn two_nodes_never_send_a_mail_twice() {
     assert_eq!(got, expected.iter().map(String::as_str).collect::<Vec<_>>(), "every address exactly once");
     assert!(outbox(&app, &owner).await.iter().all(|m| m["status"] == "sent"));
 }
+
+/// Mail goes out over STARTTLS and over implicit TLS, and the server's certificate is checked:
+/// without trusting its CA nothing is delivered. (The transport does not depend on the backend.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_over_starttls_and_tls_checks_the_certificate() {
+    let certs = std::env::temp_dir().join(format!("atrium-smtp-tls-{}", std::process::id()));
+    let tls = atrium_server::atrium_crypto::tls::ensure_local_tls(&certs, &["localhost".into()], 1_764_000_000).unwrap();
+    let pair = [tls.server_cert.display().to_string(), tls.server_key.display().to_string()];
+    for (mode, flag) in [("starttls", "--starttls"), ("tls", "--tls")] {
+        for trusted in [true, false] {
+            let sink = SmtpSink::start_with(&[flag.into(), pair[0].clone(), pair[1].clone()]).await;
+            let (port, ca) = (sink.port, tls.ca_cert.clone());
+            let app = spawn_app_with(Backend::Sqlite, move |c| {
+                c.smtp_host = Some("localhost".into());
+                c.smtp_port = Some(port);
+                c.smtp_security = mode.into();
+                c.smtp_ca_cert = trusted.then_some(ca);
+                c.mail_poll_millis = 50;
+            })
+            .await;
+            let owner = app.owner().await;
+            let (_, _, admin) = account_with_manager(&app, &owner, "contoso").await;
+            let r = app.post_graph_invitation(&admin, "tess@example.com").await;
+            assert_eq!(r, 201);
+            if trusted {
+                let mails = sink.wait_for(1).await;
+                assert_eq!(recipient(&mails[0]), "tess@example.com", "{mode}");
+                wait_mail(&app, &owner, |m| m["status"] == "sent").await;
+            } else {
+                let m = wait_mail(&app, &owner, |m| m["attempts"] == 1).await;
+                assert_eq!(m["status"], "queued", "{mode}: {m}");
+                assert!(m["lastError"].as_str().unwrap().to_lowercase().contains("certificate"), "{mode}: {m}");
+                assert!(sink.messages().is_empty());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+impl TestApp {
+    /// Graph `POST /v1.0/invitations` with a mail; returns the status.
+    async fn post_graph_invitation(&self, token: &str, email: &str) -> u16 {
+        let body = json!({"invitedUserEmailAddress": email, "inviteRedirectUrl": "https://myapp.example.com", "sendInvitationMessage": true});
+        self.client.post(format!("{}/v1.0/invitations", self.base)).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16()
+    }
+}

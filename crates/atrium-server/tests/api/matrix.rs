@@ -1,4 +1,4 @@
-//! The authorization matrix: every account endpoint (25 rows) × every kind of caller, in one table.
+//! The authorization matrix: every account endpoint (one row each) × every kind of caller, in one table.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
 //! Columns: the owner; the Manager (a global admin of the tenant, signed in through it);
@@ -41,6 +41,8 @@ enum Prep {
     ForeignTenant,
     /// A product: `{x}`.
     Product,
+    /// A pending invitation sent by the Manager: `{x}`.
+    Invitation,
 }
 
 struct Row {
@@ -87,6 +89,15 @@ fn rows() -> Vec<Row> {
           Prep::None, [O, O, F, F, F, F, O, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/access/check-batch", Some(r#"{"checks":[{"permission":"usage"}]}"#), Prep::None, [O, O, O, O, O, O, O, O, N, U]),
         r(Method::GET, "/api/v1/accounts/{acc}/audit", None, Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        // Invitations need a global admin signed in through the tenant, like creating users.
+        r(Method::POST, "/api/v1/accounts/{acc}/invitations", Some(r#"{"emails":"g{n}@example.com","grant":{"roles":["developer"]}}"#),
+          Prep::None, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/invitations", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/invitations/{x}", None, Prep::Invitation, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/invitations/{x}/resend", Some("{}"), Prep::Invitation, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/invitations/{x}/revoke", Some("{}"), Prep::Invitation, [F, O, F, F, F, F, F, F, N, U]),
+        // The outbox spans every tenant: instance administrators only.
+        r(Method::GET, "/api/v1/mail", None, Prep::None, [O, F, F, F, F, F, F, F, F, U]),
     ]
 }
 
@@ -176,6 +187,12 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
         Prep::Product => {
             let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;
             r.body["id"].as_str().unwrap().to_owned()
+        }
+        Prep::Invitation => {
+            let r = app
+                .post(&format!("/api/v1/accounts/{}/invitations", f.acc), &f.admin, json!({"emails": format!("i{n}@example.com"), "grant": {"roles": ["developer"]}}))
+                .await;
+            r.ok()["value"][0]["id"].as_str().unwrap().to_owned()
         }
     }
 }

@@ -10,24 +10,34 @@ pub struct SmtpSink {
     child: Option<Child>,
     pub port: u16,
     pub dir: PathBuf,
+    /// Extra arguments, e.g. `--starttls CERT KEY`.
+    args: Vec<String>,
 }
 
-/// The venv's Python: `ATRIUM_TEST_PYTHON` (set by scripts/test), else the default venv path.
-/// Without it the test fails: a mail test that cannot reach a real SMTP server must not pass.
+/// The venv's Python: `ATRIUM_TEST_PYTHON` (set by scripts/test), else the venv that
+/// `scripts/venv` creates or finds. Without it the test fails: a mail test that cannot reach a
+/// real SMTP server must not pass.
 fn python() -> PathBuf {
     if let Ok(p) = std::env::var("ATRIUM_TEST_PYTHON") {
         return PathBuf::from(p);
     }
-    let default = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/atrium/venv-interop/bin/python");
-    assert!(default.exists(), "the mail tests need the test venv with aiosmtpd: run ./scripts/venv (./scripts/test does) or set ATRIUM_TEST_PYTHON");
-    default
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/venv");
+    let out = std::process::Command::new("bash").arg(script).output().expect("run scripts/venv");
+    assert!(out.status.success(), "scripts/venv failed: {}", String::from_utf8_lossy(&out.stderr));
+    let venv = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
+    PathBuf::from(venv).join("bin/python")
 }
 
 impl SmtpSink {
     /// Starts a sink on a free port.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a sink with extra arguments (`--starttls CERT KEY` or `--tls CERT KEY`).
+    pub async fn start_with(args: &[String]) -> Self {
         let dir = std::env::temp_dir().join(format!("atrium-smtp-{}", uuid_like()));
-        let mut s = SmtpSink { child: None, port: 0, dir };
+        let mut s = SmtpSink { child: None, port: 0, dir, args: args.to_vec() };
         s.spawn(0).await;
         s
     }
@@ -41,6 +51,7 @@ impl SmtpSink {
             .arg(&self.dir)
             .arg("--port")
             .arg(port.to_string())
+            .args(&self.args)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()

@@ -36,6 +36,9 @@ pub enum AccountCommand {
     /// Products of an account.
     #[command(subcommand)]
     Product(ProductCommand),
+    /// Invite outside users (guests) by email; resend or revoke invitations.
+    #[command(subcommand)]
+    Invitation(super::invitation::InvitationCommand),
     /// Check a permission: for you, or for a principal.
     Check {
         #[command(flatten)]
@@ -190,7 +193,7 @@ pub enum ProductCommand {
 }
 
 /// `--role` and `--permission name=level[:p1,p2]` flags as a grant body.
-fn grant(roles: &[String], permissions: &[String]) -> anyhow::Result<Value> {
+pub(crate) fn grant(roles: &[String], permissions: &[String]) -> anyhow::Result<Value> {
     let mut perms = Vec::new();
     for p in permissions {
         let Some((name, rest)) = p.split_once('=') else { bail!("--permission {p}: use permission=level[:product,product]") };
@@ -238,6 +241,7 @@ pub async fn run(cmd: AccountCommand) -> anyhow::Result<()> {
             println!("Opened account {} ({}). Associate a tenant next: atrium account tenant associate|create --account {}", a.name, a.id, a.id);
         }
         AccountCommand::Tenant(t) => tenants(t).await?,
+        AccountCommand::Invitation(i) => super::invitation::run(i).await?,
         AccountCommand::Member(m) => members(m).await?,
         AccountCommand::Product(p) => products(p).await?,
         AccountCommand::Check { g, account, permission, product, principal_type, principal } => {

@@ -303,4 +303,26 @@ async fn cli_manages_partner_accounts(backend: Backend) {
     assert!(tenants.contains("contoso.onatrium.local"), "{tenants}");
     let refused = admin(&["account", "tenant", "remove", "--account", &acc, &tid], None);
     assert!(!refused.success && refused.stderr.contains("--yes"), "destructive commands ask first");
+
+    // Invite outside users. This server has no SMTP server configured: the mail waits in the
+    // outbox, visible to the instance administrator.
+    let out = admin(&["account", "invitation", "send", "--account", &acc, "--emails", "gus@example.com; gil@example.org", "--role", "developer"], None).ok();
+    assert!(out.contains("Invited gus@example.com") && out.contains("Invited gil@example.org"), "{out}");
+    let bad = admin(&["account", "invitation", "send", "--account", &acc, "--emails", "x@example.com, nope", "--role", "developer"], None);
+    assert!(!bad.success && bad.stderr.contains("emails[1]"), "{}", bad.stderr);
+    let list: Value = serde_json::from_str(&admin(&["account", "invitation", "list", "--account", &acc, "--json"], None).ok()).unwrap();
+    let invs = list["value"].as_array().unwrap();
+    assert_eq!(invs.len(), 2);
+    assert!(invs.iter().all(|i| i["status"] == "pending" && i["mail"]["status"] == "queued"), "{list}");
+    let members = admin(&["account", "member", "list", "--account", &acc], None).ok();
+    assert!(members.contains("gus_example.com#EXT#"), "{members}");
+    let mail = owner(&["mail", "list"], None).ok();
+    assert!(mail.contains("gus@example.com") && mail.contains("queued"), "{mail}");
+    let gus = invs.iter().find(|i| i["email"] == "gus@example.com").unwrap()["id"].as_str().unwrap().to_owned();
+    let refused = admin(&["account", "invitation", "revoke", "--account", &acc, &gus], None);
+    assert!(!refused.success && refused.stderr.contains("--yes"), "{}", refused.stderr);
+    let out = admin(&["account", "invitation", "revoke", "--account", &acc, &gus, "--yes"], None).ok();
+    assert!(out.contains("Revoked the invitation of gus@example.com"), "{out}");
+    let shown = admin(&["account", "invitation", "show", "--account", &acc, &gus], None).ok();
+    assert!(shown.contains("revoked"), "{shown}");
 }
