@@ -42,7 +42,11 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
+                // Spans name the path only: query strings can carry secrets (an invitation's
+                // token, an authorization code), and logs must never hold them.
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                }))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))

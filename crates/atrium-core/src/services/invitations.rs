@@ -350,6 +350,9 @@ impl Services {
     /// Needs a global administrator of the tenant.
     pub async fn invite_guest_to_tenant(&self, actor: &Actor, input: InviteGuests, base_url: &str) -> Result<SentInvitation, Error> {
         authz::tenant_admin(actor, actor.tenant_id)?;
+        if actor.tenant_id == crate::ids::PERSONAL_ACCOUNTS_TENANT {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("The personal-accounts tenant has no guests; sign in through an organization's tenant."));
+        }
         if split_addresses(&input.emails).len() > 1 {
             return Err(Error::new(ErrorCode::InvalidRequest).with_message("Graph invites one person per request.").with_target("invitedUserEmailAddress"));
         }

@@ -398,6 +398,10 @@ async fn graph_invitations(app: TestApp, sink: SmtpSink) {
     let (status, body) = graph(&frank, json!({"invitedUserEmailAddress": "ivy@example.com", "inviteRedirectUrl": "https://myapp.example.com"})).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "Authorization_RequestDenied");
+    // Personal accounts have no guests.
+    let (status, body) = graph(&owner, json!({"invitedUserEmailAddress": "ivy@example.com", "inviteRedirectUrl": "https://myapp.example.com"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["innerError"]["code"], "protected_object");
 }
 
 /// Several nodes on one PostgreSQL never send the same mail twice: mail queued while SMTP is
