@@ -7,6 +7,7 @@
 use super::token::parse_form;
 use super::base_url;
 use crate::state::AppState;
+use atrium_core::services::mail::html_escape as esc;
 use atrium_core::services::identity::{AuthorizeError, AuthorizeRequest, Endpoint, OAuthError};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -98,22 +99,6 @@ fn redirect(location: &str) -> Response {
         }
         Err(_) => error_page(&OAuthError::malformed("the redirect URI cannot be used in a redirect")),
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub(crate) const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}\
