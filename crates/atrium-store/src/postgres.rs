@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "directory", include_str!("../migrations/postgres/0001_directory.sql")),
     (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/postgres/0003_accounts.sql")),
+    (5, "subscriptions", include_str!("../migrations/postgres/0005_subscriptions.sql")),
 ];
 
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "directory", include_str!("../migrations/sqlite/0001_directory.sql")),
     (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/sqlite/0003_accounts.sql")),
+    (5, "subscriptions", include_str!("../migrations/sqlite/0005_subscriptions.sql")),
 ];
 
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.

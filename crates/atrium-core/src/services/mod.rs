@@ -7,6 +7,7 @@ mod auth;
 mod bootstrap;
 mod groups;
 pub mod identity;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -15,6 +16,7 @@ pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PE
 pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
+pub use subscriptions::{CreatedDirectoryRequest, DIRECTORY_REQUEST_SECONDS, DirectoryChange, DirectoryConsent, SubscriptionRole, SubscriptionView, parse_directory};
 pub use tenants::{NewTenant, NewTenantAdmin, TenantPatch};
 pub use users::{CreatedUser, NewUser, UserPatch};
 
