@@ -49,9 +49,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The caller of an account route. It also notes the request for the activity history
 /// (written only if the response succeeds).
-struct AccountActor {
-    actor: Actor,
-    account: AccountId,
+pub(super) struct AccountActor {
+    pub(super) actor: Actor,
+    pub(super) account: AccountId,
 }
 
 impl FromRequestParts<AppState> for AccountActor {

@@ -8,6 +8,7 @@ mod auth;
 mod convert;
 mod docs;
 mod groups;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -29,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "groups", description = "Groups of a tenant and their members"),
         (name = "applications", description = "App registrations and their client-secret keys"),
         (name = "accounts", description = "Partner accounts: tenants, members with roles and permissions, products, access checks"),
+        (name = "subscriptions", description = "Subscriptions (seed 003): directory, co-administrators, and the account's Web storefront deployment view"),
         (name = "audit", description = "The audit log"),
     )
 )]
@@ -52,6 +54,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(groups::routes())
         .merge(applications::routes())
         .merge(accounts::routes())
+        .merge(subscriptions::routes())
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
