@@ -28,5 +28,6 @@ mod matrix;
 mod groups;
 mod identity;
 mod misc;
+mod subscriptions;
 mod tenants;
 mod users;
