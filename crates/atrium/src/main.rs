@@ -51,6 +51,9 @@ enum Command {
     /// Partner accounts: tenants, members with roles and permissions, products, access checks.
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
+    /// Subscriptions (seed 003): directory, co-administrators, and the account's deployment view.
+    #[command(subcommand)]
+    Subscription(commands::subscription::SubscriptionCommand),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,
             Command::Account(c) => commands::account::run(c).await,
+            Command::Subscription(c) => commands::subscription::run(c).await,
         }
     });
     match result {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod group;
+pub mod subscription;
 pub mod tenant;
 pub mod user;
 
