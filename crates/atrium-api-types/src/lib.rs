@@ -688,14 +688,20 @@ pub struct DirectoryConsentRequest {
     pub code: String,
 }
 
+/// The consent dialog (review), or the consent given.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryConsentResponse {
     pub request_id: Uuid,
     pub subscription_id: Uuid,
     pub subscription_name: String,
+    /// Who asks: the subscription owner's display name.
+    pub owner_display_name: String,
     pub directory: DirectoryRef,
-    pub consented_at: String,
+    pub expires_at: String,
+    /// Absent in the review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<String>,
 }
 
 /// Step 3, "Change the associated directory".

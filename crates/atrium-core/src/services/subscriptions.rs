@@ -59,12 +59,14 @@ pub struct CreatedDirectoryRequest {
     pub directory: Tenant,
 }
 
-/// Step 2's result: what the directory agreed to.
+/// Step 2: what the directory is asked to agree to, or agreed to.
 #[derive(Debug, Clone)]
 pub struct DirectoryConsent {
     pub request: DirectoryRequest,
     pub subscription: Subscription,
     pub directory: Tenant,
+    /// The subscription owner's display name, so the admin knows who asks.
+    pub owner_name: String,
 }
 
 /// Step 3's confirm page: what changes if the mapping is confirmed.
@@ -228,22 +230,20 @@ impl Services {
         Ok(CreatedDirectoryRequest { request, code, directory })
     }
 
-    /// Step 2, "Continue": someone signed in with the requested directory's credentials lets
-    /// the subscription use it. Trusting a directory is a directory-wide decision, so it takes
-    /// a global administrator of that directory (R4), signed in through it.
-    pub async fn consent_directory(&self, actor: &Actor, code: &Secret) -> Result<DirectoryConsent, Error> {
+    /// The checks of step 2: an unused, unexpired request; a global administrator of its
+    /// directory signed in through it (trusting a directory is a directory-wide decision, R4);
+    /// an active subscription.
+    async fn pending_request_in(&self, tx: &mut dyn Tx, actor: &Actor, code: &Secret) -> Result<DirectoryConsent, Error> {
         authz::active(actor)?;
         authz::person(actor)?;
         let gone = || Error::new(ErrorCode::DirectoryRequestNotFound).with_target("code");
-        let now = self.clock.now();
-        let mut tx = self.write().await?;
         let request = tx
             .find_directory_request_by_code(&code.sha256())
             .await
             .map_err(store_error)?
-            .filter(|r| r.consented_at.is_none() && r.expires_at > now)
+            .filter(|r| r.consented_at.is_none() && r.expires_at > self.clock.now())
             .ok_or_else(gone)?;
-        let directory = self.require_tenant(tx.as_mut(), request.tenant_id).await?;
+        let directory = self.require_tenant(tx, request.tenant_id).await?;
         if actor.tenant_id != request.tenant_id {
             return Err(Error::new(ErrorCode::WrongTenant)
                 .with_message(format!("Sign in with the credentials of {}, the directory the subscription asks to use.", directory.domain)));
@@ -254,16 +254,39 @@ impl Services {
         }
         let subscription = tx.get_subscription(request.subscription_id).await.map_err(store_error)?.ok_or_else(gone)?;
         require_active(&subscription)?;
-        if !tx.consent_directory_request(request.id, actor.user_id, now).await.map_err(store_error)? {
-            return Err(gone());
+        let owner = tx.get_user(subscription.owner_tenant_id, subscription.owner_user_id).await.map_err(store_error)?;
+        let owner_name = owner.map(|u| u.display_name.to_string()).unwrap_or_default();
+        Ok(DirectoryConsent { request, subscription, directory, owner_name })
+    }
+
+    /// Step 2's dialog: "use this directory with the subscription?" What the code asks for,
+    /// shown to the directory's global administrator before Continue. Changes nothing.
+    pub async fn review_directory_request(&self, actor: &Actor, code: &Secret) -> Result<DirectoryConsent, Error> {
+        let mut tx = self.read().await?;
+        self.pending_request_in(tx.as_mut(), actor, code).await
+    }
+
+    /// Step 2, "Continue": the directory lets the subscription use it (single use).
+    pub async fn consent_directory(&self, actor: &Actor, code: &Secret) -> Result<DirectoryConsent, Error> {
+        let now = self.clock.now();
+        let mut tx = self.write().await?;
+        let pending = self.pending_request_in(tx.as_mut(), actor, code).await?;
+        if !tx.consent_directory_request(pending.request.id, actor.user_id, now).await.map_err(store_error)? {
+            return Err(Error::new(ErrorCode::DirectoryRequestNotFound).with_target("code"));
         }
-        let request_id = request.id.to_string();
-        tx.insert_audit(&self.subscription_audit(actor, "subscription.directory.consent", &subscription, directory.id, &[("requestId", &request_id), ("domain", directory.domain.as_str())]))
-            .await
-            .map_err(store_error)?;
+        let request_id = pending.request.id.to_string();
+        tx.insert_audit(&self.subscription_audit(
+            actor,
+            "subscription.directory.consent",
+            &pending.subscription,
+            pending.directory.id,
+            &[("requestId", &request_id), ("domain", pending.directory.domain.as_str())],
+        ))
+        .await
+        .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        let request = DirectoryRequest { consented_by: Some(actor.user_id), consented_at: Some(now), ..request };
-        Ok(DirectoryConsent { request, subscription, directory })
+        let request = DirectoryRequest { consented_by: Some(actor.user_id), consented_at: Some(now), ..pending.request };
+        Ok(DirectoryConsent { request, ..pending })
     }
 
     /// The checks shared by the preview and the confirm of step 3.

@@ -12,7 +12,7 @@ use atrium_api_types::ErrorResponse;
 use atrium_core::ids::SubscriptionId;
 use atrium_core::model::{Coadmin, SubscriptionState, Tenant, User};
 use atrium_core::secret::Secret;
-use atrium_core::services::{DirectoryChange, SubscriptionView, parse_directory};
+use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionView, parse_directory};
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_subscription))
         .routes(routes!(request_directory))
         .routes(routes!(consent_directory))
+        .routes(routes!(review_directory_request))
         .routes(routes!(preview_directory_change, change_directory))
         .routes(routes!(list_coadmins, add_coadmin))
         .routes(routes!(remove_coadmin))
@@ -145,13 +146,31 @@ async fn consent_directory(
     ApiJson(req): ApiJson<api::DirectoryConsentRequest>,
 ) -> ApiResult<Json<api::DirectoryConsentResponse>> {
     let c = st.services.consent_directory(&actor, &Secret::new(req.code)).await?;
-    Ok(Json(api::DirectoryConsentResponse {
+    Ok(Json(consent(&c)))
+}
+
+/// Step 2's dialog: what the code asks the directory to agree to (changes nothing).
+#[utoipa::path(post, path = "/api/v1/directory-consents/review", tag = "subscriptions", security(("bearer" = [])), request_body = api::DirectoryConsentRequest,
+    responses((status = 200, body = api::DirectoryConsentResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn review_directory_request(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<api::DirectoryConsentRequest>,
+) -> ApiResult<Json<api::DirectoryConsentResponse>> {
+    let c = st.services.review_directory_request(&actor, &Secret::new(req.code)).await?;
+    Ok(Json(consent(&c)))
+}
+
+fn consent(c: &DirectoryConsent) -> api::DirectoryConsentResponse {
+    api::DirectoryConsentResponse {
         request_id: c.request.id.as_uuid(),
         subscription_id: c.subscription.id.as_uuid(),
         subscription_name: c.subscription.name.to_string(),
+        owner_display_name: c.owner_name.clone(),
         directory: directory(&c.directory),
-        consented_at: c.request.consented_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-    }))
+        expires_at: c.request.expires_at.to_rfc3339(),
+        consented_at: c.request.consented_at.map(|t| t.to_rfc3339()),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -1,4 +1,4 @@
-//! The authorization matrix: every account and subscription endpoint (39 rows) × every kind of
+//! The authorization matrix: every account and subscription endpoint (40 rows) × every kind of
 //! caller, in one table.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
@@ -106,6 +106,7 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/api/v1/subscriptions", Some(r#"{"name":"Subscription {n}"}"#), Prep::None, [O, F, F, F, F, F, F, F, F, U]),
         r(Method::GET, "/api/v1/subscriptions/{sub}", None, Prep::None, [O, N, O, N, N, N, N, N, N, U]),
         r(Method::POST, "/api/v1/subscriptions/{sub}/directory-requests", Some(r#"{"tenant":"personal.onatrium.local"}"#), Prep::None, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/directory-consents/review", Some(r#"{"code":"{x}"}"#), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, U]),
         r(Method::POST, "/api/v1/directory-consents", Some(r#"{"code":"{x}"}"#), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, U]),
         r(Method::GET, "/api/v1/subscriptions/{x}/directory-change?tenantId={tid}", None, Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, U]),
         r(Method::POST, "/api/v1/subscriptions/{x}/directory-change", Some(r#"{"tenantId":"{tid}"}"#), Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, U]),

@@ -95,10 +95,21 @@ async fn seed_003_subscription_steps_1_to_5(app: TestApp) {
     app.post(consent, &fab_admin, json!({"code": code})).await.assert_error(403, "wrong_tenant", None);
     app.post(consent, &owner, json!({"code": code})).await.assert_error(403, "wrong_tenant", None);
     app.post(consent, &admin, json!({"code": "atrd_nope"})).await.assert_error(404, "directory_request_not_found", Some("code"));
-    let r = app.post(consent, &admin, json!({"code": code})).await;
+    // The dialog first: who asks for what; reviewing consents to nothing.
+    let review = "/api/v1/directory-consents/review";
+    app.post(review, &frank_token, json!({"code": code})).await.assert_error(403, "global_admin_required", None);
+    let r = app.post(review, &admin, json!({"code": code})).await;
     assert_eq!(r.ok()["subscriptionName"], "Pay-As-You-Go");
     assert_eq!(r.body["directory"]["domain"], "contoso.onatrium.local");
+    assert!(r.body["ownerDisplayName"].as_str().is_some_and(|n| !n.is_empty()), "{}", r.body);
+    assert!(r.body.get("consentedAt").is_none());
+    app.get(&format!("{change}?tenantId={tid}"), &owner).await.assert_error(409, "directory_not_consented", None);
+    let r = app.post(consent, &admin, json!({"code": code})).await;
+    assert_eq!(r.ok()["subscriptionName"], "Pay-As-You-Go");
+    assert!(r.body["consentedAt"].is_string());
+    assert_eq!(r.body["directory"]["domain"], "contoso.onatrium.local");
     app.post(consent, &admin, json!({"code": code})).await.assert_error(404, "directory_request_not_found", None);
+    app.post(review, &admin, json!({"code": code})).await.assert_error(404, "directory_request_not_found", None);
 
     // Step 3, "Change the associated directory": the confirm page shows who loses access.
     app.get(&change, &owner).await.assert_error(400, "missing_field", Some("tenantId"));

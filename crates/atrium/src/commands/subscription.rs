@@ -35,13 +35,16 @@ pub enum SubscriptionCommand {
         #[arg(long)]
         tenant: String,
     },
-    /// Step 2, "Continue": as a global administrator of the requested directory, let the subscription use it.
+    /// Step 2: as a global administrator of the requested directory, review what the code asks,
+    /// then Continue (with --yes, or at the prompt).
     Consent {
         #[command(flatten)]
         g: GlobalArgs,
         /// The consent code from `request-directory`.
         #[arg(long)]
         code: String,
+        #[arg(long)]
+        yes: bool,
     },
     /// Step 3, "Change the associated directory": shows what changes, then confirms (with --yes, or at the prompt).
     ChangeDirectory {
@@ -170,8 +173,14 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
             println!("A global administrator of {} signs in with its credentials and runs:", r.directory.domain);
             println!("  atrium subscription consent --code {}", r.consent_code);
         }
-        SubscriptionCommand::Consent { g, code } => {
-            let r: DirectoryConsentResponse = Client::from_args(&g)?.post("/api/v1/directory-consents", &json!({"code": code})).await?;
+        SubscriptionCommand::Consent { g, code, yes } => {
+            let c = Client::from_args(&g)?;
+            let asked: DirectoryConsentResponse = c.post("/api/v1/directory-consents/review", &json!({"code": code})).await?;
+            if !g.json {
+                println!("{} asks to use your directory {} with the subscription {}.", asked.owner_display_name, asked.directory.domain, asked.subscription_name);
+            }
+            ask(yes, "Continue")?;
+            let r: DirectoryConsentResponse = c.post("/api/v1/directory-consents", &json!({"code": code})).await?;
             if g.json {
                 return output::json(&r);
             }
@@ -192,19 +201,7 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
                     }
                 }
             }
-            if !yes {
-                use std::io::{BufRead, IsTerminal, Write};
-                if !std::io::stdin().is_terminal() {
-                    bail!("review the change above, then run again with --yes to confirm");
-                }
-                eprint!("Change the associated directory? Type 'yes' to confirm: ");
-                std::io::stderr().flush()?;
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                if line.trim() != "yes" {
-                    bail!("cancelled");
-                }
-            }
+            ask(yes, "Change the associated directory")?;
             let done: DirectoryChange = c.post(&base, &json!({"tenantId": tenant_id})).await?;
             if g.json {
                 return output::json(&done);
@@ -269,4 +266,20 @@ async fn set_state(g: &GlobalArgs, subscription: &str, action: &str) -> anyhow::
     }
     println!("Subscription {} is {}.", s.name, s.state);
     Ok(())
+}
+
+/// Asks before a step that needs the reader's review above, unless `--yes` was given.
+fn ask(yes: bool, what: &str) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        bail!("review the above, then run again with --yes to confirm");
+    }
+    eprint!("{what}? Type 'yes' to confirm: ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if line.trim() == "yes" { Ok(()) } else { bail!("cancelled") }
 }

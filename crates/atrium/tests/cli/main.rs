@@ -333,7 +333,9 @@ async fn cli_walks_seed_003_subscriptions(backend: Backend) {
     // Step 1, then step 2 by the directory's global administrator.
     let req: Value = serde_json::from_str(&owner(&["subscription", "request-directory", &sub, "--tenant", "contoso.onatrium.local", "--json"], None).ok()).unwrap();
     let code = req["consentCode"].as_str().unwrap().to_owned();
-    let out = admin(&["subscription", "consent", "--code", &code], None).ok();
+    let asked = admin(&["subscription", "consent", "--code", &code], None);
+    assert!(!asked.success && asked.stdout.contains("asks to use your directory contoso.onatrium.local with the subscription Pay-As-You-Go"), "{}", asked.stdout);
+    let out = admin(&["subscription", "consent", "--code", &code, "--yes"], None).ok();
     assert!(out.contains("may now use contoso.onatrium.local"), "{out}");
     // Step 3: the confirm page first; nothing changes without --yes.
     let asked = owner(&["subscription", "change-directory", &sub, "--tenant-id", &tid], None);
