@@ -97,6 +97,7 @@ error_codes! {
     SameDirectory => ("same_directory", 409, "The subscription already trusts this directory."),
     CoadminOutsideDirectory => ("coadministrator_outside_directory", 409, "A co-administrator must be a user of the subscription's directory."),
     AlreadyCoadmin => ("already_coadministrator", 409, "The user is already a co-administrator of this subscription."),
+    ConcurrentChange => ("concurrent_change", 409, "Someone changed this at the same time; review it and try again."),
     // 413
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),

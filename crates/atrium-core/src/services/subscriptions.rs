@@ -320,7 +320,14 @@ impl Services {
         let change = self.directory_change_in(tx.as_mut(), actor, id, to).await?;
         tx.delete_coadmins(id).await.map_err(store_error)?;
         let updated = Subscription { directory_tenant_id: to, updated_at: self.clock.now(), ..change.subscription.clone() };
-        tx.update_subscription(&updated).await.map_err(store_error)?;
+        match tx.update_subscription(&updated).await {
+            // A co-administrator of the old directory was added meanwhile (the schema refuses
+            // to strand it): the preview is stale.
+            Err(StoreError::MissingReference) => {
+                return Err(Error::new(ErrorCode::ConcurrentChange).with_message("The co-administrators changed meanwhile: review the change again."));
+            }
+            r => r.map_err(store_error)?,
+        };
         tx.delete_directory_requests(id).await.map_err(store_error)?;
         let removed: Vec<&str> = change.losing_access.iter().map(|u| u.upn.as_str()).collect();
         let removed = removed.join(",");

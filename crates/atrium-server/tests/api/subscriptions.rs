@@ -191,6 +191,11 @@ async fn seed_003_subscription_steps_1_to_5(app: TestApp) {
     // The directory's own audit log shows the events that concern it.
     let tenant_actions = app.audit_actions(&owner, &tid).await;
     assert!(tenant_actions.contains(&"subscription.directory.change".to_owned()), "{tenant_actions:?}");
+
+    // A personal account that owns a subscription cannot be deleted from under it.
+    create_subscription(&app, &pat_token, "Pat's").await;
+    let r = app.delete(&format!("/api/v1/tenants/{PERSONAL}/users/{}", pat["id"].as_str().unwrap()), &owner).await;
+    r.assert_error(409, "protected_object", None);
 }
 
 async fn seed_003_disabled_foreign_coadmin_and_unassociated_directory(app: TestApp) {
