@@ -739,3 +739,124 @@ pub struct GraphMessageInfo {
     #[serde(default)]
     pub customized_message_body: Option<String>,
 }
+
+// ---------------------------------------------------------------- subscriptions (seed 003)
+
+/// A directory, as subscriptions name it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryRef {
+    pub id: Uuid,
+    pub domain: String,
+    pub display_name: String,
+}
+
+/// A subscription: owned by a personal account, trusting exactly one directory.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: Uuid,
+    pub name: String,
+    /// `active` or `disabled`.
+    pub state: String,
+    pub owner_user_id: Uuid,
+    /// The one directory the subscription trusts.
+    pub directory: DirectoryRef,
+    /// The caller's role: `owner` or `coadministrator`.
+    pub role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSubscriptionRequest {
+    pub name: String,
+}
+
+/// Step 1, "Use existing directory".
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirectoryRequestBody {
+    /// The directory's GUID or domain.
+    pub tenant: String,
+}
+
+/// Hand `consentCode` to a global administrator of the directory: they sign in with its
+/// credentials and consent (`POST /api/v1/directory-consents`). It is shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryRequestCreated {
+    pub id: Uuid,
+    pub subscription_id: Uuid,
+    pub consent_code: String,
+    pub directory: DirectoryRef,
+    pub expires_at: String,
+}
+
+/// Step 2, "Continue".
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirectoryConsentRequest {
+    pub code: String,
+}
+
+/// The consent dialog (review), or the consent given.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryConsentResponse {
+    pub request_id: Uuid,
+    pub subscription_id: Uuid,
+    pub subscription_name: String,
+    /// Who asks: the subscription owner's display name.
+    pub owner_display_name: String,
+    pub directory: DirectoryRef,
+    pub expires_at: String,
+    /// Absent in the review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<String>,
+}
+
+/// Step 3, "Change the associated directory".
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeDirectoryRequest {
+    pub tenant_id: String,
+}
+
+/// The "Confirm directory mapping" page (preview), or what the confirmed change did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryChange {
+    pub subscription: Subscription,
+    pub from: DirectoryRef,
+    pub to: DirectoryRef,
+    /// The old directory's co-administrators: they lose access.
+    pub coadministrators_losing_access: Vec<Coadministrator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consented_by: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<String>,
+    /// False for the preview, true once confirmed.
+    pub changed: bool,
+}
+
+/// Step 4: a co-administrator, by email (userPrincipalName or mail of a user of the directory).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddCoadministratorRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Coadministrator {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_principal_name: String,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}

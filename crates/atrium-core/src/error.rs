@@ -75,6 +75,9 @@ error_codes! {
     KeyNotFound => ("key_not_found", 404, "The key does not exist for this application."),
     InvitationNotFound => ("invitation_not_found", 404, "This invitation does not exist, or the link was replaced by a newer invitation."),
     MailNotFound => ("mail_not_found", 404, "The mail does not exist."),
+    SubscriptionNotFound => ("subscription_not_found", 404, "The subscription does not exist or you have no access to it."),
+    DirectoryRequestNotFound => ("directory_request_not_found", 404, "The directory request does not exist, was used, or has expired; ask to use the directory again."),
+    CoadminNotFound => ("coadministrator_not_found", 404, "The user is not a co-administrator of this subscription."),
     // 409: the request conflicts with the current state.
     TenantDomainTaken => ("tenant_domain_taken", 409, "A tenant with this domain already exists."),
     UpnTaken => ("user_principal_name_taken", 409, "Another user in this tenant already has this user principal name."),
@@ -97,6 +100,12 @@ error_codes! {
     InvitationRevoked => ("invitation_revoked", 410, "This invitation was revoked. Ask the person who invited you to send a new one."),
     InvitationExpired => ("invitation_expired", 410, "This invitation has expired. Ask the person who invited you to resend it."),
     ProtectedObject => ("protected_object", 409, "This object is protected and cannot be changed this way."),
+    SubscriptionDisabled => ("subscription_disabled", 409, "The subscription is disabled; enable it first."),
+    DirectoryNotConsented => ("directory_not_consented", 409, "The directory has not agreed to be used by this subscription: ask to use it, then have its global administrator Continue."),
+    SameDirectory => ("same_directory", 409, "The subscription already trusts this directory."),
+    CoadminOutsideDirectory => ("coadministrator_outside_directory", 409, "A co-administrator must be a user of the subscription's directory."),
+    AlreadyCoadmin => ("already_coadministrator", 409, "The user is already a co-administrator of this subscription."),
+    ConcurrentChange => ("concurrent_change", 409, "Someone changed this at the same time; review it and try again."),
     // 413
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),

@@ -111,6 +111,14 @@ typed_id!(
     /// A mail in the outbox.
     MailId
 );
+typed_id!(
+    /// A subscription (seed 003): owned by a personal account, trusts one directory.
+    SubscriptionId
+);
+typed_id!(
+    /// A "use existing directory" request of a subscription, waiting for the directory's consent.
+    DirectoryRequestId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

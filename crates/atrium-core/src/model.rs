@@ -410,3 +410,69 @@ pub struct Mail {
     pub account_id: Option<crate::ids::AccountId>,
     pub tenant_id: Option<TenantId>,
 }
+
+/// Whether a subscription can be used (seed 003). A disabled one keeps its directory and
+/// co-administrators but offers nothing to deploy to and refuses changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionState {
+    Active,
+    Disabled,
+}
+
+impl SubscriptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionState::Active => "active",
+            SubscriptionState::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(SubscriptionState::Active),
+            "disabled" => Some(SubscriptionState::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// A subscription (seed 003): owned by a personal account, it trusts exactly one directory
+/// (at first the owner's own, the personal-accounts tenant) and has co-administrators from
+/// that directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: crate::ids::SubscriptionId,
+    pub name: DisplayName,
+    pub owner_tenant_id: TenantId,
+    pub owner_user_id: UserId,
+    pub state: SubscriptionState,
+    pub directory_tenant_id: TenantId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Seed 003 steps 1–2: the owner asked to use a directory ("Use existing directory"); a global
+/// administrator of that directory consents with the single-use code ("Continue").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryRequest {
+    pub id: crate::ids::DirectoryRequestId,
+    pub subscription_id: crate::ids::SubscriptionId,
+    pub tenant_id: TenantId,
+    /// SHA-256 of the consent code; the code itself is shown once, to the owner.
+    pub code_hash: [u8; 32],
+    pub requested_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub consented_by: Option<UserId>,
+    pub consented_at: Option<Timestamp>,
+}
+
+/// A co-administrator of a subscription: always a user of its current directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coadmin {
+    pub subscription_id: crate::ids::SubscriptionId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub added_by: UserId,
+    pub added_at: Timestamp,
+}

@@ -3,10 +3,12 @@
 
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::PasswordHash;
-use crate::ids::{AccountId, ApplicationId, ClientId, GroupId, InvitationId, KeyId, MailId, ProductId, SessionId, TenantId, UserId};
+use crate::ids::{
+    AccountId, ApplicationId, ClientId, DirectoryRequestId, GroupId, InvitationId, KeyId, MailId, ProductId, SessionId, SubscriptionId, TenantId, UserId,
+};
 use crate::model::{
-    Account, Activity, AppKey, Application, AuthCode, Group, Invitation, Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
-    SignInFailure, SigningKey, Tenant, User,
+    Account, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, Mail, MailStatus, Member, PendingAssociation,
+    PrincipalRef, Product, RefreshToken, Session, SignInFailure, SigningKey, Subscription, Tenant, User,
 };
 use crate::page::ListQuery;
 use crate::secret::Secret;
@@ -269,4 +271,29 @@ pub trait Tx: Send {
     /// Records the outcome of an attempt: `Sent`, `Dead` (bodies cleared), or `Queued` again
     /// for `next_attempt_at`.
     async fn finish_mail(&mut self, id: MailId, status: MailStatus, at: Timestamp, next_attempt_at: Timestamp, error: Option<&str>) -> Result<bool, StoreError>;
+
+    // Subscriptions (seed 003).
+    async fn insert_subscription(&mut self, s: &Subscription) -> Result<(), StoreError>;
+    async fn get_subscription(&mut self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError>;
+    /// Writes name, state, directory and `updated_at`. The schema refuses a directory change
+    /// while co-administrators of the old directory remain (delete them first).
+    async fn update_subscription(&mut self, s: &Subscription) -> Result<bool, StoreError>;
+    /// Subscriptions the user owns or co-administers, oldest first.
+    async fn list_subscriptions_for_user(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Subscription>, StoreError>;
+    async fn insert_directory_request(&mut self, r: &DirectoryRequest) -> Result<(), StoreError>;
+    async fn find_directory_request_by_code(&mut self, code_hash: &[u8; 32]) -> Result<Option<DirectoryRequest>, StoreError>;
+    /// Records the consent once: false when it was consented already or has expired.
+    async fn consent_directory_request(&mut self, id: DirectoryRequestId, by: UserId, at: Timestamp) -> Result<bool, StoreError>;
+    /// The newest consented request of the subscription for `tenant` that has not expired.
+    async fn find_consented_directory_request(&mut self, subscription: SubscriptionId, tenant: TenantId, now: Timestamp) -> Result<Option<DirectoryRequest>, StoreError>;
+    async fn delete_directory_requests(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
+    /// `Conflict` if already a co-administrator; `MissingReference` if the user is not in the
+    /// subscription's directory.
+    async fn insert_coadmin(&mut self, c: &Coadmin) -> Result<(), StoreError>;
+    async fn delete_coadmin(&mut self, subscription: SubscriptionId, user: UserId) -> Result<bool, StoreError>;
+    /// Co-administrators with their users, ordered by normalized UPN.
+    async fn list_coadmins(&mut self, subscription: SubscriptionId) -> Result<Vec<(Coadmin, User)>, StoreError>;
+    async fn delete_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
+    /// Users of the tenant whose `mail` is `email_lower` (case-insensitively), at most `limit`.
+    async fn find_users_by_mail(&mut self, tenant: TenantId, email_lower: &str, limit: u32) -> Result<Vec<User>, StoreError>;
 }

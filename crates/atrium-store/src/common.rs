@@ -5,10 +5,14 @@
 
 use atrium_core::audit::{AuditEvent, AuditFilter};
 use atrium_core::domain::{AppIdUri, Description, DisplayName, Email, GroupName, PasswordHash, PersonName, ReplyUrl, TenantDomain, Upn};
-use atrium_core::ids::{AccountId, ApplicationId, AuditEventId, InvitationId, MailId, ProductId, ClientId, GroupId, KeyId, ServicePrincipalId, SessionId, TenantId, UserId};
+use atrium_core::ids::{
+    AccountId, ApplicationId, AuditEventId, ClientId, DirectoryRequestId, GroupId, InvitationId, KeyId, MailId, ProductId, ServicePrincipalId, SessionId,
+    SubscriptionId, TenantId, UserId,
+};
 use atrium_core::model::{
-    Account, AccountType, Activity, AppKey, Application, AuthCode, Group, Invitation, InvitationStatus, Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken,
-    Session, SignInFailure, SigningKey, Tenant, User, UserType,
+    Account, AccountType, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
+    Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session, SignInFailure, SigningKey, Subscription, SubscriptionState, Tenant, User,
+    UserType,
 };
 use atrium_core::page::ListQuery;
 use atrium_core::time::Timestamp;
@@ -1600,6 +1604,181 @@ impl Tx for DbTx {
         .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
+    async fn insert_subscription(&mut self, s: &Subscription) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO subscriptions (id, name, owner_tenant_id, owner_user_id, state, directory_tenant_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.id.as_uuid())
+        .bind(s.name.as_str())
+        .bind(s.owner_tenant_id.as_uuid())
+        .bind(s.owner_user_id.as_uuid())
+        .bind(s.state.as_str())
+        .bind(s.directory_tenant_id.as_uuid())
+        .bind(s.created_at.as_millis())
+        .bind(s.updated_at.as_millis())
+        .execute(self.c())
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn get_subscription(&mut self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLS} FROM subscriptions s WHERE s.id = $1");
+        let r = sqlx::query(&sql).bind(id.as_uuid()).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn update_subscription(&mut self, s: &Subscription) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE subscriptions SET name = $2, state = $3, directory_tenant_id = $4, updated_at = $5 WHERE id = $1")
+            .bind(s.id.as_uuid())
+            .bind(s.name.as_str())
+            .bind(s.state.as_str())
+            .bind(s.directory_tenant_id.as_uuid())
+            .bind(s.updated_at.as_millis())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_subscriptions_for_user(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<Subscription>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLS} FROM subscriptions s \
+             WHERE (s.owner_tenant_id = $1 AND s.owner_user_id = $2) OR EXISTS ( \
+               SELECT 1 FROM subscription_coadmins c WHERE c.subscription_id = s.id AND c.tenant_id = $1 AND c.user_id = $2) \
+             ORDER BY s.created_at, s.id"
+        );
+        rows(sqlx::query(&sql).bind(tenant.as_uuid()).bind(user.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?, subscription_from_row)
+    }
+
+    async fn insert_directory_request(&mut self, r: &DirectoryRequest) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO subscription_directory_requests \
+             (id, subscription_id, tenant_id, code_hash, requested_by, created_at, expires_at, consented_by, consented_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(r.id.as_uuid())
+        .bind(r.subscription_id.as_uuid())
+        .bind(r.tenant_id.as_uuid())
+        .bind(&r.code_hash[..])
+        .bind(r.requested_by.as_uuid())
+        .bind(r.created_at.as_millis())
+        .bind(r.expires_at.as_millis())
+        .bind(r.consented_by.map(|u| u.as_uuid()))
+        .bind(r.consented_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await
+        .map_err(map_err)
+        .map(|_| ())
+    }
+
+    async fn find_directory_request_by_code(&mut self, code_hash: &[u8; 32]) -> Result<Option<DirectoryRequest>, StoreError> {
+        let sql = format!("SELECT {DIRECTORY_REQUEST_COLS} FROM subscription_directory_requests WHERE code_hash = $1");
+        let r = sqlx::query(&sql).bind(&code_hash[..]).fetch_optional(self.c()).await.map_err(map_err)?;
+        r.as_ref().map(directory_request_from_row).transpose()
+    }
+
+    async fn consent_directory_request(&mut self, id: DirectoryRequestId, by: UserId, at: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE subscription_directory_requests SET consented_by = $2, consented_at = $3 \
+             WHERE id = $1 AND consented_at IS NULL AND expires_at > $3",
+        )
+        .bind(id.as_uuid())
+        .bind(by.as_uuid())
+        .bind(at.as_millis())
+        .execute(self.c())
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn find_consented_directory_request(&mut self, subscription: SubscriptionId, tenant: TenantId, now: Timestamp) -> Result<Option<DirectoryRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {DIRECTORY_REQUEST_COLS} FROM subscription_directory_requests \
+             WHERE subscription_id = $1 AND tenant_id = $2 AND consented_at IS NOT NULL AND expires_at > $3 \
+             ORDER BY consented_at DESC, id LIMIT 1"
+        );
+        let r = sqlx::query(&sql)
+            .bind(subscription.as_uuid())
+            .bind(tenant.as_uuid())
+            .bind(now.as_millis())
+            .fetch_optional(self.c())
+            .await
+            .map_err(map_err)?;
+        r.as_ref().map(directory_request_from_row).transpose()
+    }
+
+    async fn delete_directory_requests(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM subscription_directory_requests WHERE subscription_id = $1")
+            .bind(subscription.as_uuid())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn insert_coadmin(&mut self, c: &Coadmin) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO subscription_coadmins (subscription_id, tenant_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(c.subscription_id.as_uuid())
+            .bind(c.tenant_id.as_uuid())
+            .bind(c.user_id.as_uuid())
+            .bind(c.added_by.as_uuid())
+            .bind(c.added_at.as_millis())
+            .execute(self.c())
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn delete_coadmin(&mut self, subscription: SubscriptionId, user: UserId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM subscription_coadmins WHERE subscription_id = $1 AND user_id = $2")
+            .bind(subscription.as_uuid())
+            .bind(user.as_uuid())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_coadmins(&mut self, subscription: SubscriptionId) -> Result<Vec<(Coadmin, User)>, StoreError> {
+        let sql = format!(
+            "SELECT c.subscription_id, c.added_by, c.added_at, {USER_COLS} FROM subscription_coadmins c \
+             JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id \
+             WHERE c.subscription_id = $1 ORDER BY u.upn_lower"
+        );
+        let rs = sqlx::query(&sql).bind(subscription.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?;
+        rs.iter()
+            .map(|r| {
+                let u = user_from_row(r)?;
+                let c = Coadmin {
+                    subscription_id: SubscriptionId::from_uuid(r.try_get("subscription_id").map_err(map_err)?),
+                    tenant_id: u.tenant_id,
+                    user_id: u.id,
+                    added_by: UserId::from_uuid(r.try_get("added_by").map_err(map_err)?),
+                    added_at: Timestamp::from_millis(r.try_get("added_at").map_err(map_err)?),
+                };
+                Ok((c, u))
+            })
+            .collect()
+    }
+
+    async fn delete_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM subscription_coadmins WHERE subscription_id = $1")
+            .bind(subscription.as_uuid())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn find_users_by_mail(&mut self, tenant: TenantId, email_lower: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND LOWER(u.mail) = $2 ORDER BY u.upn_lower LIMIT $3");
+        rows(
+            sqlx::query(&sql).bind(tenant.as_uuid()).bind(email_lower).bind(i64::from(limit)).fetch_all(self.c()).await.map_err(map_err)?,
+            user_from_row,
+        )
+    }
 }
 
 const INVITATION_COLS: &str = "id, tenant_id, account_id, user_id, email, token_hash, status, redirect_url, invited_by, resend_count, \
@@ -1647,6 +1826,39 @@ fn mail_from_row(r: &DbRow) -> Result<Mail, StoreError> {
         invitation_id: r.try_get::<Option<Uuid>, _>("invitation_id").map_err(map_err)?.map(InvitationId::from_uuid),
         account_id: r.try_get::<Option<Uuid>, _>("account_id").map_err(map_err)?.map(AccountId::from_uuid),
         tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id").map_err(map_err)?.map(TenantId::from_uuid),
+    })
+}
+
+
+const SUBSCRIPTION_COLS: &str = "s.id, s.name, s.owner_tenant_id, s.owner_user_id, s.state, s.directory_tenant_id, s.created_at, s.updated_at";
+const DIRECTORY_REQUEST_COLS: &str = "id, subscription_id, tenant_id, code_hash, requested_by, created_at, expires_at, consented_by, consented_at";
+
+fn subscription_from_row(r: &DbRow) -> Result<Subscription, StoreError> {
+    let state: String = r.try_get("state").map_err(map_err)?;
+    Ok(Subscription {
+        id: SubscriptionId::from_uuid(r.try_get("id").map_err(map_err)?),
+        name: DisplayName::parse(&r.try_get::<String, _>("name").map_err(map_err)?, "name").map_err(corrupt("subscriptions.name"))?,
+        owner_tenant_id: TenantId::from_uuid(r.try_get("owner_tenant_id").map_err(map_err)?),
+        owner_user_id: UserId::from_uuid(r.try_get("owner_user_id").map_err(map_err)?),
+        state: SubscriptionState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("subscriptions.state: {state}")))?,
+        directory_tenant_id: TenantId::from_uuid(r.try_get("directory_tenant_id").map_err(map_err)?),
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+    })
+}
+
+fn directory_request_from_row(r: &DbRow) -> Result<DirectoryRequest, StoreError> {
+    let h: Vec<u8> = r.try_get("code_hash").map_err(map_err)?;
+    Ok(DirectoryRequest {
+        id: DirectoryRequestId::from_uuid(r.try_get("id").map_err(map_err)?),
+        subscription_id: SubscriptionId::from_uuid(r.try_get("subscription_id").map_err(map_err)?),
+        tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+        code_hash: h.try_into().map_err(|_| StoreError::Corrupt("subscription_directory_requests.code_hash".into()))?,
+        requested_by: UserId::from_uuid(r.try_get("requested_by").map_err(map_err)?),
+        created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+        expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
+        consented_by: r.try_get::<Option<Uuid>, _>("consented_by").map_err(map_err)?.map(UserId::from_uuid),
+        consented_at: opt_ts(r.try_get("consented_at").map_err(map_err)?),
     })
 }
 

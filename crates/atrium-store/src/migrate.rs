@@ -2,4 +2,4 @@
 //! same names; a test checks that the two folders stay in lockstep.
 
 /// `(version, name)` of every migration, in order.
-pub const MIGRATION_NAMES: &[(i64, &str)] = &[(1, "directory"), (2, "identity"), (3, "accounts"), (4, "invitations")];
+pub const MIGRATION_NAMES: &[(i64, &str)] = &[(1, "directory"), (2, "identity"), (3, "accounts"), (4, "invitations"), (5, "subscriptions")];

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/postgres/0003_accounts.sql")),
     (4, "invitations", include_str!("../migrations/postgres/0004_invitations.sql")),
+    (5, "subscriptions", include_str!("../migrations/postgres/0005_subscriptions.sql")),
 ];
 
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).

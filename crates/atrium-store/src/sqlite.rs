@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
     (3, "accounts", include_str!("../migrations/sqlite/0003_accounts.sql")),
     (4, "invitations", include_str!("../migrations/sqlite/0004_invitations.sql")),
+    (5, "subscriptions", include_str!("../migrations/sqlite/0005_subscriptions.sql")),
 ];
 
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.

@@ -54,6 +54,9 @@ enum Command {
     /// The mail outbox: what was sent, what waits for a retry, what was given up.
     #[command(subcommand)]
     Mail(commands::invitation::MailCommand),
+    /// Subscriptions (seed 003): directory, co-administrators, and the account's deployment view.
+    #[command(subcommand)]
+    Subscription(commands::subscription::SubscriptionCommand),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
             Command::Group(c) => commands::group::run(c).await,
             Command::Account(c) => commands::account::run(c).await,
             Command::Mail(c) => commands::invitation::mail(c).await,
+            Command::Subscription(c) => commands::subscription::run(c).await,
         }
     });
     match result {

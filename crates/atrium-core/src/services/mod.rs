@@ -9,6 +9,7 @@ mod groups;
 pub mod identity;
 mod invitations;
 pub mod mail;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -19,6 +20,7 @@ pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
 pub use invitations::{InvitationView, InviteGuests, MAX_INVITEES, RedemptionView, SentInvitation, guest_upn, split_addresses};
 pub use mail::{DeliveryReport, MailContent};
+pub use subscriptions::{CreatedDirectoryRequest, DIRECTORY_REQUEST_SECONDS, DirectoryChange, DirectoryConsent, SubscriptionRole, SubscriptionView, parse_directory};
 pub use tenants::{NewTenant, NewTenantAdmin, TenantPatch};
 pub use users::{CreatedUser, NewUser, UserPatch};
 

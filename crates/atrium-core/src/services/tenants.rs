@@ -234,7 +234,15 @@ impl Services {
             .await
             .map_err(store_error)?
             .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))?;
-        tx.delete_tenant(id).await.map_err(store_error)?;
+        match tx.delete_tenant(id).await {
+            // Seed 003: a directory that subscriptions trust stays until they change directory.
+            Err(StoreError::MissingReference) => {
+                return Err(Error::new(ErrorCode::ProtectedObject)
+                    .with_message("Subscriptions trust this directory: change their directory first.")
+                    .with_target("tenantId"));
+            }
+            r => r.map_err(store_error)?,
+        };
         tx.insert_audit(&self.audit(
             Some(actor),
             "tenant.delete",

@@ -227,7 +227,13 @@ impl Services {
         if self.is_owner(tx.as_mut(), user_id).await? {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("The owner cannot be deleted."));
         }
-        tx.delete_user(tenant_id, user_id).await.map_err(store_error)?;
+        match tx.delete_user(tenant_id, user_id).await {
+            // A personal account that owns accounts or subscriptions (seed 003) stays.
+            Err(StoreError::MissingReference) => {
+                return Err(Error::new(ErrorCode::ProtectedObject).with_message("This user owns accounts or subscriptions and cannot be deleted."));
+            }
+            r => r.map_err(store_error)?,
+        };
         tx.insert_audit(&self.audit(
             Some(actor),
             "user.delete",

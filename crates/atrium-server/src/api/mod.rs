@@ -10,6 +10,7 @@ mod docs;
 mod groups;
 mod invitations;
 mod mail;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -33,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "accounts", description = "Partner accounts: tenants, members with roles and permissions, products, access checks"),
         (name = "invitations", description = "Guest invitations (\"Invite outside users\") of an account"),
         (name = "mail", description = "The mail outbox and each mail's delivery status"),
+        (name = "subscriptions", description = "Subscriptions (seed 003): directory, co-administrators, and the account's Web storefront deployment view"),
         (name = "audit", description = "The audit log"),
     )
 )]
@@ -58,6 +60,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(accounts::routes())
         .merge(invitations::routes())
         .merge(mail::routes())
+        .merge(subscriptions::routes())
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

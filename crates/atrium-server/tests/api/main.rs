@@ -30,5 +30,6 @@ mod groups;
 mod identity;
 mod invitations;
 mod misc;
+mod subscriptions;
 mod tenants;
 mod users;

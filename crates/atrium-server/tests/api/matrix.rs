@@ -1,13 +1,17 @@
-//! The authorization matrix: every account endpoint (one row each) × every kind of caller, in one table.
+//! The authorization matrix: every account, invitation and subscription endpoint (one row each)
+//! × every kind of caller, in one table.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
 //! Columns: the owner; the Manager (a global admin of the tenant, signed in through it);
 //! Developer; Business Contributor; Finance Contributor; Marketer; a custom read-only member
 //! (Account settings and Account users read-only); a custom read/write member scoped to one
 //! product (Packages and Store listings on Game One); a member of another account; anonymous.
+//! For subscriptions (seed 003) the owner owns `{sub}`, which trusts the account's tenant, and
+//! the Developer is its co-administrator.
 
 use crate::accounts::{add, account_with_manager, create_account};
 use crate::helpers::TestApp;
+use crate::subscriptions::{create_subscription, map_directory, request_and_consent};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -43,6 +47,16 @@ enum Prep {
     Product,
     /// A pending invitation sent by the Manager: `{x}`.
     Invitation,
+    /// A new subscription of the owner: `{x}`.
+    Subscription,
+    /// A new subscription of the owner that asked to use the account's tenant: `{x}` is the consent code.
+    ConsentCode,
+    /// A new subscription of the owner whose request the account's tenant consented to: `{x}`.
+    ConsentedSubscription,
+    /// A user of the account's tenant: `{x}` is its userPrincipalName.
+    DirectoryUserEmail,
+    /// A user of the account's tenant, co-administrator of `{sub}`: `{x}`.
+    Coadmin,
 }
 
 struct Row {
@@ -98,6 +112,22 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/api/v1/accounts/{acc}/invitations/{x}/revoke", Some("{}"), Prep::Invitation, [F, O, F, F, F, F, F, F, N, U]),
         // The outbox spans every tenant: instance administrators only.
         r(Method::GET, "/api/v1/mail", None, Prep::None, [O, F, F, F, F, F, F, F, F, U]),
+        // Subscriptions (seed 003): owner-only changes; others are not told the subscription exists.
+        r(Method::GET, "/api/v1/subscriptions", None, Prep::None, [O, O, O, O, O, O, O, O, O, U]),
+        r(Method::POST, "/api/v1/subscriptions", Some(r#"{"name":"Subscription {n}"}"#), Prep::None, [O, F, F, F, F, F, F, F, F, U]),
+        r(Method::GET, "/api/v1/subscriptions/{sub}", None, Prep::None, [O, N, O, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{sub}/directory-requests", Some(r#"{"tenant":"personal.onatrium.local"}"#), Prep::None, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/directory-consents/review", Some(r#"{"code":"{x}"}"#), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, U]),
+        r(Method::POST, "/api/v1/directory-consents", Some(r#"{"code":"{x}"}"#), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, U]),
+        r(Method::GET, "/api/v1/subscriptions/{x}/directory-change?tenantId={tid}", None, Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{x}/directory-change", Some(r#"{"tenantId":"{tid}"}"#), Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, U]),
+        r(Method::GET, "/api/v1/subscriptions/{sub}/coadministrators", None, Prep::None, [O, N, O, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{sub}/coadministrators", Some(r#"{"email":"{x}"}"#), Prep::DirectoryUserEmail, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::DELETE, "/api/v1/subscriptions/{sub}/coadministrators/{x}", None, Prep::Coadmin, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{x}/disable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{x}/enable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, U]),
+        r(Method::GET, "/api/v1/subscriptions/{sub}/audit", None, Prep::None, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/deployment/subscriptions", None, Prep::None, [O, O, O, O, O, O, O, O, N, U]),
     ]
 }
 
@@ -109,6 +139,7 @@ struct Fixture {
     tokens: Vec<Option<String>>,
     owner: String,
     admin: String,
+    sub: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -147,7 +178,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     };
     tokens.push(Some(other_manager));
     tokens.push(None);
-    Fixture { acc, tid, p1, dev_user, tokens, owner, admin }
+    let sub = create_subscription(app, &owner, "Matrix").await;
+    map_directory(app, &owner, &sub, &tid, &admin).await;
+    app.post(&format!("/api/v1/subscriptions/{sub}/coadministrators"), &owner, json!({"email": "dev@contoso.onatrium.local"})).await.ok();
+    Fixture { acc, tid, p1, dev_user, tokens, owner, admin, sub }
 }
 
 async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) -> String {
@@ -184,6 +218,24 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
                 _ => "atra_not-a-real-token".to_owned(),
             }
         }
+        Prep::Subscription => create_subscription(app, &f.owner, &format!("Sub {n}")).await,
+        Prep::ConsentCode => {
+            let sub = create_subscription(app, &f.owner, &format!("Sub {n}")).await;
+            let r = app.post(&format!("/api/v1/subscriptions/{sub}/directory-requests"), &f.owner, json!({"tenant": f.tid})).await;
+            r.ok()["consentCode"].as_str().unwrap().to_owned()
+        }
+        Prep::ConsentedSubscription => {
+            let sub = create_subscription(app, &f.owner, &format!("Sub {n}")).await;
+            request_and_consent(app, &f.owner, &sub, &f.tid, &f.admin).await;
+            sub
+        }
+        Prep::DirectoryUserEmail => app.create_user(&f.admin, &f.tid, &format!("e{n}")).await["userPrincipalName"].as_str().unwrap().to_owned(),
+        Prep::Coadmin => {
+            let u = app.create_user(&f.admin, &f.tid, &format!("c{n}")).await;
+            let r = app.post(&format!("/api/v1/subscriptions/{}/coadministrators", f.sub), &f.owner, json!({"email": u["userPrincipalName"]})).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            u["id"].as_str().unwrap().to_owned()
+        }
         Prep::Product => {
             let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;
             r.body["id"].as_str().unwrap().to_owned()
@@ -206,7 +258,7 @@ async fn authorization_matrix(app: TestApp) {
             let n = format!("{ri}x{col}");
             let x = prepare(&app, &f, row.prep, col, &n).await;
             let fill = |s: &str| {
-                s.replace("{acc}", &f.acc).replace("{tid}", &f.tid).replace("{p1}", &f.p1).replace("{dev}", &f.dev_user).replace("{x}", &x).replace("{n}", &n)
+                s.replace("{acc}", &f.acc).replace("{tid}", &f.tid).replace("{p1}", &f.p1).replace("{dev}", &f.dev_user).replace("{x}", &x).replace("{n}", &n).replace("{sub}", &f.sub)
             };
             let path = fill(row.path);
             let body: Option<Value> = row.body.map(|b| serde_json::from_str(&fill(b)).unwrap());

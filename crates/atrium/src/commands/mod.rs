@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod group;
 pub mod invitation;
+pub mod subscription;
 pub mod tenant;
 pub mod user;
 

@@ -25,7 +25,7 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, cli_manages_partner_accounts);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -325,4 +325,56 @@ async fn cli_manages_partner_accounts(backend: Backend) {
     assert!(out.contains("Revoked the invitation of gus@example.com"), "{out}");
     let shown = admin(&["account", "invitation", "show", "--account", &acc, &gus], None).ok();
     assert!(shown.contains("revoked"), "{shown}");
+}
+
+/// Seed 003 from the command line: the owner maps a subscription to the account's directory
+/// after its global administrator consents, adds a co-administrator, and the subscription shows
+/// up in the account's deployment view.
+async fn cli_walks_seed_003_subscriptions(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir) = (tempfile_dir("sub-owner"), tempfile_dir("sub-admin"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    owner(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "personal.onatrium.local", "--username", &srv.owner_upn,
+            "--password-stdin", "--new-password-stdin"], Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password))).ok();
+    let acc: Value = serde_json::from_str(&owner(&["account", "create", "--name", "Contoso Games", "--json"], None).ok()).unwrap();
+    let acc = acc["id"].as_str().unwrap().to_owned();
+    let created: Value = serde_json::from_str(
+        &owner(&["account", "tenant", "create", "--account", &acc, "--name", "Contoso", "--prefix", "contoso", "--admin-username", "admin",
+                 "--admin-given-name", "Ada", "--admin-surname", "Admin", "--admin-password-stdin", "--json"], Some("Adm1n-Passw0rd!\n")).ok(),
+    )
+    .unwrap();
+    let tid = created["tenant"]["id"].as_str().unwrap().to_owned();
+    admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "contoso.onatrium.local", "--username", "admin", "--password-stdin"],
+          Some("Adm1n-Passw0rd!\n")).ok();
+
+    let sub: Value = serde_json::from_str(&owner(&["subscription", "create", "--name", "Pay-As-You-Go", "--json"], None).ok()).unwrap();
+    assert_eq!(sub["directory"]["domain"], "personal.onatrium.local");
+    let sub = sub["id"].as_str().unwrap().to_owned();
+    // Step 1, then step 2 by the directory's global administrator.
+    let req: Value = serde_json::from_str(&owner(&["subscription", "request-directory", &sub, "--tenant", "contoso.onatrium.local", "--json"], None).ok()).unwrap();
+    let code = req["consentCode"].as_str().unwrap().to_owned();
+    let asked = admin(&["subscription", "consent", "--code", &code], None);
+    assert!(!asked.success && asked.stdout.contains("asks to use your directory contoso.onatrium.local with the subscription Pay-As-You-Go"), "{}", asked.stdout);
+    let out = admin(&["subscription", "consent", "--code", &code, "--yes"], None).ok();
+    assert!(out.contains("may now use contoso.onatrium.local"), "{out}");
+    // Step 3: the confirm page first; nothing changes without --yes.
+    let asked = owner(&["subscription", "change-directory", &sub, "--tenant-id", &tid], None);
+    assert!(!asked.success && asked.stdout.contains("personal.onatrium.local → contoso.onatrium.local") && asked.stderr.contains("--yes"), "{}", asked.stdout);
+    let out = owner(&["subscription", "change-directory", &sub, "--tenant-id", &tid, "--yes"], None).ok();
+    assert!(out.contains("now trusts contoso.onatrium.local"), "{out}");
+    // Step 4: co-administrators from the mapped directory only, with a clear error otherwise.
+    admin(&["user", "create", "--tenant", "contoso.onatrium.local", "--upn", "ann", "--password-stdin"], Some("Us3r-Passw0rd!\n")).ok();
+    let out = owner(&["subscription", "coadmin", "add", &sub, "--email", "ann@contoso.onatrium.local"], None).ok();
+    assert!(out.contains("Added co-administrator ann@contoso.onatrium.local"), "{out}");
+    let bad = owner(&["subscription", "coadmin", "add", &sub, "--email", "olga@fabrikam.example"], None);
+    assert!(!bad.success && bad.stderr.contains("[coadministrator_outside_directory]") && bad.stderr.contains("(field: email)"), "{}", bad.stderr);
+    // Step 5: the account's deployment view; a disabled subscription leaves it.
+    let view = owner(&["subscription", "deployment", "--account", &acc], None).ok();
+    assert!(view.contains("Pay-As-You-Go") && view.contains("contoso.onatrium.local"), "{view}");
+    owner(&["subscription", "disable", &sub], None).ok();
+    assert!(owner(&["subscription", "deployment", "--account", &acc], None).ok().contains("(none)"));
+    let audit = owner(&["subscription", "audit", &sub], None).ok();
+    assert!(audit.contains("subscription.directory.change") && audit.contains("subscription.disable"), "{audit}");
 }
