@@ -34,10 +34,13 @@ export async function context(browser, options = {}) {
 }
 
 let shotNumber = 0;
+let shotPrefix = "";
+/** Groups the screenshots of one test file (each file runs in its own process). */
+export function shotsFor(prefix) { shotPrefix = `${prefix}-`; }
 /** Saves a full-page screenshot and checks the page is a complete console page. */
 export async function shot(page, name) {
   shotNumber += 1;
-  const file = join(SHOTS, `${String(shotNumber).padStart(2, "0")}-${name}.png`);
+  const file = join(SHOTS, `${shotPrefix}${String(shotNumber).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   // Every page ends with its closing tags and its stylesheet loaded (no broken layout).
   const styled = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor === "rgb(245, 245, 245)");

@@ -1,7 +1,9 @@
 // Seed 000 (tenants) and seed 002 (users, groups, applications) walked as a person would, in
 // real Chromium. The steps run in order and share the server's state.
 import { test, before, after } from "node:test";
-import { BASE, OWNER, OWNER_ONE_TIME_PASSWORD, OWNER_PASSWORD, ADMIN_PASSWORD, PERSONAL, launch, context, shot, signIn, signOut, heading, assert } from "./lib.js";
+import { BASE, OWNER, OWNER_ONE_TIME_PASSWORD, OWNER_PASSWORD, ADMIN_PASSWORD, PERSONAL, launch, context, shot, signIn, signOut, heading, assert, shotsFor } from "./lib.js";
+
+shotsFor("1-seeds");
 
 let browser, owner, admin, accountUrl;
 
