@@ -273,6 +273,8 @@ impl IntoResponse for Failure {
                 let title = match status {
                     StatusCode::NOT_FOUND => "Not found",
                     StatusCode::FORBIDDEN => "Not allowed",
+                    StatusCode::CONFLICT => "That can't be done",
+                    StatusCode::BAD_REQUEST => "Check the request",
                     _ => "Something went wrong",
                 };
                 let page = ErrorPage { title: title.into(), message, code: e.code.as_str() };

@@ -182,11 +182,11 @@ struct RemovePage {
     base: String,
     tenant: TenantRow,
     last: bool,
+    error: Option<String>,
 }
 
-async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, tid)): Path<(String, String)>) -> PageResult {
-    let ctx = AccountCtx::load(&st, &s, &id).await?;
-    let tid = TenantId::parse(&tid, "tenantId")?;
+async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, error: Option<String>) -> PageResult {
+    let tid = TenantId::parse(tid, "tenantId")?;
     let tenants = st.services.list_account_tenants(&s.actor, ctx.id).await?;
     let last = tenants.len() == 1;
     let (t, at) = tenants
@@ -201,11 +201,21 @@ async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, tid)):
         associated: when(at),
         directory_sync: t.directory_sync,
     };
-    Ok(render(&RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last }))
+    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error }))
+}
+
+async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, tid)): Path<(String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    remove_page(&st, &s, &ctx, &tid, None).await
 }
 
 async fn remove(State(st): State<AppState>, Path((id, tid)): Path<(String, String)>, Post { s, .. }: Post) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
-    st.services.remove_account_tenant(&s.actor, ctx.id, TenantId::parse(&tid, "tenantId")?).await?;
-    Ok(redirect(&format!("{}/tenants", ctx.base())))
+    match st.services.remove_account_tenant(&s.actor, ctx.id, TenantId::parse(&tid, "tenantId")?).await {
+        Ok(()) => Ok(redirect(&format!("{}/tenants", ctx.base()))),
+        // A refusal (R3) is shown on the confirmation page itself.
+        Err(e) if e.code != atrium_core::ErrorCode::Internal => remove_page(&st, &s, &ctx, &tid, Some(e.message)).await,
+        Err(e) => Err(e.into()),
+    }
 }
