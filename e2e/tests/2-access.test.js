@@ -117,3 +117,19 @@ test("keyboard navigation with visible focus", async () => {
   assert.equal(await heading(page), "User management");
   await page.context().close();
 });
+
+test("htmx enhances the picker: search as you type", async () => {
+  const page = await (await context(browser)).newPage();
+  await signIn(page, PERSONAL, OWNER, OWNER_PASSWORD);
+  await page.getByRole("link", { name: "Sync Co" }).click();
+  await page.goto(page.url().replace(/\/users$/, "/users/add"));
+  const url = page.url();
+  await page.getByLabel("Search").pressSequentially("zz", { delay: 50 });
+  await page.getByText("Nothing starts with “zz”").waitFor();
+  await page.getByLabel("Search").fill("");
+  await page.getByLabel("Search").pressSequentially("sa", { delay: 50 });
+  await page.getByRole("checkbox", { name: /Sam Sync/ }).waitFor();
+  assert.equal(page.url(), url, "no full page load");
+  await shot(page, "search-as-you-type");
+  await page.context().close();
+});
