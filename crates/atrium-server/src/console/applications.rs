@@ -106,6 +106,18 @@ pub struct KeyRow {
     pub expired: bool,
 }
 
+/// A key for listing: a hint and dates, never the value.
+fn key_row(k: &atrium_core::model::AppKey, now: atrium_core::time::Timestamp) -> KeyRow {
+    KeyRow {
+        id: k.id.to_string(),
+        name: k.display_name.clone().unwrap_or_default(),
+        hint: format!("{}…", k.hint),
+        created: when(k.created_at),
+        expires: when(k.expires_at),
+        expired: k.expires_at <= now,
+    }
+}
+
 pub struct NewKey {
     pub value: String,
     pub expires: String,
@@ -139,18 +151,7 @@ async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: O
     let now = st.services.clock().now();
     let (keys, keys_hidden) = match st.services.list_application_keys(ctx.actor(), m.member.tenant_id, &pid).await {
         Ok(ks) => (
-            Some(
-                ks.iter()
-                    .map(|k| KeyRow {
-                        id: k.id.to_string(),
-                        name: k.display_name.clone().unwrap_or_default(),
-                        hint: format!("{}…", k.hint),
-                        created: when(k.created_at),
-                        expires: when(k.expires_at),
-                        expired: k.expires_at <= now,
-                    })
-                    .collect(),
-            ),
+            Some(ks.iter().map(|k| key_row(k, now)).collect()),
             None,
         ),
         Err(e) => (None, Some(e.message)),
@@ -215,15 +216,7 @@ async fn remove_key_confirm(State(st): State<AppState>, s: Session, Path((id, pi
         .into_iter()
         .find(|k| k.id.to_string() == kid)
         .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::KeyNotFound).with_target("keyId"))?;
-    let key = KeyRow {
-        id: k.id.to_string(),
-        name: k.display_name.clone().unwrap_or_default(),
-        hint: format!("{}…", k.hint),
-        created: when(k.created_at),
-        expires: when(k.expires_at),
-        expired: k.expires_at <= now,
-    };
-    Ok(render(&RemoveKeyPage { l: ctx.layout("Remove key", "users"), base: ctx.base(), m: row(&m, ctx.program()), key }))
+    Ok(render(&RemoveKeyPage { l: ctx.layout("Remove key", "users"), base: ctx.base(), m: row(&m, ctx.program()), key: key_row(&k, now) }))
 }
 
 async fn remove_key(State(st): State<AppState>, Path((id, pid, kid)): Path<(String, String, String)>, Post { s, .. }: Post) -> PageResult {

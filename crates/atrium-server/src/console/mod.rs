@@ -21,7 +21,7 @@ mod tenants;
 mod users;
 
 use crate::activity::PendingActivity;
-use crate::extract::{SESSION_COOKIE, same_origin};
+use crate::extract::{SESSION_COOKIE, cookie, same_origin};
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::actor::Actor;
@@ -102,15 +102,7 @@ pub fn csrf_token(session_token: &str) -> String {
 }
 
 fn cookie_token(parts: &Parts) -> Option<Secret> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
-        .map(|(_, v)| Secret::new(v))
+    cookie(&parts.headers, SESSION_COOKIE).filter(|v| !v.is_empty()).map(Secret::new)
 }
 
 impl FromRequestParts<AppState> for Session {

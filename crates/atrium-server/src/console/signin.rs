@@ -34,14 +34,8 @@ struct SignInPage {
 }
 
 fn recent(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == RECENT_COOKIE)
-        .map(|(_, v)| v.split('|').filter(|d| !d.is_empty() && d.len() <= 253).map(str::to_owned).take(5).collect())
+    crate::extract::cookie(headers, RECENT_COOKIE)
+        .map(|v| v.split('|').filter(|d| !d.is_empty() && d.len() <= 253).map(str::to_owned).take(5).collect())
         .unwrap_or_default()
 }
 

@@ -30,6 +30,17 @@ pub struct TenantRow {
     pub current: bool,
 }
 
+fn tenant_row(t: &atrium_core::model::Tenant, associated: atrium_core::time::Timestamp, s: &Session) -> TenantRow {
+    TenantRow {
+        current: t.id == s.actor.tenant_id,
+        id: t.id.to_string(),
+        name: t.display_name.to_string(),
+        domain: t.domain.to_string(),
+        associated: when(associated),
+        directory_sync: t.directory_sync,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tenants.html")]
 struct TenantsPage {
@@ -46,14 +57,7 @@ async fn list(State(st): State<AppState>, s: Session, Path(id): Path<String>) ->
         .list_account_tenants(&s.actor, ctx.id)
         .await?
         .into_iter()
-        .map(|(t, at)| TenantRow {
-            current: t.id == s.actor.tenant_id,
-            id: t.id.to_string(),
-            name: t.display_name.to_string(),
-            domain: t.domain.to_string(),
-            associated: when(at),
-            directory_sync: t.directory_sync,
-        })
+        .map(|(t, at)| tenant_row(&t, at, &s))
         .collect();
     Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.caller.is_manager(), tenants }))
 }
@@ -193,14 +197,7 @@ async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, er
         .into_iter()
         .find(|(t, _)| t.id == tid)
         .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::TenantNotAssociated).with_target("tenantId"))?;
-    let tenant = TenantRow {
-        current: t.id == s.actor.tenant_id,
-        id: t.id.to_string(),
-        name: t.display_name.to_string(),
-        domain: t.domain.to_string(),
-        associated: when(at),
-        directory_sync: t.directory_sync,
-    };
+    let tenant = tenant_row(&t, at, s);
     let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error }))
 }
