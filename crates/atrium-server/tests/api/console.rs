@@ -1,12 +1,17 @@
 //! The web console over HTTPS: sessions and CSRF, pages for a signed-in owner, and secrets shown
 //! once. The browser walk-through is in `e2e/` (scripts/e2e).
 
-use crate::accounts::account_with_manager;
+use crate::accounts::{account_with_manager, add};
 use crate::helpers::{OWNER_PASSWORD, TestApp};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 
-api_tests!(console_pages_render_for_a_signed_in_owner, console_posts_need_the_session_csrf_token, console_temporary_password_is_shown_once);
+api_tests!(
+    console_pages_render_for_a_signed_in_owner,
+    console_posts_need_the_session_csrf_token,
+    console_temporary_password_is_shown_once,
+    console_member_lists_are_paginated
+);
 
 /// A browser-like session: the cookie and the CSRF token of the last page read.
 struct Browser<'a> {
@@ -199,4 +204,23 @@ async fn console_temporary_password_is_shown_once(app: TestApp) {
     let (status, detail, _) = b.get(&format!("/accounts/{acc}{link}")).await;
     assert_eq!(status, 200);
     assert!(detail.contains("adele@contoso.onatrium.local") && !detail.contains(&password));
+}
+
+async fn console_member_lists_are_paginated(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let mut principals = Vec::new();
+    for i in 0..22 {
+        let u = app.create_user(&admin, &tid, &format!("user{i:02}")).await;
+        principals.push(serde_json::json!({"type": "user", "id": u["id"]}));
+    }
+    add(&app, &admin, &acc, serde_json::Value::Array(principals), serde_json::json!({"roles": ["developer"]})).await;
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    // 23 members (the admin and 22 users), 20 to a page.
+    let (status, first, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert_eq!(status, 200);
+    assert!(first.contains("Page 1 of 2 (23 in all)") && first.contains("href=\"?page=2\""), "{first}");
+    let (_, second, _) = b.get(&format!("/accounts/{acc}/users?page=2")).await;
+    assert!(second.contains("Page 2 of 2"));
+    assert_eq!(second.matches("/members/user/").count(), 3, "three rows on the last page");
 }
