@@ -26,8 +26,9 @@ use tower_http::trace::TraceLayer;
 ///
 /// 5. activity — innermost, so it sees the final status of account requests.
 ///
-/// A CSRF check for cookie-authenticated writes lives in the `Authenticated` extractor, and
-/// rate limiting will sit around the sign-in and token routes.
+/// A CSRF check for cookie-authenticated writes lives in the `Authenticated` extractor (API)
+/// and in the console's `Post` extractor (same origin plus a session-bound token); rate
+/// limiting will sit around the sign-in and token routes.
 pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let (api, _doc) = api::routes();
     let activity = axum::middleware::from_fn_with_state(state.activity.clone(), crate::activity::record);
@@ -39,6 +40,7 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
         .merge(crate::identity::routes())
         .merge(crate::invitations::routes())
         .merge(crate::graph::routes())
+        .merge(crate::console::routes())
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()

@@ -104,15 +104,19 @@ fn session_token(parts: &Parts) -> Option<(Secret, bool)> {
         let (scheme, token) = v.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| (Secret::new(token.trim()), false));
     }
-    parts
-        .headers
+    cookie(&parts.headers, SESSION_COOKIE).map(|v| (Secret::new(v), true))
+}
+
+/// The value of the cookie `name`, if the request has it.
+pub(crate) fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| (Secret::new(v), true))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 fn is_safe_method(m: &Method) -> bool {
@@ -123,10 +127,9 @@ pub(crate) fn same_origin(parts: &Parts) -> bool {
     if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin" || site == "none";
     }
-    match (
-        parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
+    // HTTP/2 carries the host in `:authority` (the URI), not in a Host header.
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    match (parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
         (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, h)| h == host),
         // Not a browser (browsers send Origin on cross-site writes).
         (None, _) => true,

@@ -1,4 +1,5 @@
-//! Atrium's HTTP server: the REST API (`/api/v1`), health endpoints, and `serve` with TLS.
+//! Atrium's HTTP server: the REST API (`/api/v1`), the web console (`/`), health endpoints, and
+//! `serve` with TLS.
 //!
 //! Adapters here stay thin: parse the request, call one `Services` method, render the result.
 //! Who may do what is decided in `atrium-core`, never in a handler.
@@ -7,6 +8,7 @@ pub mod activity;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod identity;

@@ -22,7 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-fn cookie(value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn cookie(value: &str, max_age: i64) -> HeaderValue {
     // Secure + HttpOnly + SameSite=Lax: never sent over plain HTTP (except to localhost, which
     // browsers treat as secure), never readable by scripts, never sent on cross-site POSTs.
     HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax"))

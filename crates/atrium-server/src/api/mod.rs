@@ -4,7 +4,7 @@
 mod accounts;
 mod applications;
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod convert;
 mod docs;
 mod groups;

@@ -25,6 +25,7 @@ macro_rules! api_tests {
 
 mod accounts;
 mod auth;
+mod console;
 mod matrix;
 mod groups;
 mod identity;

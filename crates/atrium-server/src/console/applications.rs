@@ -1,0 +1,227 @@
+//! Microsoft Entra applications: create one (registered in the directory, then added with a
+//! grant), the app's details (Tenant ID, Client ID, Reply URL, App ID URI) and its keys: add
+//! (the value shown once), list with created and expires, remove.
+
+use super::grant::{GrantEditor, grant_input};
+use super::members::{MemberRow, find_member, products, row};
+use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
+use crate::state::AppState;
+use askama::Template;
+use atrium_core::ids::KeyId;
+use atrium_core::services::{MemberView, NewApplication, PrincipalInput};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts/{accountId}/applications/new", get(create_form).post(create))
+        .route("/accounts/{accountId}/members/application/{principalId}/keys", post(add_key))
+        .route("/accounts/{accountId}/members/application/{principalId}/keys/{keyId}/remove", get(remove_key_confirm).post(remove_key))
+}
+
+#[derive(Default)]
+struct AppForm {
+    name: String,
+    reply_url: String,
+    app_id_uri: String,
+}
+
+#[derive(Template)]
+#[template(path = "app_new.html")]
+struct CreatePage {
+    l: Layout,
+    base: String,
+    domain: String,
+    v: AppForm,
+    editor: GrantEditor,
+    errors: FieldErrors,
+    blocked: Option<String>,
+}
+
+async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    Ok(render(&CreatePage {
+        l: ctx.layout("New Microsoft Entra application", "users"),
+        base: ctx.base(),
+        domain: ctx.tenant.domain.to_string(),
+        v: AppForm::default(),
+        editor: GrantEditor::empty(ctx.program(), &products(&st, &ctx).await),
+        errors: FieldErrors::default(),
+        blocked: ctx.create_blocked(),
+    }))
+}
+
+async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let grant = grant_input(&f);
+    let v = AppForm { name: f.get("displayName").to_owned(), reply_url: f.get("replyUrl").to_owned(), app_id_uri: f.get("appIdUri").to_owned() };
+    let fail = |e: atrium_core::Error, v: AppForm, ctx: &AccountCtx, editor: GrantEditor| {
+        let errors = FieldErrors::from_error(&e, &["displayName", "replyUrl", "appIdUri", "grant"]);
+        let editor = editor.with_error(errors.field("grant"));
+        render_status(
+            StatusCode::BAD_REQUEST,
+            &CreatePage { l: ctx.layout("New Microsoft Entra application", "users"), base: ctx.base(), domain: ctx.tenant.domain.to_string(), v, editor, errors, blocked: ctx.create_blocked() },
+        )
+    };
+    let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await);
+    // Check the grant before registering anything: a refused grant must leave no app behind.
+    if grant.roles.is_empty() && grant.permissions.is_empty() {
+        let e = atrium_core::Error::new(atrium_core::ErrorCode::InvalidRequest).with_message("Choose at least one role or one custom permission.").with_target("grant");
+        return Ok(fail(e, v, &ctx, editor));
+    }
+    let input = NewApplication {
+        display_name: f.get("displayName").to_owned(),
+        reply_urls: f.opt("replyUrl").into_iter().collect(),
+        app_id_uri: f.opt("appIdUri"),
+        public_client: false,
+    };
+    let app = match st.services.create_application(&s.actor, s.actor.tenant_id, input).await {
+        Ok(a) => a,
+        Err(e) => {
+            // The directory API names list items (`replyUrls[0]`); the form has one field.
+            let e = match e.target.as_deref() {
+                Some(t) if t.starts_with("replyUrls") => e.clone().with_target("replyUrl"),
+                _ => e,
+            };
+            return Ok(fail(e, v, &ctx, editor));
+        }
+    };
+    let principal = PrincipalInput { kind: "application".into(), id: app.id.to_string(), tenant_id: Some(app.tenant_id.to_string()) };
+    let results = st.services.add_members(&s.actor, ctx.id, vec![principal], &grant).await?;
+    if let Some(Err(e)) = results.into_iter().next().map(|r| r.result) {
+        // Registered but not added: say so, and where to finish.
+        return Err(e.with_message(format!("The application '{}' was registered in the directory but not added to this account; add it from the Microsoft Entra applications tab.", app.display_name)).into());
+    }
+    Ok(redirect(&format!("{}/members/application/{}", ctx.base(), app.id)))
+}
+
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub hint: String,
+    pub created: String,
+    pub expires: String,
+    pub expired: bool,
+}
+
+/// A key for listing: a hint and dates, never the value.
+fn key_row(k: &atrium_core::model::AppKey, now: atrium_core::time::Timestamp) -> KeyRow {
+    KeyRow {
+        id: k.id.to_string(),
+        name: k.display_name.clone().unwrap_or_default(),
+        hint: format!("{}…", k.hint),
+        created: when(k.created_at),
+        expires: when(k.expires_at),
+        expired: k.expires_at <= now,
+    }
+}
+
+pub struct NewKey {
+    pub value: String,
+    pub expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "app_detail.html")]
+struct AppPage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+    added: String,
+    tenant_id: String,
+    client_id: String,
+    reply_urls: Vec<String>,
+    app_id_uri: String,
+    keys: Option<Vec<KeyRow>>,
+    keys_hidden: Option<String>,
+    new_key: Option<NewKey>,
+    errors: FieldErrors,
+    is_owner: bool,
+}
+
+pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>) -> PageResult {
+    detail_with(st, ctx, m, new_key, FieldErrors::default()).await
+}
+
+async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>, errors: FieldErrors) -> PageResult {
+    let pid = m.member.principal.uuid().to_string();
+    let app = st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await.ok();
+    let now = st.services.clock().now();
+    let (keys, keys_hidden) = match st.services.list_application_keys(ctx.actor(), m.member.tenant_id, &pid).await {
+        Ok(ks) => (
+            Some(ks.iter().map(|k| key_row(k, now)).collect()),
+            None,
+        ),
+        Err(e) => (None, Some(e.message)),
+    };
+    let status = if errors.any() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok(render_status(
+        status,
+        &AppPage {
+            l: ctx.layout(m.display_name.clone(), "users"),
+            base: ctx.base(),
+            m: row(m, ctx.program()),
+            added: when(m.member.added_at),
+            tenant_id: m.member.tenant_id.to_string(),
+            client_id: app.as_ref().map(|a| a.client_id.to_string()).or_else(|| m.identifier.clone()).unwrap_or_default(),
+            reply_urls: app.as_ref().map(|a| a.reply_urls.iter().map(ToString::to_string).collect()).unwrap_or_default(),
+            app_id_uri: app.as_ref().and_then(|a| a.app_id_uri.as_ref().map(ToString::to_string)).unwrap_or_default(),
+            keys,
+            keys_hidden,
+            new_key,
+            errors,
+            is_owner: ctx.caller.is_owner,
+        },
+    ))
+}
+
+async fn add_key(State(st): State<AppState>, Path((id, pid)): Path<(String, String)>, Post { s, f }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, "application", &pid).await?;
+    let months = match f.opt("validityMonths") {
+        None => None,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let e = atrium_core::Error::new(atrium_core::ErrorCode::InvalidValidity).with_target("validityMonths");
+                return detail_with(&st, &ctx, &m, None, FieldErrors::from_error(&e, &["validityMonths", "displayName"])).await;
+            }
+        },
+    };
+    match st.services.add_application_key(&s.actor, m.member.tenant_id, &pid, f.opt("displayName"), months).await {
+        Ok(k) => detail(&st, &ctx, &m, Some(NewKey { value: k.secret.expose().to_owned(), expires: when(k.key.expires_at) })).await,
+        Err(e) => detail_with(&st, &ctx, &m, None, FieldErrors::from_error(&e, &["validityMonths", "displayName"])).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "key_remove.html")]
+struct RemoveKeyPage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+    key: KeyRow,
+}
+
+async fn remove_key_confirm(State(st): State<AppState>, s: Session, Path((id, pid, kid)): Path<(String, String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, "application", &pid).await?;
+    let now = st.services.clock().now();
+    let k = st
+        .services
+        .list_application_keys(&s.actor, m.member.tenant_id, &pid)
+        .await?
+        .into_iter()
+        .find(|k| k.id.to_string() == kid)
+        .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::KeyNotFound).with_target("keyId"))?;
+    Ok(render(&RemoveKeyPage { l: ctx.layout("Remove key", "users"), base: ctx.base(), m: row(&m, ctx.program()), key: key_row(&k, now) }))
+}
+
+async fn remove_key(State(st): State<AppState>, Path((id, pid, kid)): Path<(String, String, String)>, Post { s, .. }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, "application", &pid).await?;
+    st.services.remove_application_key(&s.actor, m.member.tenant_id, &pid, KeyId::parse(&kid, "keyId")?).await?;
+    Ok(redirect(&format!("{}/members/application/{}", ctx.base(), pid)))
+}

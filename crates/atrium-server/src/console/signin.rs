@@ -1,0 +1,142 @@
+//! Sign-in (choose or type the tenant), the must-change-password page, and sign-out.
+
+use super::{AnonymousPost, FieldErrors, Post, Session, redirect, render, render_status};
+use crate::api::auth::cookie;
+use crate::state::AppState;
+use askama::Template;
+use atrium_core::ids::PERSONAL_ACCOUNTS_TENANT;
+use atrium_core::secret::Secret;
+use atrium_core::services::SignIn;
+use atrium_core::{Error, ErrorCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Tenants signed in to from this browser, for the tenant list (not a secret: domains only).
+const RECENT_COOKIE: &str = "atrium_tenants";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", get(show).post(submit))
+        .route("/password", get(password_page).post(change_password))
+        .route("/sign-out", post(sign_out))
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    tenant: String,
+    username: String,
+    known_tenants: Vec<String>,
+    errors: FieldErrors,
+}
+
+fn recent(headers: &HeaderMap) -> Vec<String> {
+    crate::extract::cookie(headers, RECENT_COOKIE)
+        .map(|v| v.split('|').filter(|d| !d.is_empty() && d.len() <= 253).map(str::to_owned).take(5).collect())
+        .unwrap_or_default()
+}
+
+async fn known_tenants(st: &AppState, headers: &HeaderMap) -> Vec<String> {
+    let mut list = recent(headers);
+    if let Ok(t) = st.services.resolve_tenant(&PERSONAL_ACCOUNTS_TENANT.to_string()).await {
+        let d = t.domain.to_string();
+        if !list.contains(&d) {
+            list.push(d);
+        }
+    }
+    list
+}
+
+async fn show(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let known = known_tenants(&st, &headers).await;
+    let tenant = known.first().cloned().unwrap_or_default();
+    render(&SignInPage { tenant, username: String::new(), known_tenants: known, errors: FieldErrors::default() })
+}
+
+async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f): AnonymousPost) -> Response {
+    let tenant = f.get("tenant").trim().to_owned();
+    let username = f.get("username").trim().to_owned();
+    let mut missing = FieldErrors::default();
+    for (name, label) in [("tenant", "tenant"), ("username", "user name"), ("password", "password")] {
+        if f.get(name).trim().is_empty() {
+            missing.fields.push((name.to_owned(), format!("Enter your {label}.")));
+        }
+    }
+    let result = if missing.any() {
+        Err(missing)
+    } else {
+        st.services
+            .sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")) })
+            .await
+            .map_err(|e| {
+                // Unknown tenants are named at the tenant field; wrong credentials stay vague.
+                let e = if e.code == ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
+                FieldErrors::from_error(&e, &["tenant"])
+            })
+    };
+    match result {
+        Ok(signed) => {
+            let mut res = redirect(if signed.user.must_change_password { "/password" } else { "/accounts" });
+            let h = res.headers_mut();
+            h.append(header::SET_COOKIE, cookie(signed.token.expose(), st.session_seconds));
+            let first = signed.tenant.domain.to_string();
+            let mut domains: Vec<String> = recent(&headers).into_iter().filter(|d| *d != first).take(4).collect();
+            domains.insert(0, first);
+            if let Ok(v) = HeaderValue::from_str(&format!("{RECENT_COOKIE}={}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax", domains.join("|"))) {
+                h.append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(errors) => {
+            let status = if errors.general.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+            render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await, errors })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    csrf: String,
+    upn: String,
+    forced: bool,
+    errors: FieldErrors,
+}
+
+async fn password_page(State(st): State<AppState>, s: Session) -> Result<Response, super::Failure> {
+    let (user, _) = st.services.me(&s.actor).await?;
+    Ok(render(&PasswordPage { csrf: s.csrf, upn: user.upn.to_string(), forced: s.actor.must_change_password, errors: FieldErrors::default() }))
+}
+
+async fn change_password(State(st): State<AppState>, Post { s, f }: Post) -> Result<Response, super::Failure> {
+    let result = if f.get("new") != f.get("confirm") {
+        Err(Error::new(ErrorCode::InvalidRequest).with_message("The two new passwords differ.").with_target("confirm"))
+    } else {
+        st.services.change_password(&s.actor, &Secret::new(f.get("current")), f.get("new")).await.map_err(|e| match e.code {
+            ErrorCode::InvalidCredentials => e.with_message("The current password is incorrect.").with_target("current"),
+            ErrorCode::WeakPassword => e.with_target("new"),
+            _ => e,
+        })
+    };
+    match result {
+        Ok(()) => Ok(redirect("/accounts")),
+        Err(e) => {
+            let (user, _) = st.services.me(&s.actor).await?;
+            let errors = FieldErrors::from_error(&e, &["current", "new", "confirm"]);
+            Ok(render_status(StatusCode::BAD_REQUEST, &PasswordPage { csrf: s.csrf, upn: user.upn.to_string(), forced: s.actor.must_change_password, errors }))
+        }
+    }
+}
+
+async fn sign_out(State(st): State<AppState>, Post { s, .. }: Post) -> Response {
+    // Ending the session is best effort: the cookie is cleared either way.
+    if let Err(e) = st.services.sign_out(&s.actor).await {
+        tracing::warn!(error = %e, "sign-out failed");
+    }
+    let mut res = redirect("/sign-in");
+    res.headers_mut().append(header::SET_COOKIE, cookie("", 0));
+    res
+}

@@ -1,0 +1,201 @@
+//! Users: create a new user (its temporary password shown once), the user's page, and
+//! password reset (the new temporary password shown once). Also the member page dispatcher.
+
+use super::grant::{GrantEditor, grant_input};
+use super::members::{MemberRow, find_member, products, row};
+use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, render, render_status, when};
+use crate::state::AppState;
+use askama::Template;
+use atrium_core::page::ListQuery;
+use atrium_core::services::NewUser;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts/{accountId}/users/new", get(create_form).post(create))
+        .route("/accounts/{accountId}/members/{type}/{principalId}", get(detail))
+        .route("/accounts/{accountId}/members/user/{principalId}/reset-password", post(reset_password))
+}
+
+pub struct GroupBox {
+    pub id: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+#[derive(Default)]
+struct UserForm {
+    given: String,
+    surname: String,
+    username: String,
+    recovery: String,
+    global_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "user_new.html")]
+struct CreatePage {
+    l: Layout,
+    base: String,
+    domain: String,
+    upn_hint: String,
+    v: UserForm,
+    groups: Vec<GroupBox>,
+    editor: GrantEditor,
+    errors: FieldErrors,
+    blocked: Option<String>,
+}
+
+const FIELDS: &[&str] = &["givenName", "surname", "userPrincipalName", "recoveryEmail", "grant", "groups"];
+
+async fn group_boxes(st: &AppState, ctx: &AccountCtx, checked: &[String]) -> Vec<GroupBox> {
+    // Group membership is offered only when the tenant has groups (and can be read).
+    match st.services.list_groups(ctx.actor(), ctx.actor().tenant_id, &ListQuery::first(200)).await {
+        Ok(p) => p.items.iter().map(|g| GroupBox { id: g.id.to_string(), name: g.name.to_string(), checked: checked.contains(&g.id.to_string()) }).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await);
+    Ok(render(&CreatePage {
+        l: ctx.layout("Create new users", "users"),
+        base: ctx.base(),
+        domain: ctx.tenant.domain.to_string(),
+        upn_hint: format!("An alias such as adele, or adele@{}", ctx.tenant.domain),
+        v: UserForm::default(),
+        groups: group_boxes(&st, &ctx, &[]).await,
+        editor,
+        errors: FieldErrors::default(),
+        blocked: ctx.create_blocked(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "user_created.html")]
+struct CreatedPage {
+    l: Layout,
+    base: String,
+    heading: &'static str,
+    name: String,
+    upn: String,
+    tenant: String,
+    password: String,
+    member_url: String,
+}
+
+async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let user = NewUser {
+        user_principal_name: f.get("userPrincipalName").trim().to_owned(),
+        given_name: f.opt("givenName"),
+        surname: f.opt("surname"),
+        global_admin: f.checked("globalAdmin"),
+        recovery_email: f.opt("recoveryEmail"),
+        ..NewUser::default()
+    };
+    let groups = f.all("group");
+    match st.services.create_member_user(&s.actor, ctx.id, user, groups.clone(), &grant_input(&f)).await {
+        Ok((_, created)) => {
+            let password = created.temporary_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+            Ok(render(&CreatedPage {
+                l: ctx.layout("User created", "users"),
+                base: ctx.base(),
+                heading: "The user was created",
+                name: created.user.display_name.to_string(),
+                upn: created.user.upn.to_string(),
+                tenant: ctx.tenant.domain.to_string(),
+                password,
+                member_url: format!("{}/members/user/{}", ctx.base(), created.user.id),
+            }))
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_error(&e, FIELDS);
+            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await).with_error(errors.field("grant"));
+            let v = UserForm {
+                given: f.get("givenName").to_owned(),
+                surname: f.get("surname").to_owned(),
+                username: f.get("userPrincipalName").to_owned(),
+                recovery: f.get("recoveryEmail").to_owned(),
+                global_admin: f.checked("globalAdmin"),
+            };
+            Ok(render_status(
+                StatusCode::BAD_REQUEST,
+                &CreatePage {
+                    l: ctx.layout("Create new users", "users"),
+                    base: ctx.base(),
+                    domain: ctx.tenant.domain.to_string(),
+                    upn_hint: format!("An alias such as adele, or adele@{}", ctx.tenant.domain),
+                    v,
+                    groups: group_boxes(&st, &ctx, &groups).await,
+                    editor,
+                    errors,
+                    blocked: ctx.create_blocked(),
+                },
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_detail.html")]
+struct UserPage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+    added: String,
+    global_admin: Option<bool>,
+    groups: Vec<String>,
+    can_reset: bool,
+    is_owner: bool,
+}
+
+/// `/members/{type}/{id}`: the page of a user, group or application member.
+async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, &kind, &pid).await?;
+    match kind.as_str() {
+        "group" => super::groups::detail(&st, &ctx, &m).await,
+        "application" => super::applications::detail(&st, &ctx, &m, None).await,
+        _ => {
+            // Full details only where the caller may read that tenant's directory (multi-tenant
+            // visibility rule); otherwise the account view alone.
+            let user = st.services.get_user(ctx.actor(), m.member.tenant_id, &pid).await.ok();
+            let groups = match &user {
+                Some(u) => st.services.list_user_groups(ctx.actor(), u.tenant_id, u.id).await.map(|gs| gs.iter().map(|g| g.name.to_string()).collect()).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let can_reset = ctx.actor().global_admin && ctx.actor().tenant_id == m.member.tenant_id && ctx.create_blocked().is_none();
+            Ok(render(&UserPage {
+                l: ctx.layout(m.display_name.clone(), "users"),
+                base: ctx.base(),
+                added: when(m.member.added_at),
+                global_admin: user.as_ref().map(|u| u.global_admin),
+                groups,
+                can_reset,
+                is_owner: ctx.caller.is_owner,
+                m: row(&m, ctx.program()),
+            }))
+        }
+    }
+}
+
+async fn reset_password(State(st): State<AppState>, Path((id, pid)): Path<(String, String)>, Post { s, .. }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, "user", &pid).await?;
+    let password = st.services.reset_member_password(&s.actor, ctx.id, &pid).await?;
+    Ok(render(&CreatedPage {
+        l: ctx.layout("Password reset", "users"),
+        base: ctx.base(),
+        heading: "The password was reset",
+        name: m.display_name.clone(),
+        upn: m.identifier.clone().unwrap_or_default(),
+        tenant: m.tenant_domain.clone(),
+        password: password.expose().to_owned(),
+        member_url: format!("{}/members/user/{}", ctx.base(), pid),
+    }))
+}

@@ -1,0 +1,226 @@
+//! The web console over HTTPS: sessions and CSRF, pages for a signed-in owner, and secrets shown
+//! once. The browser walk-through is in `e2e/` (scripts/e2e).
+
+use crate::accounts::{account_with_manager, add};
+use crate::helpers::{OWNER_PASSWORD, TestApp};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+
+api_tests!(
+    console_pages_render_for_a_signed_in_owner,
+    console_posts_need_the_session_csrf_token,
+    console_temporary_password_is_shown_once,
+    console_member_lists_are_paginated
+);
+
+/// A browser-like session: the cookie and the CSRF token of the last page read.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The value of the first hidden `csrf` input of a page.
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+impl<'a> Browser<'a> {
+    async fn sign_in(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> (Browser<'a>, reqwest::Response) {
+        let res = app
+            .no_redirect
+            .post(format!("{}/sign-in", app.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ORIGIN, &app.base)
+            .body(form(&[("tenant", tenant), ("username", username), ("password", password)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in redirects");
+        let cookie = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("atrium_session="))
+            .expect("a session cookie");
+        for attr in ["Secure", "HttpOnly", "SameSite=Lax"] {
+            assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+        }
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        (Browser { app, cookie }, res)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let res = self.app.no_redirect.get(format!("{}{}", self.app.base, path)).header(COOKIE, &self.cookie).send().await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, res.text().await.unwrap(), headers)
+    }
+
+    async fn post(&self, path: &str, pairs: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String, Option<String>) {
+        let mut req = self
+            .app
+            .no_redirect
+            .post(format!("{}{}", self.app.base, path))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form(pairs));
+        if let Some(o) = origin {
+            req = req.header(ORIGIN, o);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        (status, res.text().await.unwrap(), location)
+    }
+
+    /// The owner after the forced password change.
+    async fn owner(app: &'a TestApp) -> Browser<'a> {
+        let (b, res) = Browser::sign_in(app, "personal.onatrium.local", &app.owner_upn, &app.owner_one_time_password).await;
+        assert_eq!(res.headers()[LOCATION], "/password");
+        // Every page leads to the password page until it is changed.
+        assert_eq!(b.get("/accounts").await.2[LOCATION], "/password");
+        let (_, html, _) = b.get("/password").await;
+        let csrf = csrf_of(&html);
+        let one_time = app.owner_one_time_password.clone();
+        let (status, _, location) =
+            b.post("/password", &[("csrf", &csrf), ("current", &one_time), ("new", OWNER_PASSWORD), ("confirm", OWNER_PASSWORD)], Some(&app.base)).await;
+        assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/accounts")));
+        b
+    }
+}
+
+async fn console_pages_render_for_a_signed_in_owner(app: TestApp) {
+    // Signed out, pages lead to the sign-in page.
+    let res = app.no_redirect.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/sign-in");
+    let page = app.client.get(format!("{}/sign-in", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["cache-control"], "no-store");
+
+    let b = Browser::owner(&app).await;
+    let (status, html, _) = b.get("/accounts").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You have no accounts yet"), "the empty state");
+    let csrf = csrf_of(&html);
+    let (status, _, location) = b.post("/accounts", &[("csrf", &csrf), ("name", "Contoso Games")], Some(&app.base)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let tenants = location.unwrap();
+    let account = tenants.trim_end_matches("/tenants").to_owned();
+    for (path, text) in [
+        ("/tenants", "No tenant is associated yet"),
+        ("/tenants/new", "Global administrator user account info"),
+        ("/tenants/associate", "Associate an existing tenant"),
+        ("/users", "No tenant is associated with this account"),
+        ("/groups", "Microsoft Entra applications"),
+        ("/applications", "User management"),
+        ("/products", "This account has no products yet"),
+        ("/audit", "account.create"),
+    ] {
+        let (status, html, _) = b.get(&format!("{account}{path}")).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(text), "{path} shows {text:?}");
+    }
+    // A field error is shown next to its field, in an HTML page.
+    let (status, html, _) = b
+        .post(&format!("{account}/tenants/new"), &[("csrf", &csrf), ("domainPrefix", "no good"), ("globalAdmin.password", "x")], Some(&app.base))
+        .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"domainPrefix-error\""), "{html}");
+    // Static files are served from the binary with long cache headers.
+    let js = app.client.get(format!("{}/static/htmx.min.js", app.base)).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    // Another account's id reveals nothing.
+    let (status, html, _) = b.get("/accounts/00000000-0000-4000-8000-000000000000/users").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("<html"), "errors are console pages, not JSON");
+}
+
+async fn console_posts_need_the_session_csrf_token(app: TestApp) {
+    let b = Browser::owner(&app).await;
+    let (_, html, _) = b.get("/accounts").await;
+    let csrf = csrf_of(&html);
+    let origin = Some(app.base.as_str());
+    assert_eq!(b.post("/accounts", &[("name", "No token")], origin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.post("/accounts", &[("csrf", "forged"), ("name", "Forged")], origin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.post("/accounts", &[("csrf", &csrf), ("name", "Cross")], Some("https://evil.example")).await.0, StatusCode::FORBIDDEN);
+    // Another session's token is not this session's.
+    let (other, _) = Browser::sign_in(&app, "personal.onatrium.local", &app.owner_upn, OWNER_PASSWORD).await;
+    let (_, other_html, _) = other.get("/accounts").await;
+    assert_ne!(csrf_of(&other_html), csrf);
+    assert_eq!(b.post("/accounts", &[("csrf", &csrf_of(&other_html)), ("name", "Swapped")], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, _, _) = b.post("/accounts", &[("csrf", &csrf), ("name", "Contoso Games")], origin).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = b.get("/accounts").await;
+    assert!(html.contains("Contoso Games") && !html.contains("Forged") && !html.contains("Swapped"));
+    // The sign-in form has no session yet: the same-origin check protects it.
+    let res = app
+        .no_redirect
+        .post(format!("{}/sign-in", app.base))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(form(&[("tenant", "personal.onatrium.local"), ("username", &app.owner_upn), ("password", OWNER_PASSWORD)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Signing out ends the session.
+    assert_eq!(b.post("/sign-out", &[("csrf", &csrf)], origin).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/accounts").await.2[LOCATION], "/sign-in");
+}
+
+async fn console_temporary_password_is_shown_once(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, _, _) = account_with_manager(&app, &owner, "contoso").await;
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/users/new")).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&html);
+    let (status, html, _) = b
+        .post(
+            &format!("/accounts/{acc}/users/new"),
+            &[("csrf", &csrf), ("givenName", "Adele"), ("surname", "Vance"), ("userPrincipalName", "adele"), ("role", "developer")],
+            Some(&app.base),
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    let start = html.find("id=\"temporary-password\">").unwrap() + "id=\"temporary-password\">".len();
+    let password = html[start..start + html[start..].find('<').unwrap()].to_owned();
+    assert!(password.len() >= 12);
+    // The new user can sign in with it (and must change it).
+    let (_, res) = Browser::sign_in(&app, "contoso.onatrium.local", "adele", &password).await;
+    assert_eq!(res.headers()[LOCATION], "/password");
+    // After leaving the page, nothing shows it again.
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert!(users.contains("Adele Vance") && !users.contains(&password));
+    let start = users[..users.find("Adele Vance").unwrap()].rfind("/members/user/").unwrap();
+    let link = &users[start..start + users[start..].find('"').unwrap()];
+    let (status, detail, _) = b.get(&format!("/accounts/{acc}{link}")).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("adele@contoso.onatrium.local") && !detail.contains(&password));
+}
+
+async fn console_member_lists_are_paginated(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let mut principals = Vec::new();
+    for i in 0..22 {
+        let u = app.create_user(&admin, &tid, &format!("user{i:02}")).await;
+        principals.push(serde_json::json!({"type": "user", "id": u["id"]}));
+    }
+    add(&app, &admin, &acc, serde_json::Value::Array(principals), serde_json::json!({"roles": ["developer"]})).await;
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    // 23 members (the admin and 22 users), 20 to a page.
+    let (status, first, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert_eq!(status, 200);
+    assert!(first.contains("Page 1 of 2 (23 in all)") && first.contains("href=\"?page=2\""), "{first}");
+    let (_, second, _) = b.get(&format!("/accounts/{acc}/users?page=2")).await;
+    assert!(second.contains("Page 2 of 2"));
+    assert_eq!(second.matches("/members/user/").count(), 3, "three rows on the last page");
+}
