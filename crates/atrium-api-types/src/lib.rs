@@ -556,6 +556,25 @@ pub struct CreateMemberUserRequest {
     pub grant: GrantBody,
 }
 
+/// "Create a new application": registered in the directory and added with `grant`, at once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMemberApplicationRequest {
+    pub display_name: String,
+    #[serde(default)]
+    pub reply_urls: Vec<String>,
+    #[serde(default)]
+    pub app_id_uri: Option<String>,
+    pub grant: GrantBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMemberApplicationResponse {
+    pub member: Member,
+    pub application: Application,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateMemberUserResponse {

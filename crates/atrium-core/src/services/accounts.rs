@@ -502,6 +502,34 @@ impl Services {
         Ok((m, prepared))
     }
 
+    /// "Create a new application" (§7.3): registers it in the caller's tenant (global admin; R5)
+    /// and adds it with `grant`, in one transaction, so a refused grant leaves no app behind.
+    pub async fn create_member_application(&self, actor: &Actor, account: AccountId, input: super::NewApplication, grant: &GrantInput) -> Result<(Member, crate::model::Application), Error> {
+        let mut tx = self.write().await?;
+        let caller = self.caller_in(tx.as_mut(), actor, account).await?;
+        Self::require_company(&caller)?;
+        caller.require_directory_admin_of(actor.tenant_id)?;
+        let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
+        let app = self.new_application(actor.tenant_id, input)?;
+        let mut tx = self.insert_application_open(tx, actor, &app).await?;
+        let now = self.clock.now();
+        let m = Member {
+            account_id: account,
+            tenant_id: actor.tenant_id,
+            principal: PrincipalRef::Application(app.id),
+            grant_json: grant.to_json(),
+            added_by: Some(actor.user_id),
+            added_at: now,
+            updated_at: now,
+        };
+        tx.insert_member(&m).await.map_err(store_error)?;
+        tx.insert_audit(&self.audit(Some(actor), "account.member.create", "application", app.id, Some(actor.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok((m, app))
+    }
+
     /// Creates a group in the caller's tenant with members and adds it with a grant.
     pub async fn create_member_group(&self, actor: &Actor, account: AccountId, group: NewGroup, grant: &GrantInput) -> Result<(Member, crate::model::Group), Error> {
         let caller = self.account_caller(actor, account).await?;

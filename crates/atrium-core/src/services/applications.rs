@@ -45,6 +45,14 @@ pub struct CreatedKey {
 impl Services {
     pub async fn create_application(&self, actor: &Actor, tenant_id: TenantId, input: NewApplication) -> Result<Application, Error> {
         authz::tenant_admin(actor, tenant_id)?;
+        let app = self.new_application(tenant_id, input)?;
+        let tx = self.write().await?;
+        let app = self.insert_application_in(tx, actor, app).await?;
+        Ok(app)
+    }
+
+    /// Parses a new registration (nothing is written).
+    pub(crate) fn new_application(&self, tenant_id: TenantId, input: NewApplication) -> Result<Application, Error> {
         let display_name = DisplayName::parse(&input.display_name, "displayName")?;
         let reply_urls = parse_reply_urls(&input.reply_urls)?;
         let app_id_uri = opt(input.app_id_uri.as_deref(), |s| AppIdUri::parse(s, "appIdUri"))?;
@@ -61,25 +69,36 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.write().await?;
-        let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
+        Ok(app)
+    }
+
+    /// Registers `app` in `tx` (R5: not on directory-sync tenants) with its audit event, and
+    /// hands the transaction back uncommitted for the caller's further writes. A uniqueness
+    /// clash ends the transaction and is explained by field.
+    pub(crate) async fn insert_application_open(&self, mut tx: Box<dyn Tx>, actor: &Actor, app: &Application) -> Result<Box<dyn Tx>, Error> {
+        let tenant = self.require_tenant(tx.as_mut(), app.tenant_id).await?;
         if tenant.directory_sync {
             return Err(ErrorCode::DirectorySyncEnabled.into());
         }
-        if let Err(e) = tx.insert_application(&app).await {
+        if let Err(e) = tx.insert_application(app).await {
             drop(tx);
-            return Err(self.explain_app_conflict(e, &app).await);
+            return Err(self.explain_app_conflict(e, app).await);
         }
         tx.insert_audit(&self.audit(
             Some(actor),
             "application.create",
             "application",
             app.id,
-            Some(tenant_id),
+            Some(app.tenant_id),
             details(&[("displayName", app.display_name.as_str()), ("appId", &app.client_id.to_string())]),
         ))
         .await
         .map_err(store_error)?;
+        Ok(tx)
+    }
+
+    async fn insert_application_in(&self, tx: Box<dyn Tx>, actor: &Actor, app: Application) -> Result<Application, Error> {
+        let tx = self.insert_application_open(tx, actor, &app).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(app)
     }

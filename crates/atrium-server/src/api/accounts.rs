@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members, add_members))
         .routes(routes!(create_member_user))
         .routes(routes!(create_member_group))
+        .routes(routes!(create_member_application))
         .routes(routes!(update_member, remove_member))
         .routes(routes!(delete_from_organization))
         .routes(routes!(reset_password))
@@ -327,6 +328,21 @@ async fn create_member_group(
     let g = atrium_core::services::NewGroup { display_name: req.display_name, description: req.description, members: req.members };
     let (m, _) = st.services.create_member_group(&c.actor, c.account, g, &grant_input(req.grant)).await?;
     Ok((StatusCode::CREATED, Json(plain_member(&m)?)))
+}
+
+/// Registers an application in the tenant you signed in through (global admin) and adds it, in
+/// one transaction: a refused grant leaves no registration behind.
+#[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/applications", tag = "accounts", security(("bearer" = [])),
+    params(("accountId" = String, Path)), request_body = api::CreateMemberApplicationRequest,
+    responses((status = 201, body = api::CreateMemberApplicationResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+async fn create_member_application(
+    State(st): State<AppState>,
+    c: AccountActor,
+    ApiJson(req): ApiJson<api::CreateMemberApplicationRequest>,
+) -> ApiResult<(StatusCode, Json<api::CreateMemberApplicationResponse>)> {
+    let input = atrium_core::services::NewApplication { display_name: req.display_name, reply_urls: req.reply_urls, app_id_uri: req.app_id_uri, public_client: false };
+    let (m, app) = st.services.create_member_application(&c.actor, c.account, input, &grant_input(req.grant)).await?;
+    Ok((StatusCode::CREATED, Json(api::CreateMemberApplicationResponse { member: plain_member(&m)?, application: convert::application(&app) })))
 }
 
 /// Changes a member's roles and permissions (account access only).

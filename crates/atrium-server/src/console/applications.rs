@@ -1,5 +1,5 @@
-//! Microsoft Entra applications: create one (registered in the directory, then added with a
-//! grant), the app's details (Tenant ID, Client ID, Reply URL, App ID URI) and its keys: add
+//! Microsoft Entra applications: create one (registered in the directory and added with a grant,
+//! in one transaction), the app's details (Tenant ID, Client ID, Reply URL, App ID URI) and its keys: add
 //! (the value shown once), list with created and expires, remove.
 
 use super::grant::{GrantEditor, grant_input};
@@ -8,7 +8,7 @@ use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::KeyId;
-use atrium_core::services::{MemberView, NewApplication, PrincipalInput};
+use atrium_core::services::{MemberView, NewApplication};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -66,19 +66,15 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
         )
     };
     let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await);
-    // Check the grant before registering anything: a refused grant must leave no app behind.
-    if grant.roles.is_empty() && grant.permissions.is_empty() {
-        let e = atrium_core::Error::new(atrium_core::ErrorCode::InvalidRequest).with_message("Choose at least one role or one custom permission.").with_target("grant");
-        return Ok(fail(e, v, &ctx, editor));
-    }
     let input = NewApplication {
         display_name: f.get("displayName").to_owned(),
         reply_urls: f.opt("replyUrl").into_iter().collect(),
         app_id_uri: f.opt("appIdUri"),
         public_client: false,
     };
-    let app = match st.services.create_application(&s.actor, s.actor.tenant_id, input).await {
-        Ok(a) => a,
+    // One transaction: a refused grant leaves no registration behind.
+    let app = match st.services.create_member_application(&s.actor, ctx.id, input, &grant).await {
+        Ok((_, a)) => a,
         Err(e) => {
             // The directory API names list items (`replyUrls[0]`); the form has one field.
             let e = match e.target.as_deref() {
@@ -88,12 +84,6 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
             return Ok(fail(e, v, &ctx, editor));
         }
     };
-    let principal = PrincipalInput { kind: "application".into(), id: app.id.to_string(), tenant_id: Some(app.tenant_id.to_string()) };
-    let results = st.services.add_members(&s.actor, ctx.id, vec![principal], &grant).await?;
-    if let Some(Err(e)) = results.into_iter().next().map(|r| r.result) {
-        // Registered but not added: say so, and where to finish.
-        return Err(e.with_message(format!("The application '{}' was registered in the directory but not added to this account; add it from the Microsoft Entra applications tab.", app.display_name)).into());
-    }
     Ok(redirect(&format!("{}/members/application/{}", ctx.base(), app.id)))
 }
 

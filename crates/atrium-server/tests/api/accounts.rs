@@ -4,7 +4,7 @@
 use crate::helpers::TestApp;
 use serde_json::{Value, json};
 
-api_tests!(seed_000_associate_create_and_remove_tenants, seed_002_users_groups_and_applications, access_checks_explain_and_scope_by_product, activity_history_and_account_audit);
+api_tests!(seed_000_associate_create_and_remove_tenants, seed_002_users_groups_and_applications, access_checks_explain_and_scope_by_product, activity_history_and_account_audit, create_application_with_access_is_one_transaction);
 
 pub async fn create_account(app: &TestApp, owner: &str, name: &str) -> String {
     let r = app.post("/api/v1/accounts", owner, json!({"name": name})).await;
@@ -374,4 +374,29 @@ async fn r13_applications_call_the_account_api_with_tokens(app: TestApp) {
     // Removing the app from the account ends its access (its token stays valid for the API, but grants nothing).
     assert_eq!(app.delete(&format!("{members}/application/{ci_id}"), &admin).await.status, 204);
     app.get(&members, &ci_token).await.assert_error(404, "account_not_found", None);
+}
+
+/// "Create a new application": registered and added at once; a refused grant or a clash leaves
+/// nothing behind.
+async fn create_application_with_access_is_one_transaction(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let url = format!("/api/v1/accounts/{acc}/members/applications");
+    let apps_url = format!("/api/v1/tenants/{tid}/applications");
+    // A Manager cannot grant Finance Contributor (R8): no registration is left behind.
+    app.post(&url, &admin, json!({"displayName": "Payouts", "grant": {"roles": ["finance_contributor"]}})).await.assert_error(403, "grant_exceeds_yours", None);
+    app.post(&url, &admin, json!({"displayName": "Nothing", "grant": {"roles": []}})).await.assert_error(400, "invalid_request", None);
+    assert_eq!(app.get(&apps_url, &admin).await.ok()["items"].as_array().unwrap().len(), 0);
+    let r = app.post(&url, &admin, json!({"displayName": "Store tool", "replyUrls": ["https://tool.example.com/cb"], "grant": {"roles": ["manager"]}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["member"]["type"], "application");
+    assert_eq!(r.body["member"]["grant"]["roles"], json!(["manager"]));
+    assert_eq!(r.body["application"]["replyUrls"], json!(["https://tool.example.com/cb"]));
+    // The Reply URL is taken: refused by field, and nothing else is written.
+    app.post(&url, &admin, json!({"displayName": "Copy", "replyUrls": ["https://TOOL.example.com/cb"], "grant": {"roles": ["developer"]}}))
+        .await
+        .assert_error(409, "reply_url_taken", Some("replyUrls[0]"));
+    assert_eq!(app.get(&apps_url, &admin).await.ok()["items"].as_array().unwrap().len(), 1);
+    // The owner is outside the directory: creating needs a global admin signed in through it.
+    app.post(&url, &owner, json!({"displayName": "X", "grant": {"roles": ["developer"]}})).await.assert_error(403, "global_admin_required", None);
 }

@@ -88,6 +88,8 @@ fn rows() -> Vec<Row> {
           Prep::User, [O, O, F, F, F, F, F, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/members/users", Some(r#"{"userPrincipalName":"new{n}","grant":{"roles":["developer"]}}"#),
           Prep::None, [F, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/accounts/{acc}/members/applications", Some(r#"{"displayName":"App {n}","grant":{"roles":["developer"]}}"#),
+          Prep::None, [F, O, F, F, F, F, F, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/members/groups", Some(r#"{"displayName":"Group {n}","grant":{"roles":["developer"]}}"#),
           Prep::None, [F, O, F, F, F, F, F, F, N, U]),
         r(Method::PATCH, "/api/v1/accounts/{acc}/members/user/{x}", Some(r#"{"grant":{"roles":["marketer"]}}"#), Prep::Member, [O, O, F, F, F, F, F, F, N, U]),
