@@ -96,6 +96,7 @@ error_codes! {
     AlreadyInTenant => ("already_in_tenant", 409, "A user with this email address is already in the tenant, or has a pending invitation."),
     DuplicateAddress => ("duplicate_address", 400, "This email address appears more than once in the request."),
     InvitationNotPending => ("invitation_not_pending", 409, "The invitation was already accepted or revoked."),
+    GuestNotAccepted => ("guest_not_accepted", 409, "This guest has not accepted the invitation yet: resend the invitation instead."),
     InvitationRedeemed => ("invitation_redeemed", 410, "This invitation was already accepted. Sign in with your email address and the password you chose."),
     InvitationRevoked => ("invitation_revoked", 410, "This invitation was revoked. Ask the person who invited you to send a new one."),
     InvitationExpired => ("invitation_expired", 410, "This invitation has expired. Ask the person who invited you to resend it."),

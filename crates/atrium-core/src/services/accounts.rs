@@ -619,6 +619,11 @@ impl Services {
             let mut tx = self.read().await?;
             let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
             let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
+            // A guest signs in only after accepting (R11): a password set for them here would
+            // skip the invitation.
+            if tx.pending_invitation_of_user(uid).await.map_err(store_error)?.is_some() {
+                return Err(Error::new(ErrorCode::GuestNotAccepted).with_target("principalId"));
+            }
             (m.tenant_id, uid)
         };
         caller.require_directory_admin_of(tenant_id)?;

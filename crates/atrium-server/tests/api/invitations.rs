@@ -153,6 +153,11 @@ async fn seed_002_invite_outside_users(app: TestApp, sink: SmtpSink) {
     let invs = invitations(&app, &admin, &acc).await;
     let bob_inv = invs.iter().find(|i| i["email"] == "bob@example.org").unwrap()["id"].as_str().unwrap().to_owned();
     let alice_inv = invs.iter().find(|i| i["email"] == "alice@example.com").unwrap()["id"].as_str().unwrap().to_owned();
+    // A pending guest has no password to reset: resending is the way.
+    let bob_user = invs.iter().find(|i| i["email"] == "bob@example.org").unwrap()["userId"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/accounts/{acc}/members/user/{bob_user}/reset-password"), &admin, json!({}))
+        .await
+        .assert_error(409, "guest_not_accepted", Some("principalId"));
     let r = app.post(&format!("{url}/{bob_inv}/resend"), &admin, json!({})).await;
     assert_eq!(r.ok()["resendCount"], 1);
     app.post(&format!("{url}/{alice_inv}/resend"), &admin, json!({})).await.assert_error(409, "invitation_not_pending", None);
