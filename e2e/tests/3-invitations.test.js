@@ -2,8 +2,8 @@
 // invites two addresses, sees "Invitation pending", gets the per-address errors, resends one;
 // the guest opens the link from the real mail (delivered to the SMTP sink that scripts/e2e
 // started, ATRIUM_TEST_MAIL_DIR), chooses a password and signs in with the email address; the
-// admin revokes the other invitation. Runs after 1-seeds.test.js (the Contoso Games account,
-// its contoso tenant with the global admin Ada Admin as Manager, and the owner's password).
+// admin revokes the other invitation. Runs after 1-seeds.test.js (which sets the owner's
+// password); it opens its own account, Northwind Games, with a new tenant.
 import { test, before, after } from "node:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +12,8 @@ import { BASE, OWNER, OWNER_PASSWORD, ADMIN_PASSWORD, PERSONAL, launch, context,
 shotsFor("3-invitations");
 
 const MAIL_DIR = process.env.ATRIUM_TEST_MAIL_DIR;
-const TENANT = "contoso.onatrium.local";
+const TENANT = "northwind.onatrium.local";
+const ACCOUNT = "Northwind Games";
 const ALICE = "alice@example.com";
 const BOB = "bob@example.org";
 const GUEST_PASSWORD = "Guest-Passw0rd!";
@@ -48,24 +49,47 @@ function redeemLink(mail) {
   return m[0];
 }
 
-test("the owner is no global admin: Invite outside users is disabled, with the reason", async () => {
+test("the owner opens an account with a new tenant; Invite outside users is disabled for the owner, with the reason", async () => {
   const page = await (await context(browser)).newPage();
   await signIn(page, PERSONAL, OWNER, OWNER_PASSWORD);
-  await page.getByRole("link", { name: "Contoso Games" }).click();
-  await page.waitForURL(/\/users$/);
+  await page.waitForURL(/\/accounts$/);
+  await page.getByLabel("Account name").fill(ACCOUNT);
+  await page.getByRole("button", { name: "Open account" }).click();
+  await page.waitForURL(/\/tenants$/);
+  accountUrl = page.url().replace(/\/tenants$/, "");
+  await page.getByRole("link", { name: "Create Microsoft Entra ID" }).click();
+  await page.getByLabel("Domain name").fill("northwind");
+  await page.getByLabel("Organization name").fill("Northwind");
+  await page.getByLabel("Contact email").fill("ops@northwind.example");
+  await page.getByLabel("First name").fill("Nora");
+  await page.getByLabel("Last name").fill("Admin");
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/\/tenants$/);
+  await page.goto(accountUrl + "/users");
   assert.ok(await page.getByRole("button", { name: "Invite outside users" }).isDisabled());
   assert.match(await page.locator("#invite-why").textContent(), /global administrator/);
-  await page.goto(page.url().replace(/\/users$/, "/users/invite"));
+  await shot(page, "users-owner");
+  await page.goto(accountUrl + "/users/invite");
   assert.ok(await page.getByRole("button", { name: "Invite", exact: true }).isDisabled());
   await shot(page, "invite-owner-disabled");
+  // The tenant's global admin becomes a Manager of the account.
+  await page.goto(accountUrl + "/users/add");
+  await page.getByLabel("Tenant").selectOption({ label: TENANT });
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("checkbox", { name: /Nora Admin/ }).check();
+  await page.getByRole("checkbox", { name: "Manager" }).check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/\/users$/);
   await page.context().close();
 });
 
 test("seed 002: the global admin invites outside users; refused batches show every bad address", async () => {
   await signIn(admin, TENANT, "admin", ADMIN_PASSWORD);
-  await admin.getByRole("link", { name: "Contoso Games" }).click();
+  await admin.getByRole("link", { name: ACCOUNT }).click();
   await admin.waitForURL(/\/users$/);
-  accountUrl = admin.url().replace(/\/users$/, "");
+  assert.equal(admin.url().replace(/\/users$/, ""), accountUrl);
   await admin.getByRole("link", { name: "Invite outside users" }).click();
   assert.equal(await heading(admin), "Invite outside users");
   await shot(admin, "invite-form");
@@ -94,7 +118,7 @@ test("seed 002: the global admin invites outside users; refused batches show eve
 
   // Two people with a role and a personal message.
   await admin.getByLabel("Email addresses").fill(`${ALICE}; ${BOB}`);
-  await admin.getByLabel("Personal message (optional)").fill("Welcome to Contoso Games!");
+  await admin.getByLabel("Personal message (optional)").fill("Welcome to Northwind Games!");
   await admin.getByRole("button", { name: "Invite", exact: true }).click();
   await admin.getByRole("heading", { name: "Invitations sent" }).waitFor();
   const rows = await admin.locator("#invited tbody tr").allTextContents();
@@ -144,7 +168,7 @@ test("seed 002: the pending guest's page shows the invitation and its mail; Rese
 test("seed 002: the guest accepts from the mail, chooses a password and signs in with the email address", async () => {
   const mails = await mailsTo(ALICE, 1);
   const mail = mails[mails.length - 1];
-  assert.match(mail, /Welcome to Contoso Games!/, "the personal message is in the mail");
+  assert.match(mail, /Welcome to Northwind Games!/, "the personal message is in the mail");
   const link = redeemLink(mail);
   assert.ok(link.startsWith(BASE), `${link} points at this server`);
   const guest = await (await context(browser)).newPage();
@@ -168,7 +192,7 @@ test("seed 002: the guest accepts from the mail, chooses a password and signs in
   await guest.waitForURL(/\/sign-in$/);
   await signIn(guest, TENANT, ALICE, GUEST_PASSWORD);
   await guest.waitForURL(/\/accounts$/);
-  assert.ok(await guest.getByRole("link", { name: "Contoso Games" }).isVisible(), "the guest sees the account");
+  assert.ok(await guest.getByRole("link", { name: ACCOUNT }).isVisible(), "the guest sees the account");
   await shot(guest, "guest-accounts");
   // The link worked once.
   await guest.goto(link);
