@@ -69,7 +69,7 @@ test("every input is labelled", async () => {
   await signIn(page, PERSONAL, OWNER, OWNER_PASSWORD);
   await page.getByRole("link", { name: "Sync Co" }).click();
   const account = page.url().replace(/\/users$/, "");
-  for (const path of ["/users", "/users/add", "/groups/add", "/applications/add", "/tenants", "/tenants/new", "/tenants/associate", "/products", "/audit"]) {
+  for (const path of ["/users", "/users/add", "/users/invite", "/groups/add", "/applications/add", "/tenants", "/tenants/new", "/tenants/associate", "/products", "/audit"]) {
     await page.goto(account + path);
     assert.deepEqual(await unlabelled(page), [], `${path} has unlabelled inputs`);
   }

@@ -4,12 +4,12 @@
 //! for a password; POST redeems the link once. The token sits in the URL, so the pages send no
 //! Referer and are never cached.
 
-use crate::identity::authorize::STYLE;
+use crate::console::FieldErrors;
 use crate::identity::token::parse_form;
 use crate::state::AppState;
+use askama::Template;
 use atrium_core::secret::Secret;
 use atrium_core::services::RedemptionView;
-use atrium_core::services::mail::html_escape as esc;
 use atrium_core::{Error, ErrorCode};
 use axum::Router;
 use axum::body::Bytes;
@@ -23,47 +23,77 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/invitations/redeem", get(show).post(submit))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{t}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
-        t = esc(title)
-    );
-    let mut res = (status, Html(html)).into_response();
+/// The form: who is invited where, and the token carried to the POST.
+struct FormView {
+    org: String,
+    domain: String,
+    email: String,
+    token: String,
+}
+
+/// The success page.
+struct DoneView {
+    org: String,
+    domain: String,
+    email: String,
+}
+
+/// One template for the three states (form, accepted, refused link), in the console's look.
+#[derive(Template)]
+#[template(path = "invitation_redeem.html")]
+struct RedeemPage {
+    title: &'static str,
+    form: Option<FormView>,
+    done: Option<DoneView>,
+    errors: FieldErrors,
+    message: String,
+    code: &'static str,
+}
+
+impl RedeemPage {
+    fn new(title: &'static str) -> Self {
+        RedeemPage { title, form: None, done: None, errors: FieldErrors::default(), message: String::new(), code: "" }
+    }
+}
+
+/// The token sits in the URL: no Referer (not even to our own stylesheet), never cached, never
+/// framed, styles from this origin only and no scripts at all.
+fn page(status: StatusCode, p: &RedeemPage) -> Response {
+    let mut res = match p.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.").into_response()
+        }
+    };
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
     res
 }
 
 fn error_page(e: &Error) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = format!(
-        "<h1>This invitation link can't be used</h1><p class=\"error\" role=\"alert\">{}</p><p>Error code: <code>{}</code></p>",
-        esc(&e.message),
-        esc(e.code.as_str())
-    );
-    page(status, "Invitation", &body)
+    let message = if e.code == ErrorCode::Internal { ErrorCode::Internal.default_message().to_owned() } else { e.message.clone() };
+    page(status, &RedeemPage { message, code: e.code.as_str(), ..RedeemPage::new("Invitation") })
 }
 
 fn form(v: &RedemptionView, token: &str, error: Option<&Error>) -> Response {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(&e.message))).unwrap_or_default();
-    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
-    let body = format!(
-        "<h1>Accept your invitation</h1><p class=\"app\">You were invited to <strong>{org}</strong> as <strong>{email}</strong>.</p>{err}\
-<form method=\"post\" action=\"/invitations/redeem\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
-<label for=\"password\">Choose a password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"new-password\" required minlength=\"8\"{described}>\
-<label for=\"confirm\">Confirm the password</label><input type=\"password\" id=\"confirm\" name=\"confirm\" autocomplete=\"new-password\" required minlength=\"8\"{described}>\
-<p class=\"app\">At least 8 characters with 3 of: upper case, lower case, digits, symbols.</p>\
-<button type=\"submit\">Accept invitation</button></form>",
-        org = esc(v.tenant.display_name.as_str()),
-        email = esc(v.invitation.email.as_str()),
-        token = esc(token),
-    );
+    let errors = error.map(|e| FieldErrors::from_error(e, &["password", "confirm"])).unwrap_or_default();
+    let form = FormView {
+        org: v.tenant.display_name.to_string(),
+        domain: v.tenant.domain.to_string(),
+        email: v.invitation.email.to_string(),
+        token: token.to_owned(),
+    };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    page(status, "Accept your invitation", &body)
+    page(status, &RedeemPage { form: Some(form), errors, ..RedeemPage::new("Accept your invitation") })
 }
 
 async fn show(State(st): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -104,12 +134,10 @@ async fn submit(State(st): State<AppState>, req: Request) -> Response {
             Some(url) => Redirect::to(url).into_response(),
             None => page(
                 StatusCode::OK,
-                "Invitation accepted",
-                &format!(
-                    "<h1>You're all set</h1><p>You can now sign in to <strong>{}</strong> with <strong>{}</strong> and the password you chose.</p><p><a href=\"/\">Go to sign-in</a></p>",
-                    esc(v.tenant.display_name.as_str()),
-                    esc(v.invitation.email.as_str())
-                ),
+                &RedeemPage {
+                    done: Some(DoneView { org: v.tenant.display_name.to_string(), domain: v.tenant.domain.to_string(), email: v.invitation.email.to_string() }),
+                    ..RedeemPage::new("Invitation accepted")
+                },
             ),
         },
         Err(e) if e.code == ErrorCode::WeakPassword || e.code == ErrorCode::InvalidRequest => form(&view, token.expose(), Some(&e)),

@@ -70,6 +70,9 @@ pub struct MemberRow {
     pub tenant: String,
     pub access: String,
     pub last_activity: String,
+    /// "Invitation pending" for a guest who has not accepted yet (seed 002), shown in place of
+    /// the name.
+    pub status: Option<String>,
 }
 
 pub fn row(m: &MemberView, program: atrium_core::access::Program) -> MemberRow {
@@ -81,6 +84,7 @@ pub fn row(m: &MemberView, program: atrium_core::access::Program) -> MemberRow {
         tenant: m.tenant_domain.clone(),
         access: describe(&m.grant, program),
         last_activity: m.last_activity.map(when).unwrap_or_default(),
+        status: m.status.clone(),
     }
 }
 
@@ -95,6 +99,7 @@ struct MembersPage {
     pager: Pager,
     no_tenant: bool,
     create_blocked: Option<String>,
+    invite_blocked: Option<String>,
     can_manage: bool,
     is_owner: bool,
 }
@@ -114,6 +119,7 @@ async fn tab_page(st: AppState, s: Session, id: String, q: PageQuery, tab: Tab) 
         pager,
         no_tenant: ctx.caller.tenants.is_empty(),
         create_blocked: ctx.create_blocked(),
+        invite_blocked: ctx.invite_blocked(),
         can_manage,
         is_owner: ctx.caller.is_owner,
     }))

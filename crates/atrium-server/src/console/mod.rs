@@ -15,6 +15,7 @@ mod audit;
 mod grant;
 mod groups;
 mod history;
+mod invitations;
 mod members;
 mod signin;
 mod tenants;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(applications::routes())
+        .merge(invitations::routes())
         .merge(history::routes())
         .merge(audit::routes())
 }
@@ -457,6 +459,16 @@ impl AccountCtx {
         }
         if !self.caller.actor.global_admin || !self.caller.tenants.contains(&self.caller.actor.tenant_id) {
             return Some("Creating users, groups and applications needs a global administrator signed in through an associated tenant.".into());
+        }
+        None
+    }
+
+    /// Why "Invite outside users" is disabled, if it is: like creating users it needs a global
+    /// administrator signed in through an associated tenant (R11). Guests are not synchronized
+    /// users, so a directory-sync tenant may invite. The service decides; this only explains.
+    pub fn invite_blocked(&self) -> Option<String> {
+        if !self.caller.actor.global_admin || !self.caller.tenants.contains(&self.caller.actor.tenant_id) {
+            return Some("Inviting outside users needs a global administrator signed in through an associated tenant.".into());
         }
         None
     }

@@ -9,7 +9,7 @@ use askama::Template;
 use atrium_core::page::ListQuery;
 use atrium_core::services::NewUser;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
@@ -152,10 +152,16 @@ struct UserPage {
     groups: Vec<String>,
     can_reset: bool,
     is_owner: bool,
+    invitation: Option<super::invitations::InvitationPanel>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DetailQuery {
+    resent: Option<String>,
 }
 
 /// `/members/{type}/{id}`: the page of a user, group or application member.
-async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>) -> PageResult {
+async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>, Query(q): Query<DetailQuery>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
     let m = find_member(&st, &ctx, &kind, &pid).await?;
     match kind.as_str() {
@@ -169,7 +175,13 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
                 Some(u) => st.services.list_user_groups(ctx.actor(), u.tenant_id, u.id).await.map(|gs| gs.iter().map(|g| g.name.to_string()).collect()).unwrap_or_default(),
                 None => Vec::new(),
             };
-            let can_reset = ctx.actor().global_admin && ctx.actor().tenant_id == m.member.tenant_id && ctx.create_blocked().is_none();
+            // A pending guest (seed 002): its invitation, with Resend and Revoke. It has no
+            // password yet, so there is nothing to reset.
+            let invitation = match m.status {
+                Some(_) => super::invitations::InvitationPanel::load(&st, &ctx, &pid, ctx.actor().tenant_id == m.member.tenant_id, q.resent.is_some()).await,
+                None => None,
+            };
+            let can_reset = invitation.is_none() && ctx.actor().global_admin && ctx.actor().tenant_id == m.member.tenant_id && ctx.create_blocked().is_none();
             Ok(render(&UserPage {
                 l: ctx.layout(m.display_name.clone(), "users"),
                 base: ctx.base(),
@@ -178,6 +190,7 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
                 groups,
                 can_reset,
                 is_owner: ctx.caller.is_owner,
+                invitation,
                 m: row(&m, ctx.program()),
             }))
         }

@@ -10,7 +10,9 @@ api_tests!(
     console_pages_render_for_a_signed_in_owner,
     console_posts_need_the_session_csrf_token,
     console_temporary_password_is_shown_once,
-    console_member_lists_are_paginated
+    console_member_lists_are_paginated,
+    console_invite_outside_users,
+    console_invite_needs_a_global_admin
 );
 
 /// A browser-like session: the cookie and the CSRF token of the last page read.
@@ -223,4 +225,83 @@ async fn console_member_lists_are_paginated(app: TestApp) {
     let (_, second, _) = b.get(&format!("/accounts/{acc}/users?page=2")).await;
     assert!(second.contains("Page 2 of 2"));
     assert_eq!(second.matches("/members/user/").count(), 3, "three rows on the last page");
+}
+
+async fn console_invite_outside_users(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, _, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert!(users.contains(&format!("href=\"/accounts/{acc}/users/invite\">Invite outside users</a>")), "{users}");
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/users/invite")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<label for=\"emails\">Email addresses</label>") && html.contains("name=\"role\""), "the grant editor is there");
+    let csrf = csrf_of(&html);
+    let path = format!("/accounts/{acc}/users/invite");
+    let origin = Some(app.base.as_str());
+    let invite = [("emails", "alice@example.com; bob@example.org"), ("role", "developer")];
+    // Without the session's token, or from another site, nothing is written.
+    assert_eq!(b.post(&path, &invite, origin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.post(&path, &[("csrf", "forged"), invite[0], invite[1]], origin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.post(&path, &[("csrf", &csrf), invite[0], invite[1]], Some("https://evil.example")).await.0, StatusCode::FORBIDDEN);
+    let list = app.get(&format!("/api/v1/accounts/{acc}/invitations"), &admin).await;
+    assert_eq!(list.ok()["value"].as_array().unwrap().len(), 0);
+    // A refused batch: every bad address next to the field, the input kept.
+    let (status, html, _) = b.post(&path, &[("csrf", &csrf), ("emails", "carol@example.net, not-an-address; carol@example.net"), ("role", "developer")], origin).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"emails-error\"") && html.contains("2 of the 3 addresses cannot be invited"), "{html}");
+    assert!(html.contains("<span class=\"mono\">not-an-address</span>") && html.contains("appears more than once"), "{html}");
+    assert!(html.contains(">carol@example.net, not-an-address; carol@example.net</textarea>"), "the input is kept");
+    // Invited: the result page lists them; the link is in the mail only.
+    let (status, html, _) = b.post(&path, &[("csrf", &csrf), invite[0], invite[1], ("message", "Welcome!")], origin).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("Invitation pending; an email is on its way").count(), 2, "{html}");
+    assert!(!html.contains("inv_") && !html.contains("token="), "no redemption link on the page");
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert_eq!(users.matches(">Invitation pending</a>").count(), 2, "{users}");
+    // A pending guest's page: the invitation, its mail, Resend and Revoke (behind a confirmation).
+    let start = users.find("aria-label=\"Invitation pending: bob@example.org\"").unwrap();
+    let href = users[..start].rfind("href=\"").unwrap() + 6;
+    let guest = users[href..href + users[href..].find('"').unwrap()].to_owned();
+    let (status, page, _) = b.get(&guest).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"invitation-status\">Invitation pending") && page.contains("Resend invitation") && page.contains("Revoke invitation"), "{page}");
+    assert!(page.contains("data-status=\"queued\""), "no SMTP server here: the mail stays queued");
+    assert!(!page.contains("Reset password") && !page.contains("inv_"));
+    let inv = page[page.find("/invitations/").unwrap() + 13..].split('/').next().unwrap().to_owned();
+    assert_eq!(b.post(&format!("/accounts/{acc}/invitations/{inv}/resend"), &[], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, _, location) = b.post(&format!("/accounts/{acc}/invitations/{inv}/resend"), &[("csrf", &csrf)], origin).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page, _) = b.get(&location.unwrap()).await;
+    assert!(page.contains("A new invitation was sent") && !page.contains("inv_"), "{page}");
+    let (status, confirm, _) = b.get(&format!("/accounts/{acc}/invitations/{inv}/revoke")).await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("stops working") && confirm.contains("deleted"), "{confirm}");
+    assert_eq!(b.post(&format!("/accounts/{acc}/invitations/{inv}/revoke"), &[], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, _, location) = b.post(&format!("/accounts/{acc}/invitations/{inv}/revoke"), &[("csrf", &csrf)], origin).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/accounts/{acc}/users").as_str())));
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert_eq!(users.matches(">Invitation pending</a>").count(), 1);
+    assert!(!users.contains("bob@example.org"));
+}
+
+async fn console_invite_needs_a_global_admin(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, _, _) = account_with_manager(&app, &owner, "contoso").await;
+    // The owner manages users but is no global admin of an associated tenant.
+    let (b, _) = Browser::sign_in(&app, "personal.onatrium.local", &app.owner_upn, OWNER_PASSWORD).await;
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert!(users.contains("disabled aria-describedby=\"invite-why\">Invite outside users</button>"), "{users}");
+    assert!(users.contains("id=\"invite-why\">Inviting outside users needs a global administrator"), "{users}");
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/users/invite")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("disabled aria-describedby=\"invite-why\">Invite</button>"), "{html}");
+    let csrf = csrf_of(&html);
+    // The service refuses it anyway.
+    let (status, html, _) =
+        b.post(&format!("/accounts/{acc}/users/invite"), &[("csrf", &csrf), ("emails", "eve@example.com"), ("role", "developer")], Some(&app.base)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("role=\"alert\"") && html.contains(">eve@example.com</textarea>"), "{html}");
+    let list = app.get(&format!("/api/v1/accounts/{acc}/invitations"), &owner).await;
+    assert_eq!(list.ok()["value"].as_array().unwrap().len(), 0);
 }
