@@ -17,6 +17,7 @@ mod groups;
 mod history;
 mod members;
 mod signin;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(applications::routes())
         .merge(history::routes())
         .merge(audit::routes())
+        .merge(subscriptions::routes())
 }
 
 async fn home(s: Option<Session>) -> Response {
