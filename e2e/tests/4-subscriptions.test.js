@@ -251,12 +251,13 @@ test("step 5: Web storefront deployment lists the subscription for the owner and
   assert.match(await owner.locator("#chosen").textContent(), /Northwind Traders[\s\S]*Owner/);
   await checkPage(owner, "deployment-owner");
 
-  // The co-administrator needs access to the account: the owner adds them as Developer.
+  // The co-administrator (the Partner Center administrator) needs access to the account: the
+  // owner adds them as Manager.
   await owner.goto(accountUrl + "/users/add");
   await owner.getByLabel("Tenant").selectOption({ label: NORTHWIND });
   await owner.getByRole("button", { name: "Search" }).click();
   await owner.getByRole("checkbox", { name: /Northwind Admin/ }).check();
-  await owner.getByRole("checkbox", { name: "Developer" }).check();
+  await owner.getByRole("checkbox", { name: "Manager" }).check();
   await owner.getByRole("button", { name: "Save" }).click();
   await owner.waitForURL(/\/users$/);
 
@@ -270,7 +271,9 @@ test("step 5: Web storefront deployment lists the subscription for the owner and
   assert.equal(await admin.getByRole("link", { name: "Use existing directory" }).count(), 0);
   await admin.goto(BASE + "/accounts");
   await admin.getByRole("link", { name: "Northwind Traders" }).click();
+  await admin.waitForURL(/\/users$/);
   await admin.getByRole("link", { name: "Web storefront deployment" }).click();
+  await admin.waitForURL(/\/deployment$/);
   assert.deepEqual(await admin.getByLabel("Subscription", { exact: true }).locator("option").allTextContents(), [`Pay-As-You-Go (${NORTHWIND})`]);
   await checkPage(admin, "deployment-coadmin");
 });
