@@ -18,6 +18,7 @@ mod history;
 mod invitations;
 mod members;
 mod signin;
+mod subscriptions;
 mod tenants;
 mod users;
 
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(invitations::routes())
         .merge(history::routes())
         .merge(audit::routes())
+        .merge(subscriptions::routes())
 }
 
 async fn home(s: Option<Session>) -> Response {

@@ -3,6 +3,7 @@
 
 use crate::accounts::{account_with_manager, add};
 use crate::helpers::{OWNER_PASSWORD, TestApp};
+use crate::subscriptions::create_subscription;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 
@@ -12,7 +13,8 @@ api_tests!(
     console_temporary_password_is_shown_once,
     console_member_lists_are_paginated,
     console_invite_outside_users,
-    console_invite_needs_a_global_admin
+    console_invite_needs_a_global_admin,
+    console_subscription_pages_walk_seed_003
 );
 
 /// A browser-like session: the cookie and the CSRF token of the last page read.
@@ -304,4 +306,101 @@ async fn console_invite_needs_a_global_admin(app: TestApp) {
     assert!(html.contains("role=\"alert\"") && html.contains(">eve@example.com</textarea>"), "{html}");
     let list = app.get(&format!("/api/v1/accounts/{acc}/invitations"), &owner).await;
     assert_eq!(list.ok()["value"].as_array().unwrap().len(), 0);
+}
+
+/// The text of the element with `id` (up to its first tag).
+fn text_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id} in {html}")) + marker.len();
+    html[start..start + html[start..].find('<').unwrap()].to_owned()
+}
+
+async fn console_subscription_pages_walk_seed_003(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, _) = account_with_manager(&app, &owner, "contoso").await;
+    let (b, _) = Browser::sign_in(&app, "personal.onatrium.local", &app.owner_upn, OWNER_PASSWORD).await;
+    let origin = Some(app.base.as_str());
+    let (status, html, _) = b.get("/subscriptions").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You have no subscriptions") && html.contains("href=\"/subscriptions\" aria-current=\"page\""), "{html}");
+    let csrf = csrf_of(&html);
+    // Every POST needs the session's CSRF token.
+    assert_eq!(b.post("/subscriptions", &[("name", "No token")], origin).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(b.post("/subscriptions", &[("csrf", "forged"), ("name", "Forged")], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, html, _) = b.post("/subscriptions", &[("csrf", &csrf), ("name", " ")], origin).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"name-error\""), "{html}");
+    let (status, _, location) = b.post("/subscriptions", &[("csrf", &csrf), ("name", "Pay-As-You-Go")], origin).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let sub = location.unwrap();
+    for (path, text) in [
+        ("", "personal.onatrium.local"),
+        ("/use-directory", "Directory (domain or tenant ID)"),
+        ("/directory", "No directory to choose yet"),
+        ("/administrators", "No co-administrators"),
+        ("/disable", "Disable Pay-As-You-Go?"),
+    ] {
+        let (status, html, _) = b.get(&format!("{sub}{path}")).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(text), "{path} shows {text:?}: {html}");
+    }
+
+    // Step 1: an unknown directory is refused next to the field; then the code, shown once.
+    let (status, html, _) = b.post(&format!("{sub}/use-directory"), &[("csrf", &csrf), ("tenant", "nowhere.onatrium.local")], origin).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("id=\"tenant-error\""), "{html}");
+    assert_eq!(b.post(&format!("{sub}/use-directory"), &[("tenant", "contoso.onatrium.local")], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, html, _) = b.post(&format!("{sub}/use-directory"), &[("csrf", &csrf), ("tenant", "contoso.onatrium.local")], origin).await;
+    assert_eq!(status, 200, "{html}");
+    let code = text_of(&html, "consent-code");
+    assert!(code.starts_with("atrd_"));
+    assert!(!b.get(&sub).await.1.contains(&code), "the code is not shown again");
+
+    // Step 2 in the console: the review changes nothing; Continue consents.
+    let (ab, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let (_, html, _) = ab.get("/directory-consent").await;
+    let admin_csrf = csrf_of(&html);
+    assert_eq!(ab.post("/directory-consent/continue", &[("code", &code)], origin).await.0, StatusCode::FORBIDDEN);
+    let (status, html, _) = ab.post("/directory-consent/review", &[("csrf", &admin_csrf), ("code", &code)], origin).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(text_of(&html, "review-subscription"), "Pay-As-You-Go");
+    let (status, html, _) = ab.post("/directory-consent/continue", &[("csrf", &admin_csrf), ("code", &code)], origin).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Sign out now"));
+    // Single use.
+    let (status, html, _) = ab.post("/directory-consent/review", &[("csrf", &admin_csrf), ("code", &code)], origin).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("id=\"code-error\""), "{html}");
+
+    // Step 3: the confirm page (a GET, changes nothing), then Confirm.
+    let (_, html, _) = b.get(&format!("{sub}/directory")).await;
+    assert!(html.contains("contoso.onatrium.local – consented"), "{html}");
+    let (status, html, _) = b.get(&format!("{sub}/directory/confirm?tenantId={tid}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(text_of(&html, "confirm-from"), "personal.onatrium.local");
+    assert_eq!(text_of(&html, "confirm-to"), "contoso.onatrium.local");
+    assert_eq!(b.post(&format!("{sub}/directory/confirm"), &[("tenantId", &tid)], origin).await.0, StatusCode::FORBIDDEN);
+    assert!(!text_of(&b.get(&sub).await.1, "sub-directory").contains("contoso"), "refused posts change nothing");
+    let (status, _, location) = b.post(&format!("{sub}/directory/confirm"), &[("csrf", &csrf), ("tenantId", &tid)], origin).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, Some(format!("{sub}?done=directory"))));
+
+    // Step 4: a user outside the directory is refused next to the field.
+    let (status, html, _) = b.post(&format!("{sub}/administrators"), &[("csrf", &csrf), ("email", "someone@nowhere.example")], origin).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("id=\"email-error\"") && html.contains("No user of contoso.onatrium.local"), "{html}");
+    let (status, _, _) = b.post(&format!("{sub}/administrators"), &[("csrf", &csrf), ("email", "admin@contoso.onatrium.local")], origin).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Step 5: the deployment page's drop-down, for the owner and the co-administrator.
+    let other = create_subscription(&app, &owner, "Dev/Test").await;
+    for browser in [&b, &ab] {
+        let (status, html, _) = browser.get(&format!("/accounts/{acc}/deployment")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Pay-As-You-Go (contoso.onatrium.local)") && !html.contains(&other), "{html}");
+    }
+    // Disabled, it leaves the drop-down.
+    let (status, _, _) = b.post(&format!("{sub}/disable"), &[("csrf", &csrf)], origin).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = ab.get(&format!("/accounts/{acc}/deployment")).await;
+    assert!(html.contains("id=\"no-subscriptions\"") && !html.contains("Pay-As-You-Go"), "{html}");
 }
