@@ -3,7 +3,7 @@
 // the guest opens the link from the real mail (delivered to the SMTP sink that scripts/e2e
 // started, ATRIUM_TEST_MAIL_DIR), chooses a password and signs in with the email address; the
 // admin revokes the other invitation. Runs after 1-seeds.test.js (which sets the owner's
-// password); it opens its own account, Northwind Games, with a new tenant.
+// password); it opens its own account, Wingtip Games, with a new tenant.
 import { test, before, after } from "node:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +12,8 @@ import { BASE, OWNER, OWNER_PASSWORD, ADMIN_PASSWORD, PERSONAL, launch, context,
 shotsFor("3-invitations");
 
 const MAIL_DIR = process.env.ATRIUM_TEST_MAIL_DIR;
-const TENANT = "northwind.onatrium.local";
-const ACCOUNT = "Northwind Games";
+const TENANT = "wingtip.onatrium.local";
+const ACCOUNT = "Wingtip Games";
 const ALICE = "alice@example.com";
 const BOB = "bob@example.org";
 const GUEST_PASSWORD = "Guest-Passw0rd!";
@@ -58,9 +58,9 @@ test("the owner opens an account with a new tenant; Invite outside users is disa
   await page.waitForURL(/\/tenants$/);
   accountUrl = page.url().replace(/\/tenants$/, "");
   await page.getByRole("link", { name: "Create Microsoft Entra ID" }).click();
-  await page.getByLabel("Domain name").fill("northwind");
-  await page.getByLabel("Organization name").fill("Northwind");
-  await page.getByLabel("Contact email").fill("ops@northwind.example");
+  await page.getByLabel("Domain name").fill("wingtip");
+  await page.getByLabel("Organization name").fill("Wingtip");
+  await page.getByLabel("Contact email").fill("ops@wingtip.example");
   await page.getByLabel("First name").fill("Nora");
   await page.getByLabel("Last name").fill("Admin");
   await page.getByLabel("Username").fill("admin");
@@ -118,7 +118,7 @@ test("seed 002: the global admin invites outside users; refused batches show eve
 
   // Two people with a role and a personal message.
   await admin.getByLabel("Email addresses").fill(`${ALICE}; ${BOB}`);
-  await admin.getByLabel("Personal message (optional)").fill("Welcome to Northwind Games!");
+  await admin.getByLabel("Personal message (optional)").fill("Welcome to Wingtip Games!");
   await admin.getByRole("button", { name: "Invite", exact: true }).click();
   await admin.getByRole("heading", { name: "Invitations sent" }).waitFor();
   const rows = await admin.locator("#invited tbody tr").allTextContents();
@@ -168,7 +168,7 @@ test("seed 002: the pending guest's page shows the invitation and its mail; Rese
 test("seed 002: the guest accepts from the mail, chooses a password and signs in with the email address", async () => {
   const mails = await mailsTo(ALICE, 1);
   const mail = mails[mails.length - 1];
-  assert.match(mail, /Welcome to Northwind Games!/, "the personal message is in the mail");
+  assert.match(mail, /Welcome to Wingtip Games!/, "the personal message is in the mail");
   const link = redeemLink(mail);
   assert.ok(link.startsWith(BASE), `${link} points at this server`);
   const guest = await (await context(browser)).newPage();
