@@ -133,6 +133,26 @@ impl AccountCaller {
         }
     }
 
+    /// Why the caller may not create users, groups or applications in `tenant` through this
+    /// account (A4, R4, R5), or `None`. Built from the checks the services run, so adapters can
+    /// explain a disabled action before the click; a directory-sync tenant is named first.
+    pub fn directory_write_refusal(&self, tenant: &Tenant) -> Option<Error> {
+        if tenant.directory_sync {
+            return Some(ErrorCode::DirectorySyncEnabled.into());
+        }
+        self.invite_refusal_in(tenant.id)
+    }
+
+    /// Why the caller may not invite outside users (R11) into the tenant they signed in
+    /// through, or `None`: the checks of [`Services::invite_guests`].
+    pub fn invite_refusal(&self) -> Option<Error> {
+        self.invite_refusal_in(self.actor.tenant_id)
+    }
+
+    fn invite_refusal_in(&self, tenant: TenantId) -> Option<Error> {
+        Services::require_company(self).and_then(|()| self.require_directory_admin_of(tenant)).err()
+    }
+
     /// R4: changing the directory needs a global administrator signed in through the tenant.
     pub(crate) fn require_directory_admin_of(&self, tenant: TenantId) -> Result<(), Error> {
         self.require("account_users", Level::ReadWrite)?;

@@ -453,26 +453,26 @@ impl AccountCtx {
     /// Why the create buttons (users, groups, applications) are disabled, if they are. The
     /// services refuse these calls anyway; this only explains it before the click (R4, R5).
     pub fn create_blocked(&self) -> Option<String> {
-        if self.tenant.directory_sync {
-            return Some(format!(
+        let e = self.caller.directory_write_refusal(&self.tenant)?;
+        Some(match e.code {
+            ErrorCode::DirectorySyncEnabled => format!(
                 "{} is synchronized from an on-premises directory: create users, groups and applications there, then add them here.",
                 self.tenant.domain
-            ));
-        }
-        if !self.caller.actor.global_admin || !self.caller.tenants.contains(&self.caller.actor.tenant_id) {
-            return Some("Creating users, groups and applications needs a global administrator signed in through an associated tenant.".into());
-        }
-        None
+            ),
+            ErrorCode::GlobalAdminRequired => "Creating users, groups and applications needs a global administrator signed in through an associated tenant.".into(),
+            _ => e.message,
+        })
     }
 
     /// Why "Invite outside users" is disabled, if it is: like creating users it needs a global
     /// administrator signed in through an associated tenant (R11). Guests are not synchronized
     /// users, so a directory-sync tenant may invite. The service decides; this only explains.
     pub fn invite_blocked(&self) -> Option<String> {
-        if !self.caller.actor.global_admin || !self.caller.tenants.contains(&self.caller.actor.tenant_id) {
-            return Some("Inviting outside users needs a global administrator signed in through an associated tenant.".into());
-        }
-        None
+        let e = self.caller.invite_refusal()?;
+        Some(match e.code {
+            ErrorCode::GlobalAdminRequired => "Inviting outside users needs a global administrator signed in through an associated tenant.".into(),
+            _ => e.message,
+        })
     }
 }
 

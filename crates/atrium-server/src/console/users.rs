@@ -181,7 +181,8 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
                 Some(_) => super::invitations::InvitationPanel::load(&st, &ctx, &pid, ctx.actor().tenant_id == m.member.tenant_id, q.resent.is_some()).await,
                 None => None,
             };
-            let can_reset = invitation.is_none() && ctx.actor().global_admin && ctx.actor().tenant_id == m.member.tenant_id && ctx.create_blocked().is_none();
+            // The create checks, for a member of the tenant the caller signed in through.
+            let can_reset = invitation.is_none() && ctx.tenant.id == m.member.tenant_id && ctx.create_blocked().is_none();
             Ok(render(&UserPage {
                 l: ctx.layout(m.display_name.clone(), "users"),
                 base: ctx.base(),
