@@ -264,6 +264,8 @@ pub trait Tx: Send {
     async fn get_mail(&mut self, id: MailId) -> Result<Option<Mail>, StoreError>;
     /// Newest first, optionally narrowed to one invitation or one status.
     async fn list_mail(&mut self, invitation: Option<InvitationId>, status: Option<MailStatus>, limit: u32) -> Result<Vec<Mail>, StoreError>;
+    /// Every mail sent for the account's invitations, newest first.
+    async fn list_account_mail(&mut self, account: AccountId) -> Result<Vec<Mail>, StoreError>;
     /// Claims up to `limit` due mails (queued and due, or sending with an expired lease) for
     /// this worker: marks them `sending` until `lease_until` and counts the attempt. Concurrent
     /// claimers never get the same row (PostgreSQL: `FOR UPDATE SKIP LOCKED`).

@@ -1567,6 +1567,12 @@ impl Tx for DbTx {
         rows(rs, mail_from_row)
     }
 
+    async fn list_account_mail(&mut self, account: AccountId) -> Result<Vec<Mail>, StoreError> {
+        let sql = format!("SELECT {MAIL_COLS} FROM mail_outbox WHERE account_id = $1 ORDER BY created_at DESC, id");
+        let rs = sqlx::query(&sql).bind(account.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?;
+        rows(rs, mail_from_row)
+    }
+
     async fn claim_mail(&mut self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
         let sql = format!(
             "UPDATE mail_outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \

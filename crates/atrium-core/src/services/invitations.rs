@@ -387,13 +387,7 @@ impl Services {
     /// Loads an invitation of `account` that the caller may manage (global admin of its tenant).
     async fn managed_invitation(&self, tx: &mut dyn Tx, actor: &Actor, account: AccountId, id: &str) -> Result<Invitation, Error> {
         let caller = self.caller_in(tx, actor, account).await?;
-        let id = InvitationId::parse(id, "invitationId")?;
-        let inv = tx
-            .get_invitation(id)
-            .await
-            .map_err(store_error)?
-            .filter(|i| i.account_id == Some(account))
-            .ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("invitationId"))?;
+        let inv = account_invitation(tx, account, id).await?;
         caller.require_directory_admin_of(inv.tenant_id)?;
         Ok(inv)
     }
@@ -459,25 +453,40 @@ impl Services {
         caller.require("account_users", Level::ReadOnly)?;
         let mut tx = self.read().await?;
         let now = self.clock.now();
-        let mut out = Vec::new();
-        for inv in tx.list_invitations(account).await.map_err(store_error)? {
-            let mail = tx.list_mail(Some(inv.id), None, 1).await.map_err(store_error)?.into_iter().next();
-            out.push(InvitationView { expired: is_expired(&inv, now), invitation: inv, mail });
+        // Two queries, not one per invitation: every mail of the account, newest first, of
+        // which each invitation keeps its first.
+        let mut newest: std::collections::HashMap<InvitationId, Mail> = std::collections::HashMap::new();
+        for m in tx.list_account_mail(account).await.map_err(store_error)? {
+            if let Some(i) = m.invitation_id {
+                newest.entry(i).or_insert(m);
+            }
         }
-        Ok(out)
+        let list = tx.list_invitations(account).await.map_err(store_error)?;
+        Ok(list.into_iter().map(|inv| InvitationView { expired: is_expired(&inv, now), mail: newest.remove(&inv.id), invitation: inv }).collect())
+    }
+
+    /// The pending invitation of one guest of the account, if any (the guest's page).
+    pub async fn pending_invitation_of(&self, actor: &Actor, account: AccountId, user: &str) -> Result<Option<InvitationView>, Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require("account_users", Level::ReadOnly)?;
+        let user = UserId::parse(user, "userId")?;
+        let mut tx = self.read().await?;
+        match tx.pending_invitation_of_user(user).await.map_err(store_error)?.filter(|i| i.account_id == Some(account)) {
+            Some(inv) => Ok(Some(self.invitation_view(tx.as_mut(), inv).await?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn get_invitation(&self, actor: &Actor, account: AccountId, invitation: &str) -> Result<InvitationView, Error> {
         let caller = self.account_caller(actor, account).await?;
         caller.require("account_users", Level::ReadOnly)?;
-        let id = InvitationId::parse(invitation, "invitationId")?;
         let mut tx = self.read().await?;
-        let inv = tx
-            .get_invitation(id)
-            .await
-            .map_err(store_error)?
-            .filter(|i| i.account_id == Some(account))
-            .ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("invitationId"))?;
+        let inv = account_invitation(tx.as_mut(), account, invitation).await?;
+        self.invitation_view(tx.as_mut(), inv).await
+    }
+
+    /// An invitation with its newest mail.
+    async fn invitation_view(&self, tx: &mut dyn Tx, inv: Invitation) -> Result<InvitationView, Error> {
         let mail = tx.list_mail(Some(inv.id), None, 1).await.map_err(store_error)?.into_iter().next();
         Ok(InvitationView { expired: is_expired(&inv, self.clock.now()), invitation: inv, mail })
     }
@@ -553,6 +562,16 @@ impl Services {
         let email = Email::parse(username, "username").ok()?;
         guest_upn(&email, tenant.domain.as_str(), "username").ok()
     }
+}
+
+/// An invitation of `account` by id; others are not found.
+async fn account_invitation(tx: &mut dyn Tx, account: AccountId, id: &str) -> Result<Invitation, Error> {
+    let id = InvitationId::parse(id, "invitationId")?;
+    tx.get_invitation(id)
+        .await
+        .map_err(store_error)?
+        .filter(|i| i.account_id == Some(account))
+        .ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("invitationId"))
 }
 
 fn is_expired(inv: &Invitation, now: Timestamp) -> bool {

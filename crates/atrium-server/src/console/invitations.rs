@@ -185,8 +185,7 @@ fn mail_line(m: &atrium_core::model::Mail) -> MailLine {
 impl InvitationPanel {
     /// The newest invitation of a guest on this account, if it is still pending.
     pub async fn load(st: &AppState, ctx: &AccountCtx, user_id: &str, guest_tenant_is_callers: bool, resent: bool) -> Option<Self> {
-        let list = st.services.list_invitations(ctx.actor(), ctx.id).await.ok()?;
-        let v: InvitationView = list.into_iter().find(|v| v.invitation.user_id.to_string() == user_id && v.invitation.status == InvitationStatus::Pending)?;
+        let v: InvitationView = st.services.pending_invitation_of(ctx.actor(), ctx.id, user_id).await.ok()??;
         let i = &v.invitation;
         Some(InvitationPanel {
             id: i.id.to_string(),

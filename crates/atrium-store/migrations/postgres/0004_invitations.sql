@@ -48,4 +48,5 @@ CREATE TABLE mail_outbox (
 );
 CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
 CREATE INDEX mail_outbox_invitation ON mail_outbox (invitation_id);
+CREATE INDEX mail_outbox_account ON mail_outbox (account_id, created_at);
 CREATE INDEX mail_outbox_created ON mail_outbox (created_at);
