@@ -289,6 +289,8 @@ pub trait Tx: Send {
     /// The newest consented request of the subscription for `tenant` that has not expired.
     async fn find_consented_directory_request(&mut self, subscription: SubscriptionId, tenant: TenantId, now: Timestamp) -> Result<Option<DirectoryRequest>, StoreError>;
     async fn delete_directory_requests(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
+    /// The subscription's pending requests (a directory change spends them), newest first.
+    async fn list_directory_requests(&mut self, subscription: SubscriptionId) -> Result<Vec<DirectoryRequest>, StoreError>;
     /// `Conflict` if already a co-administrator; `MissingReference` if the user is not in the
     /// subscription's directory.
     async fn insert_coadmin(&mut self, c: &Coadmin) -> Result<(), StoreError>;

@@ -1715,6 +1715,12 @@ impl Tx for DbTx {
         r.as_ref().map(directory_request_from_row).transpose()
     }
 
+    async fn list_directory_requests(&mut self, subscription: SubscriptionId) -> Result<Vec<DirectoryRequest>, StoreError> {
+        let sql = format!("SELECT {DIRECTORY_REQUEST_COLS} FROM subscription_directory_requests WHERE subscription_id = $1 ORDER BY created_at DESC, id");
+        let rs = sqlx::query(&sql).bind(subscription.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?;
+        rows(rs, directory_request_from_row)
+    }
+
     async fn delete_directory_requests(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError> {
         let r = sqlx::query("DELETE FROM subscription_directory_requests WHERE subscription_id = $1")
             .bind(subscription.as_uuid())

@@ -20,7 +20,9 @@ pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
 pub use invitations::{InvitationView, InviteGuests, MAX_INVITEES, RedemptionView, SentInvitation, guest_upn, split_addresses};
 pub use mail::{DeliveryReport, MailContent};
-pub use subscriptions::{CreatedDirectoryRequest, DIRECTORY_REQUEST_SECONDS, DirectoryChange, DirectoryConsent, SubscriptionRole, SubscriptionView, parse_directory};
+pub use subscriptions::{
+    CreatedDirectoryRequest, DIRECTORY_REQUEST_SECONDS, DirectoryChange, DirectoryConsent, RequestedDirectory, SubscriptionRole, SubscriptionView, parse_directory,
+};
 pub use tenants::{NewTenant, NewTenantAdmin, TenantPatch};
 pub use users::{CreatedUser, NewUser, UserPatch};
 

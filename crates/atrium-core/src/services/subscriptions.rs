@@ -69,6 +69,17 @@ pub struct DirectoryConsent {
     pub owner_name: String,
 }
 
+/// A directory the owner asked to use since the last change (step 1), and whether step 3 would
+/// map it now.
+#[derive(Debug, Clone)]
+pub struct RequestedDirectory {
+    pub directory: Tenant,
+    /// When a still-usable consent was given (step 2), if one was.
+    pub consented_at: Option<Timestamp>,
+    /// Why step 3 would refuse it now (not consented, or the subscription is disabled), if so.
+    pub refusal: Option<Error>,
+}
+
 /// Step 3's confirm page: what changes if the mapping is confirmed.
 #[derive(Debug, Clone)]
 pub struct DirectoryChange {
@@ -305,6 +316,37 @@ impl Services {
         let from = self.require_tenant(tx, s.directory_tenant_id).await?;
         let losing_access = tx.list_coadmins(s.id).await.map_err(store_error)?.into_iter().map(|(_, u)| u).collect();
         Ok(DirectoryChange { subscription: s, from, to: to_tenant, losing_access, consented_by: request.consented_by, consented_at: request.consented_at })
+    }
+
+    /// The directories asked for since the last change, newest first, one per directory, with
+    /// what step 3 would say of each (the owner only). The same tests as the preview: a usable
+    /// consent is one given and not expired, and a disabled subscription maps nothing.
+    pub async fn requested_directories(&self, actor: &Actor, id: SubscriptionId) -> Result<Vec<RequestedDirectory>, Error> {
+        let mut tx = self.read().await?;
+        let s = self.owned_subscription(tx.as_mut(), actor, id).await?;
+        let now = self.clock.now();
+        let mut out: Vec<RequestedDirectory> = Vec::new();
+        for r in tx.list_directory_requests(id).await.map_err(store_error)? {
+            if r.tenant_id == s.directory_tenant_id {
+                continue;
+            }
+            let usable = r.consented_at.filter(|_| r.expires_at > now);
+            match out.iter_mut().find(|d| d.directory.id == r.tenant_id) {
+                Some(d) => d.consented_at = d.consented_at.or(usable),
+                None => {
+                    let directory = self.require_tenant(tx.as_mut(), r.tenant_id).await?;
+                    out.push(RequestedDirectory { directory, consented_at: usable, refusal: None });
+                }
+            }
+        }
+        for d in &mut out {
+            d.refusal = match (require_active(&s), d.consented_at) {
+                (Err(e), _) => Some(e),
+                (Ok(()), None) => Some(Error::new(ErrorCode::DirectoryNotConsented).with_target("tenantId")),
+                (Ok(()), Some(_)) => None,
+            };
+        }
+        Ok(out)
     }
 
     /// Step 3, "Change the associated directory": what confirming would change.

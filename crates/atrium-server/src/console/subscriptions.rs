@@ -9,7 +9,7 @@
 use super::{AccountCtx, Failure, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
-use atrium_core::ids::{PERSONAL_ACCOUNTS_TENANT, SubscriptionId, TenantId, UserId};
+use atrium_core::ids::{PERSONAL_ACCOUNTS_TENANT, SubscriptionId, UserId};
 use atrium_core::model::{SubscriptionState, Tenant, User};
 use atrium_core::secret::Secret;
 use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionRole, SubscriptionView, parse_directory};
@@ -149,39 +149,21 @@ pub struct RequestedDirectory {
     pub status: String,
 }
 
-/// The directories asked for with "Use existing directory" since the subscription's last
-/// directory change (from its audit log, newest first), each checked with the step-3 preview
-/// service: "ready" when it would accept the mapping now.
+/// The directories asked for since the subscription's last directory change, as the service
+/// judges them for step 3: "ready" when it would accept the mapping now.
 async fn requested_directories(st: &AppState, s: &Session, id: SubscriptionId) -> Result<Vec<RequestedDirectory>, Failure> {
-    let events = st.services.list_subscription_audit(&s.actor, id).await?;
-    let mut seen: Vec<TenantId> = Vec::new();
-    let mut out = Vec::new();
-    for e in &events {
-        if e.action == "subscription.directory.change" {
-            break;
-        }
-        if e.action != "subscription.directory.request" {
-            continue;
-        }
-        let Some(tid) = e.tenant_id else { continue };
-        if seen.contains(&tid) {
-            continue;
-        }
-        seen.push(tid);
-        let domain = serde_json::from_str::<serde_json::Value>(&e.details)
-            .ok()
-            .and_then(|d| d.get("domain").and_then(|v| v.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| tid.to_string());
-        let (ready, status) = match st.services.preview_directory_change(&s.actor, id, tid).await {
-            Ok(c) => (true, format!("Consented{}: ready to map", c.consented_at.map(|t| format!(" on {}", when(t))).unwrap_or_default())),
-            Err(e) if e.code == ErrorCode::DirectoryNotConsented => (false, "Waiting for the directory's consent (or the code expired)".to_owned()),
-            Err(e) if e.code == ErrorCode::SameDirectory => continue,
-            Err(e) if e.code == ErrorCode::Internal => return Err(e.into()),
-            Err(e) => (false, e.message),
-        };
-        out.push(RequestedDirectory { id: tid.to_string(), domain, ready, status });
-    }
-    Ok(out)
+    let list = st.services.requested_directories(&s.actor, id).await?;
+    Ok(list
+        .into_iter()
+        .map(|d| {
+            let (ready, status) = match d.refusal {
+                None => (true, format!("Consented{}: ready to map", d.consented_at.map(|t| format!(" on {}", when(t))).unwrap_or_default())),
+                Some(e) if e.code == ErrorCode::DirectoryNotConsented => (false, "Waiting for the directory's consent (or the code expired)".to_owned()),
+                Some(e) => (false, e.message),
+            };
+            RequestedDirectory { id: d.directory.id.to_string(), domain: d.directory.domain.to_string(), ready, status }
+        })
+        .collect())
 }
 
 #[derive(Template)]
