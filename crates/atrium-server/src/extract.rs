@@ -127,8 +127,8 @@ pub(crate) fn same_origin(parts: &Parts) -> bool {
     if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin" || site == "none";
     }
-    // HTTP/2 carries the host in `:authority` (the URI), not in a Host header.
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    // HTTP/2's `:authority` is copied into Host by the router (`app::host_from_authority`).
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
     match (parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
         (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, h)| h == host),
         // Not a browser (browsers send Origin on cross-site writes).
