@@ -8,7 +8,7 @@ mod server;
 
 use atrium_store::testing::Backend;
 use serde_json::{Value, json};
-use server::{Server, atrium};
+use server::{Output, Server, atrium};
 
 macro_rules! cli_tests {
     ($($name:ident),* $(,)?) => {$(
@@ -265,11 +265,9 @@ async fn quickstart_then_key_rotation(backend: Backend) {
     assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "the old key stays published until its tokens expire");
 }
 
-async fn cli_manages_partner_accounts(backend: Backend) {
-    let srv = Server::start(backend).await;
-    let (owner_dir, admin_dir) = (tempfile_dir("owner"), tempfile_dir("admin"));
-    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
-    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+/// Logs the owner in, opens "Contoso Games" and creates its tenant `contoso` with the global
+/// admin `admin`. Returns (account id, tenant id, the admin's user id).
+fn account_with_tenant(srv: &Server, owner: impl Fn(&[&str], Option<&str>) -> Output) -> (String, String, String) {
     let ca = srv.ca.to_str().unwrap().to_owned();
     owner(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "personal.onatrium.local", "--username", &srv.owner_upn,
             "--password-stdin", "--new-password-stdin"], Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password))).ok();
@@ -282,6 +280,16 @@ async fn cli_manages_partner_accounts(backend: Backend) {
     .unwrap();
     let tid = created["tenant"]["id"].as_str().unwrap().to_owned();
     let admin_id = created["globalAdmin"]["id"].as_str().unwrap().to_owned();
+    (acc, tid, admin_id)
+}
+
+async fn cli_manages_partner_accounts(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir) = (tempfile_dir("owner"), tempfile_dir("admin"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    let (acc, tid, admin_id) = account_with_tenant(&srv, owner);
     let out = owner(&["account", "member", "add", "--account", &acc, "--id", &admin_id, "--tenant-id", &tid, "--role", "manager"], None).ok();
     assert!(out.contains("added"), "{out}");
     admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "contoso.onatrium.local", "--username", "admin", "--password-stdin"],
@@ -336,16 +344,7 @@ async fn cli_walks_seed_003_subscriptions(backend: Backend) {
     let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
     let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
     let ca = srv.ca.to_str().unwrap().to_owned();
-    owner(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "personal.onatrium.local", "--username", &srv.owner_upn,
-            "--password-stdin", "--new-password-stdin"], Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password))).ok();
-    let acc: Value = serde_json::from_str(&owner(&["account", "create", "--name", "Contoso Games", "--json"], None).ok()).unwrap();
-    let acc = acc["id"].as_str().unwrap().to_owned();
-    let created: Value = serde_json::from_str(
-        &owner(&["account", "tenant", "create", "--account", &acc, "--name", "Contoso", "--prefix", "contoso", "--admin-username", "admin",
-                 "--admin-given-name", "Ada", "--admin-surname", "Admin", "--admin-password-stdin", "--json"], Some("Adm1n-Passw0rd!\n")).ok(),
-    )
-    .unwrap();
-    let tid = created["tenant"]["id"].as_str().unwrap().to_owned();
+    let (acc, tid, _) = account_with_tenant(&srv, owner);
     admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "contoso.onatrium.local", "--username", "admin", "--password-stdin"],
           Some("Adm1n-Passw0rd!\n")).ok();
 
