@@ -294,7 +294,7 @@ impl Services {
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
         let tenant = self.require_tenant(tx.as_mut(), actor.tenant_id).await?;
         let checked = self.check_invitees(tx.as_mut(), &tenant, &input).await?;
-        let inviter = tx.get_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?.map(|u| u.display_name.to_string()).unwrap_or_default();
+        let inviter = inviter_name(tx.as_mut(), actor).await?;
         let grant_json = grant.to_json();
         let mut sent = Vec::with_capacity(checked.emails.len());
         for (i, email) in checked.emails.iter().enumerate() {
@@ -365,7 +365,7 @@ impl Services {
             }
             e
         })?;
-        let inviter = tx.get_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?.map(|u| u.display_name.to_string()).unwrap_or_default();
+        let inviter = inviter_name(tx.as_mut(), actor).await?;
         let email = checked.emails.first().cloned().ok_or_else(|| Error::new(ErrorCode::MissingField).with_target("invitedUserEmailAddress"))?;
         let s = self
             .write_invitation(tx.as_mut(), actor, &tenant, None, &email, checked.display_name.clone(), &checked, input.send_message, base_url, &inviter)
@@ -402,7 +402,7 @@ impl Services {
         let user = tx.get_user(inv.tenant_id, inv.user_id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::UserNotFound))?;
         let tenant = self.require_tenant(tx.as_mut(), inv.tenant_id).await?;
         let acc = tx.get_account(account).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
-        let inviter = tx.get_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?.map(|u| u.display_name.to_string()).unwrap_or_default();
+        let inviter = inviter_name(tx.as_mut(), actor).await?;
         let now = self.clock.now();
         let token = new_token(self.rng.as_ref());
         inv.token_hash = token.sha256();
@@ -519,7 +519,7 @@ impl Services {
     /// email address. A second use, a replaced link or an expired one is refused.
     pub async fn redeem_invitation(&self, token: &Secret, password: &str) -> Result<RedemptionView, Error> {
         // Checked first so a dead link is reported before password rules.
-        self.invitation_for_redemption(token).await?;
+        self.live_invitation(self.read().await?.as_mut(), token).await?;
         let password = Password::parse(password, "password")?;
         let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
         let mut tx = self.write().await?;
@@ -562,6 +562,12 @@ impl Services {
         let email = Email::parse(username, "username").ok()?;
         guest_upn(&email, tenant.domain.as_str(), "username").ok()
     }
+}
+
+/// The name the invitation mail gives for whoever invites (blank if unknown: the mail says
+/// "An administrator").
+async fn inviter_name(tx: &mut dyn Tx, actor: &Actor) -> Result<String, Error> {
+    Ok(tx.get_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?.map(|u| u.display_name.to_string()).unwrap_or_default())
 }
 
 /// An invitation of `account` by id; others are not found.
