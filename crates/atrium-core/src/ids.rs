@@ -2,7 +2,7 @@
 //! removes a whole class of cross-tenant mix-ups.
 
 use crate::error::{Error, ErrorCode};
-use crate::ports::Rng;
+use crate::random::Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;

@@ -13,6 +13,8 @@ pub mod ids;
 pub mod model;
 pub mod page;
 pub mod ports;
+pub mod query;
+pub mod random;
 pub mod secret;
 pub mod services;
 pub mod time;

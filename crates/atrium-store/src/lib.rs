@@ -7,6 +7,7 @@
 mod migrate;
 mod postgres;
 mod sqlite;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use atrium_core::ports::{Store, StoreError};

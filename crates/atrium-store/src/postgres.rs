@@ -9,13 +9,7 @@ use std::time::Duration;
 
 type Db = sqlx::Postgres;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "directory", include_str!("../migrations/postgres/0001_directory.sql")),
-    (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
-    (3, "accounts", include_str!("../migrations/postgres/0003_accounts.sql")),
-    (4, "invitations", include_str!("../migrations/postgres/0004_invitations.sql")),
-    (5, "subscriptions", include_str!("../migrations/postgres/0005_subscriptions.sql")),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = crate::migrate::migrations!("postgres");
 
 /// Serialises concurrent `migrate` runs of several nodes (released at commit).
 const MIGRATION_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7355608)");
@@ -26,7 +20,14 @@ const COMMIT_PROBE: Option<&str> = Some("SELECT 1");
 /// How a mail claim locks its rows: concurrent nodes skip rows another node is claiming.
 const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
-include!("common.rs");
+/// Text ranges and order by code point, as SQLite and Rust compare, whatever the database's
+/// default collation.
+const TEXT_ORDER: &str = " COLLATE \"C\"";
+
+/// The position of a substring (0 when absent).
+const CONTAINS_FN: &str = "strpos";
+
+include!("sql/base.rs");
 
 pub struct PgStore {
     pool: sqlx::Pool<Db>,

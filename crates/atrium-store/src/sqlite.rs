@@ -12,13 +12,7 @@ use std::time::Duration;
 
 type Db = sqlx::Sqlite;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "directory", include_str!("../migrations/sqlite/0001_directory.sql")),
-    (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
-    (3, "accounts", include_str!("../migrations/sqlite/0003_accounts.sql")),
-    (4, "invitations", include_str!("../migrations/sqlite/0004_invitations.sql")),
-    (5, "subscriptions", include_str!("../migrations/sqlite/0005_subscriptions.sql")),
-];
+const MIGRATIONS: &[(i64, &str, &str)] = crate::migrate::migrations!("sqlite");
 
 /// Takes the migration lock. SQLite serialises writers anyway, so there is nothing to do.
 const MIGRATION_LOCK: Option<&str> = None;
@@ -29,7 +23,13 @@ const COMMIT_PROBE: Option<&str> = None;
 /// How a mail claim locks its rows: SQLite has one writer, so claims are serialised already.
 const CLAIM_LOCK: &str = "";
 
-include!("common.rs");
+/// Text ranges and order: SQLite's default BINARY collation already compares code points.
+const TEXT_ORDER: &str = "";
+
+/// The position of a substring (0 when absent).
+const CONTAINS_FN: &str = "instr";
+
+include!("sql/base.rs");
 
 pub struct SqliteStore {
     writer: sqlx::Pool<Db>,

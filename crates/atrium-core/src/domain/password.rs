@@ -1,5 +1,5 @@
 use crate::error::{Error, ErrorCode};
-use crate::ports::Rng;
+use crate::random::Rng;
 use crate::secret::Secret;
 
 /// A password that meets the complexity policy (Entra's: 8–256 characters and three of the
@@ -63,7 +63,7 @@ impl std::fmt::Debug for PasswordHash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::Rng;
+    use crate::random::Rng;
     use std::sync::atomic::{AtomicU8, Ordering};
 
     struct Counter(AtomicU8);

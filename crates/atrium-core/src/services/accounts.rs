@@ -8,7 +8,7 @@
 use super::applications::find_app;
 use super::groups::NewGroup;
 use super::users::{NewUser, find_user, insert_user_checked};
-use super::{Services, authz, details, store_error};
+use super::{Services, authz, details};
 use crate::access::{Decision, Grant, GrantInput, GrantSource, Level, Program, Role, covers, evaluate, permission};
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
@@ -204,11 +204,10 @@ impl Services {
             updated_at: now,
         };
         let mut tx = self.write().await?;
-        tx.insert_account(&account).await.map_err(store_error)?;
+        tx.insert_account(&account).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.create", "account", account.id, None, details(&[("name", account.name.as_str())])).in_account(account.id))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(account)
     }
 
@@ -216,13 +215,13 @@ impl Services {
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>, Error> {
         authz::active(actor)?;
         let mut tx = self.read().await?;
-        let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await.map_err(store_error)?.iter().map(|g| g.id).collect();
+        let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await?.iter().map(|g| g.id).collect();
         let principal = UserId::from_uuid(actor.principal().uuid());
-        let accounts = tx.list_accounts_for_user(actor.tenant_id, principal, &groups).await.map_err(store_error)?;
+        let accounts = tx.list_accounts_for_user(actor.tenant_id, principal, &groups).await?;
         // Membership counts only while the caller's tenant is associated (R3).
         let mut out = Vec::new();
         for a in accounts {
-            if a.owner_user_id == actor.user_id || tx.account_tenant_ids(a.id).await.map_err(store_error)?.contains(&actor.tenant_id) {
+            if a.owner_user_id == actor.user_id || tx.account_tenant_ids(a.id).await?.contains(&actor.tenant_id) {
                 out.push(a);
             }
         }
@@ -239,8 +238,8 @@ impl Services {
 
     pub(crate) async fn caller_in(&self, tx: &mut dyn Tx, actor: &Actor, account_id: AccountId) -> Result<AccountCaller, Error> {
         let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
-        let account = tx.get_account(account_id).await.map_err(store_error)?.ok_or_else(not_found)?;
-        let tenants = tx.account_tenant_ids(account_id).await.map_err(store_error)?;
+        let account = tx.get_account(account_id).await?.ok_or_else(not_found)?;
+        let tenants = tx.account_tenant_ids(account_id).await?;
         if account.owner_user_id == actor.user_id && account.owner_tenant_id == actor.tenant_id {
             return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new(), tenants });
         }
@@ -251,9 +250,9 @@ impl Services {
         // Applications are not in groups; users bring their groups' grants (R7).
         let groups: Vec<GroupId> = match actor.application {
             Some(_) => Vec::new(),
-            None => tx.user_group_ids(actor.tenant_id, actor.user_id).await.map_err(store_error)?,
+            None => tx.user_group_ids(actor.tenant_id, actor.user_id).await?,
         };
-        let rows = tx.member_grants(account_id, actor.principal(), &groups).await.map_err(store_error)?;
+        let rows = tx.member_grants(account_id, actor.principal(), &groups).await?;
         let mut grants = Vec::with_capacity(rows.len());
         for m in rows {
             if m.tenant_id != actor.tenant_id {
@@ -281,7 +280,7 @@ impl Services {
         let caller = self.account_caller(actor, account).await?;
         caller.require("account_settings", Level::ReadOnly)?;
         let mut tx = self.read().await?;
-        tx.list_account_tenants(account).await.map_err(store_error)
+        tx.list_account_tenants(account).await.map_err(Error::from)
     }
 
     /// Associate an existing tenant, step one: prove credentials of a user of that tenant.
@@ -306,8 +305,8 @@ impl Services {
             expires_at: now.plus_seconds(ASSOCIATION_SECONDS),
         };
         let mut tx = self.write().await?;
-        tx.insert_pending_association(&pending).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        tx.insert_pending_association(&pending).await?;
+        tx.commit().await?;
         Ok((token, tenant))
     }
 
@@ -319,19 +318,17 @@ impl Services {
         let mut tx = self.write().await?;
         let pending = tx
             .take_pending_association(&token.sha256())
-            .await
-            .map_err(store_error)?
+            .await?
             .filter(|p| p.account_id == account && p.created_by == actor.user_id && p.expires_at > now)
             .ok_or_else(|| Error::new(ErrorCode::AssociationNotFound).with_target("token"))?;
         let tenant = self.require_tenant(tx.as_mut(), pending.tenant_id).await?;
         match tx.associate_tenant(account, tenant.id, now, Some(actor.user_id)).await {
             Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::TenantAlreadyAssociated).with_target("tenant")),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         tx.insert_audit(&self.audit(Some(actor), "account.tenant.associate", "tenant", tenant.id, Some(tenant.id), details(&[("domain", tenant.domain.as_str())])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(tenant)
     }
 
@@ -357,24 +354,23 @@ impl Services {
         if tenant == actor.tenant_id {
             return Err(Error::new(ErrorCode::CurrentTenant).with_target("tenantId"));
         }
-        let tenants = tx.list_account_tenants(account).await.map_err(store_error)?;
+        let tenants = tx.list_account_tenants(account).await?;
         let Some((t, _)) = tenants.iter().find(|(t, _)| t.id == tenant) else {
             return Err(Error::new(ErrorCode::TenantNotAssociated).with_target("tenantId"));
         };
         if tenants.len() == 1 && !caller.is_owner {
             return Err(Error::new(ErrorCode::OwnerOnly).with_message("Only the owner can remove the last associated tenant."));
         }
-        tx.remove_account_tenant(account, tenant).await.map_err(store_error)?;
+        tx.remove_account_tenant(account, tenant).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.tenant.remove", "tenant", tenant, Some(tenant), details(&[("domain", t.domain.as_str())])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     // ------------------------------------------------------------------ members (seed 002)
 
     async fn account_products(&self, tx: &mut dyn Tx, account: AccountId) -> Result<Vec<ProductId>, Error> {
-        Ok(tx.list_products(account).await.map_err(store_error)?.iter().map(|p| p.id).collect())
+        Ok(tx.list_products(account).await?.iter().map(|p| p.id).collect())
     }
 
     /// Parses a grant and checks R8 (nobody grants what they do not hold).
@@ -396,7 +392,7 @@ impl Services {
             Some(t) => TenantId::parse(t, &format!("{field}.tenantId"))?,
             None => caller.actor.tenant_id,
         };
-        let associated = tx.list_account_tenants(caller.account.id).await.map_err(store_error)?.iter().any(|(t, _)| t.id == tenant_id);
+        let associated = tx.list_account_tenants(caller.account.id).await?.iter().any(|(t, _)| t.id == tenant_id);
         if !associated {
             return Err(Error::new(ErrorCode::TenantNotAssociated)
                 .with_message("The principal's tenant is not associated with this account.")
@@ -407,8 +403,7 @@ impl Services {
             "group" => {
                 let id = GroupId::parse(&input.id, &format!("{field}.id"))?;
                 tx.get_group(tenant_id, id)
-                    .await
-                    .map_err(store_error)?
+                    .await?
                     .ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target(format!("{field}.id")))?;
                 PrincipalRef::Group(id)
             }
@@ -452,12 +447,11 @@ impl Services {
                 match tx.insert_member(&m).await {
                     Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::AlreadyMember).with_target(field.clone())),
                     Err(StoreError::MissingReference) => return Err(Error::new(ErrorCode::TenantNotAssociated).with_target(field.clone())),
-                    r => r.map_err(store_error)?,
+                    r => r?,
                 }
                 tx.insert_audit(&self.audit(Some(actor), "account.member.add", principal.kind(), principal.uuid(), Some(tenant), details(&[("grant", &grant_json)])).in_account(account))
-                    .await
-                    .map_err(store_error)?;
-                tx.commit().await.map_err(store_error)?;
+                    .await?;
+                tx.commit().await?;
                 Ok((principal, m))
             }
             .await;
@@ -485,7 +479,7 @@ impl Services {
         let mut group_ids = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let id = GroupId::parse(g, &format!("groups[{i}]"))?;
-            tx.get_group(tenant_id, id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target(format!("groups[{i}]")))?;
+            tx.get_group(tenant_id, id).await?.ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target(format!("groups[{i}]")))?;
             group_ids.push(id);
         }
         drop(tx);
@@ -497,7 +491,7 @@ impl Services {
         let mut tx = self.write().await?;
         insert_user_checked(tx.as_mut(), &prepared.user).await?;
         for g in &group_ids {
-            tx.add_group_member(tenant_id, *g, prepared.user.id, now).await.map_err(store_error)?;
+            tx.add_group_member(tenant_id, *g, prepared.user.id, now).await?;
         }
         let m = Member {
             account_id: account,
@@ -510,15 +504,13 @@ impl Services {
         };
         tx.insert_member(&m).await.map_err(|e| match e {
             StoreError::MissingReference => Error::new(ErrorCode::TenantNotAssociated),
-            e => store_error(e),
+            e => Error::from(e),
         })?;
         tx.insert_audit(&self.audit(Some(actor), "user.create", "user", prepared.user.id, Some(tenant_id), details(&[("userPrincipalName", prepared.user.upn.as_str())])))
-            .await
-            .map_err(store_error)?;
+            .await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.create", "user", prepared.user.id, Some(tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok((m, prepared))
     }
 
@@ -542,11 +534,10 @@ impl Services {
             added_at: now,
             updated_at: now,
         };
-        tx.insert_member(&m).await.map_err(store_error)?;
+        tx.insert_member(&m).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.create", "application", app.id, Some(actor.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok((m, app))
     }
 
@@ -562,11 +553,10 @@ impl Services {
         let g = self.create_group_in(tx.as_mut(), actor, actor.tenant_id, group).await?;
         let now = self.clock.now();
         let m = Member { account_id: account, tenant_id: actor.tenant_id, principal: PrincipalRef::Group(g.id), grant_json: grant.to_json(), added_by: Some(actor.user_id), added_at: now, updated_at: now };
-        tx.insert_member(&m).await.map_err(store_error)?;
+        tx.insert_member(&m).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.create", "group", g.id, Some(actor.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok((m, g))
     }
 
@@ -575,12 +565,12 @@ impl Services {
         let principal = PrincipalRef::from_parts(kind, uuid)
             .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message("The principal type must be user, group or application.").with_target("type"))?;
         // R8/A18: the owner is outside the member list and can be neither edited nor removed.
-        if let Some(a) = tx.get_account(account).await.map_err(store_error)?
+        if let Some(a) = tx.get_account(account).await?
             && principal == PrincipalRef::User(a.owner_user_id)
         {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("The owner cannot be edited or removed.").with_target("principalId"));
         }
-        tx.get_member(account, principal).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::MemberNotFound).with_target("principalId"))
+        tx.get_member(account, principal).await?.ok_or_else(|| Error::new(ErrorCode::MemberNotFound).with_target("principalId"))
     }
 
     /// R9: a grant edit changes account access only.
@@ -592,11 +582,10 @@ impl Services {
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
         m.grant_json = grant.to_json();
         m.updated_at = self.clock.now();
-        tx.update_member_grant(account, m.principal, &m.grant_json, m.updated_at).await.map_err(store_error)?;
+        tx.update_member_grant(account, m.principal, &m.grant_json, m.updated_at).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.update", m.principal.kind(), m.principal.uuid(), Some(m.tenant_id), details(&[("grant", &m.grant_json)])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(m)
     }
 
@@ -606,11 +595,10 @@ impl Services {
         let caller = self.caller_in(tx.as_mut(), actor, account).await?;
         let m = self.find_member(tx.as_mut(), account, kind, id).await?;
         caller.require_user_manager_of(m.tenant_id)?;
-        tx.delete_member(account, m.principal).await.map_err(store_error)?;
+        tx.delete_member(account, m.principal).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.remove", m.principal.kind(), m.principal.uuid(), Some(m.tenant_id), details(&[])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// "Delete from organization": removes the member and deletes the user from the directory.
@@ -624,11 +612,10 @@ impl Services {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
         }
         let u = find_user(tx.as_mut(), m.tenant_id, &uid.to_string()).await?;
-        tx.delete_user(m.tenant_id, uid).await.map_err(store_error)?;
+        tx.delete_user(m.tenant_id, uid).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.delete_from_organization", "user", uid, Some(m.tenant_id), details(&[("userPrincipalName", u.upn.as_str())])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// Resets a member user's password (global admin): a temporary password, shown once and
@@ -641,26 +628,25 @@ impl Services {
             let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
             // A guest signs in only after accepting (R11): a password set for them here would
             // skip the invitation.
-            if tx.pending_invitation_of_user(uid).await.map_err(store_error)?.is_some() {
+            if tx.pending_invitation_of_user(uid).await?.is_some() {
                 return Err(Error::new(ErrorCode::GuestNotAccepted).with_target("principalId"));
             }
             (m.tenant_id, uid)
         };
         caller.require_directory_admin_of(tenant_id)?;
         let password = Password::generate(self.rng.as_ref());
-        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let hash = self.hasher.hash(password.secret()).await?;
         let mut tx = self.write().await?;
         let mut u = find_user(tx.as_mut(), tenant_id, &uid.to_string()).await?;
         u.password_hash = Some(hash);
         u.must_change_password = true;
         u.updated_at = self.clock.now();
-        tx.update_user(&u).await.map_err(store_error)?;
-        tx.delete_user_sessions(uid, None).await.map_err(store_error)?;
-        tx.revoke_user_refresh_tokens(uid, u.updated_at).await.map_err(store_error)?;
+        tx.update_user(&u).await?;
+        tx.delete_user_sessions(uid, None).await?;
+        tx.revoke_user_refresh_tokens(uid, u.updated_at).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.reset_password", "user", uid, Some(tenant_id), details(&[])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(password.secret().clone())
     }
 
@@ -669,21 +655,21 @@ impl Services {
         let caller = self.account_caller(actor, account).await?;
         caller.require("account_users", Level::ReadOnly)?;
         let mut tx = self.read().await?;
-        let tenants = tx.list_account_tenants(account).await.map_err(store_error)?;
-        let last = tx.last_activity(account).await.map_err(store_error)?;
+        let tenants = tx.list_account_tenants(account).await?;
+        let last = tx.last_activity(account).await?;
         let pending = self.pending_guests(tx.as_mut(), account).await?;
         let mut out = Vec::new();
-        for m in tx.list_members(account).await.map_err(store_error)? {
+        for m in tx.list_members(account).await? {
             let (display_name, identifier) = match m.principal {
-                PrincipalRef::User(id) => match tx.get_user(m.tenant_id, id).await.map_err(store_error)? {
+                PrincipalRef::User(id) => match tx.get_user(m.tenant_id, id).await? {
                     Some(u) => (u.display_name.to_string(), Some(u.upn.to_string())),
                     None => continue,
                 },
-                PrincipalRef::Group(id) => match tx.get_group(m.tenant_id, id).await.map_err(store_error)? {
+                PrincipalRef::Group(id) => match tx.get_group(m.tenant_id, id).await? {
                     Some(g) => (g.name.to_string(), None),
                     None => continue,
                 },
-                PrincipalRef::Application(id) => match tx.get_application(m.tenant_id, id).await.map_err(store_error)? {
+                PrincipalRef::Application(id) => match tx.get_application(m.tenant_id, id).await? {
                     Some(a) => (a.display_name.to_string(), Some(a.client_id.to_string())),
                     None => continue,
                 },
@@ -710,7 +696,7 @@ impl Services {
     pub async fn list_products(&self, actor: &Actor, account: AccountId) -> Result<Vec<Product>, Error> {
         self.account_caller(actor, account).await?;
         let mut tx = self.read().await?;
-        tx.list_products(account).await.map_err(store_error)
+        tx.list_products(account).await.map_err(Error::from)
     }
 
     /// Creating a product is "New apps" read/write (reserve a name).
@@ -721,12 +707,11 @@ impl Services {
         let mut tx = self.write().await?;
         match tx.insert_product(&p).await {
             Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::ProductNameTaken).with_target("name")),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         tx.insert_audit(&self.audit(Some(actor), "account.product.create", "product", p.id, None, details(&[("name", p.name.as_str())])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(p)
     }
 
@@ -734,13 +719,12 @@ impl Services {
         let caller = self.account_caller(actor, account).await?;
         caller.require_manager()?;
         let mut tx = self.write().await?;
-        if !tx.delete_product(account, product).await.map_err(store_error)? {
+        if !tx.delete_product(account, product).await? {
             return Err(Error::new(ErrorCode::ProductNotFound).with_target("productId"));
         }
         tx.insert_audit(&self.audit(Some(actor), "account.product.delete", "product", product, None, details(&[])).in_account(account))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     // ------------------------------------------------------------------ access check (R7)
@@ -792,10 +776,10 @@ impl Services {
     /// The grants of any principal (for the access check of someone else).
     async fn principal_caller(&self, tx: &mut dyn Tx, account: &Account, p: PrincipalRef, tenant: TenantId) -> Result<AccountCaller, Error> {
         let groups: Vec<GroupId> = match p {
-            PrincipalRef::User(u) => tx.list_user_groups(tenant, u).await.map_err(store_error)?.iter().map(|g| g.id).collect(),
+            PrincipalRef::User(u) => tx.list_user_groups(tenant, u).await?.iter().map(|g| g.id).collect(),
             _ => Vec::new(),
         };
-        let rows = tx.member_grants(account.id, p, &groups).await.map_err(store_error)?;
+        let rows = tx.member_grants(account.id, p, &groups).await?;
         let mut grants = Vec::new();
         for m in rows {
             let source = match m.principal {
@@ -822,7 +806,7 @@ impl Services {
         filter.tenant_id = None;
         filter.limit = filter.limit.clamp(1, 500);
         let mut tx = self.read().await?;
-        tx.list_audit(&filter).await.map_err(store_error)
+        tx.list_audit(&filter).await.map_err(Error::from)
     }
 
     /// Stores a batch of activity rows (the server batches them off the request path).
@@ -831,8 +815,8 @@ impl Services {
             return Ok(());
         }
         let mut tx = self.write().await?;
-        tx.insert_activity(rows).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        tx.insert_activity(rows).await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// A member's history of the last 30 days (R12): the owner only.
@@ -844,15 +828,15 @@ impl Services {
         let mut tx = self.read().await?;
         let m = self.find_member(tx.as_mut(), account, kind, id).await?;
         let since = self.clock.now().plus_seconds(-ACTIVITY_DAYS * 86_400);
-        tx.list_activity(account, m.principal, since, 1000).await.map_err(store_error)
+        tx.list_activity(account, m.principal, since, 1000).await.map_err(Error::from)
     }
 
     /// Deletes activity older than 30 days; run periodically.
     pub async fn purge_activity(&self) -> Result<u64, Error> {
         let before = self.clock.now().plus_seconds(-ACTIVITY_DAYS * 86_400);
         let mut tx = self.write().await?;
-        let n = tx.purge_activity(before).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        let n = tx.purge_activity(before).await?;
+        tx.commit().await?;
         Ok(n)
     }
 }

@@ -1,12 +1,13 @@
 //! Application registrations and their client-secret keys.
 
-use super::{Services, authz, details, opt, store_error};
+use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{AppIdUri, DisplayName, ReplyUrl};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{ApplicationId, ClientId, KeyId, ServicePrincipalId, TenantId};
 use crate::model::{AppKey, Application};
 use crate::page::{ListQuery, Page};
+use crate::query::{DirectoryQuery, ObjectKind};
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
 use base64::Engine;
@@ -92,14 +93,13 @@ impl Services {
             Some(app.tenant_id),
             details(&[("displayName", app.display_name.as_str()), ("appId", &app.client_id.to_string())]),
         ))
-        .await
-        .map_err(store_error)?;
+        .await?;
         Ok(tx)
     }
 
     async fn insert_application_in(&self, tx: Box<dyn Tx>, actor: &Actor, app: Application) -> Result<Application, Error> {
         let tx = self.insert_application_open(tx, actor, &app).await?;
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         Ok(app)
     }
 
@@ -112,13 +112,17 @@ impl Services {
 
     pub async fn list_applications(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<Application>, Error> {
         authz::tenant_reader(actor, tenant_id)?;
+        self.query_applications(actor, tenant_id, &DirectoryQuery::search(ObjectKind::Application, q)?).await
+    }
+
+    /// One page of the tenant's applications that match a directory query (REST `search` now;
+    /// Graph `$filter` and SCIM `filter` parse into the same query).
+    pub async fn query_applications(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<Page<Application>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
         self.require_tenant(tx.as_mut(), tenant_id).await?;
-        let rows = tx
-            .list_applications(tenant_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
-            .await
-            .map_err(store_error)?;
-        Ok(Page::from_rows(rows, q.limit, |a| format!("{}\u{1}{}", a.display_name.as_str().to_lowercase(), a.id)))
+        let rows = tx.query_applications(tenant_id, q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
     pub async fn update_application(&self, actor: &Actor, tenant_id: TenantId, reference: &str, patch: ApplicationPatch) -> Result<Application, Error> {
@@ -155,9 +159,8 @@ impl Services {
         }
         let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tx.insert_audit(&self.audit(Some(actor), "application.update", "application", app.id, Some(tenant_id), details(&pairs)))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(app)
     }
 
@@ -165,7 +168,7 @@ impl Services {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         let app = find_app(tx.as_mut(), tenant_id, reference).await?;
-        tx.delete_application(tenant_id, app.id).await.map_err(store_error)?;
+        tx.delete_application(tenant_id, app.id).await?;
         tx.insert_audit(&self.audit(
             Some(actor),
             "application.delete",
@@ -174,9 +177,8 @@ impl Services {
             Some(tenant_id),
             details(&[("displayName", app.display_name.as_str())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// Adds a client secret valid for `validity_months` (1–24, default 24).
@@ -199,7 +201,7 @@ impl Services {
         }
         let mut tx = self.write().await?;
         let app = find_app(tx.as_mut(), tenant_id, reference).await?;
-        if tx.list_app_keys(tenant_id, app.id).await.map_err(store_error)?.len() >= MAX_KEYS_PER_APP {
+        if tx.list_app_keys(tenant_id, app.id).await?.len() >= MAX_KEYS_PER_APP {
             return Err(ErrorCode::TooManyKeys.into());
         }
         let secret = self.generate_client_secret();
@@ -215,7 +217,7 @@ impl Services {
             // A month is 30 days here, so expiry never depends on the calendar.
             expires_at: now.plus_seconds(i64::from(months) * 30 * 86_400),
         };
-        tx.insert_app_key(&key).await.map_err(store_error)?;
+        tx.insert_app_key(&key).await?;
         tx.insert_audit(&self.audit(
             Some(actor),
             "application.key.add",
@@ -224,9 +226,8 @@ impl Services {
             Some(tenant_id),
             details(&[("keyId", &key.id.to_string()), ("hint", &key.hint), ("expiresAt", &key.expires_at.to_rfc3339())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(CreatedKey { key, client_id: app.client_id, secret })
     }
 
@@ -234,14 +235,14 @@ impl Services {
         authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
         let app = find_app(tx.as_mut(), tenant_id, reference).await?;
-        tx.list_app_keys(tenant_id, app.id).await.map_err(store_error)
+        tx.list_app_keys(tenant_id, app.id).await.map_err(Error::from)
     }
 
     pub async fn remove_application_key(&self, actor: &Actor, tenant_id: TenantId, reference: &str, key: KeyId) -> Result<(), Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         let app = find_app(tx.as_mut(), tenant_id, reference).await?;
-        if !tx.delete_app_key(tenant_id, app.id, key).await.map_err(store_error)? {
+        if !tx.delete_app_key(tenant_id, app.id, key).await? {
             return Err(Error::new(ErrorCode::KeyNotFound).with_target("keyId"));
         }
         tx.insert_audit(&self.audit(
@@ -252,9 +253,8 @@ impl Services {
             Some(tenant_id),
             details(&[("keyId", &key.to_string())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// 40 characters like Entra's (`xxx8Q~...`): 30 random bytes in base64url. 240 bits of
@@ -268,7 +268,7 @@ impl Services {
     /// Names the field of a uniqueness conflict (the schema enforces it; this only reads).
     async fn explain_app_conflict(&self, e: StoreError, app: &Application) -> Error {
         if !matches!(e, StoreError::Conflict) {
-            return store_error(e);
+            return Error::from(e);
         }
         let Ok(mut tx) = self.read().await else { return ErrorCode::ReplyUrlTaken.into() };
         if let Some(uri) = &app.app_id_uri
@@ -314,8 +314,8 @@ pub(crate) async fn find_app(tx: &mut dyn Tx, tenant_id: TenantId, reference: &s
     let id = uuid::Uuid::parse_str(reference.trim()).map_err(|_| {
         Error::new(ErrorCode::InvalidId).with_message("'applicationId' must be a GUID (object id or appId).").with_target("applicationId")
     })?;
-    if let Some(a) = tx.get_application(tenant_id, ApplicationId::from_uuid(id)).await.map_err(store_error)? {
+    if let Some(a) = tx.get_application(tenant_id, ApplicationId::from_uuid(id)).await? {
         return Ok(a);
     }
-    tx.find_application_by_client_id(tenant_id, ClientId::from_uuid(id)).await.map_err(store_error)?.ok_or_else(not_found)
+    tx.find_application_by_client_id(tenant_id, ClientId::from_uuid(id)).await?.ok_or_else(not_found)
 }

@@ -2,7 +2,7 @@
 //! password change.
 
 use super::users::find_user;
-use super::{Services, authz, details, store_error};
+use super::{Services, authz, details};
 use crate::actor::Actor;
 use crate::domain::{Password, Upn};
 use crate::error::{Error, ErrorCode};
@@ -50,12 +50,11 @@ impl Services {
             expires_at: now.plus_seconds(self.policy.session_seconds),
         };
         let mut tx = self.write().await?;
-        tx.record_sign_in_success(tenant.id, user.id, now).await.map_err(store_error)?;
-        tx.insert_session(&session).await.map_err(store_error)?;
+        tx.record_sign_in_success(tenant.id, user.id, now).await?;
+        tx.insert_session(&session).await?;
         tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[])))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(SignedIn { token, session, user, tenant })
     }
 
@@ -67,7 +66,7 @@ impl Services {
         let mut user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
             Ok(upn) => {
                 let mut tx = self.read().await?;
-                tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?
+                tx.find_user_by_upn(tenant.id, &upn.normalized()).await?
             }
             Err(_) => None,
         };
@@ -76,25 +75,24 @@ impl Services {
             && let Some(upn) = Self::guest_upn_for(username, tenant)
         {
             let mut tx = self.read().await?;
-            user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?.filter(|u| u.user_type == crate::model::UserType::Guest);
+            user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.filter(|u| u.user_type == crate::model::UserType::Guest);
         }
         let Some(user) = user else {
             // Same cost as a wrong password, so response times do not reveal who exists.
-            self.hasher.verify(password, None).await.map_err(store_error)?;
+            self.hasher.verify(password, None).await?;
             return Err(invalid());
         };
         let now = self.clock.now();
         if user.locked_until.is_some_and(|t| t > now) {
             return Err(ErrorCode::AccountLocked.into());
         }
-        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await.map_err(store_error)?;
+        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await?;
         if !ok {
             let mut tx = self.write().await?;
             let lock_until = now.plus_seconds(self.policy.lockout_seconds);
             let failure = tx
                 .record_sign_in_failure(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until)
-                .await
-                .map_err(store_error)?;
+                .await?;
             let count = failure.failed_sign_ins.to_string();
             tx.insert_audit(&self.audit(
                 None,
@@ -104,9 +102,8 @@ impl Services {
                 Some(tenant.id),
                 details(&[("failedSignIns", &count), ("locked", &failure.locked_until.is_some().to_string())]),
             ))
-            .await
-            .map_err(store_error)?;
-            tx.commit().await.map_err(store_error)?;
+            .await?;
+            tx.commit().await?;
             return Err(invalid());
         }
         // Checked after the password so that a disabled account is not revealed to guessers.
@@ -171,8 +168,7 @@ impl Services {
         let mut tx = self.read().await?;
         let app = tx
             .find_application_by_client_id(tenant, client)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| invalid_token("its application no longer exists"))?;
         Ok((app, tenant))
     }
@@ -185,14 +181,12 @@ impl Services {
         let mut tx = self.read().await?;
         let session = tx
             .get_session_by_token_hash(&token.sha256())
-            .await
-            .map_err(store_error)?
+            .await?
             .filter(|s| s.expires_at > self.clock.now())
             .ok_or_else(|| Error::new(ErrorCode::Unauthenticated).with_message("The session is unknown or has expired. Sign in again."))?;
         let user = tx
             .get_user(session.tenant_id, session.user_id)
-            .await
-            .map_err(store_error)?
+            .await?
             .filter(|u| u.enabled)
             .ok_or_else(|| Error::new(ErrorCode::Unauthenticated).with_message("The session's user no longer exists or is disabled."))?;
         Ok(Actor {
@@ -207,11 +201,10 @@ impl Services {
 
     pub async fn sign_out(&self, actor: &Actor) -> Result<(), Error> {
         let mut tx = self.write().await?;
-        tx.delete_session(actor.session_id).await.map_err(store_error)?;
+        tx.delete_session(actor.session_id).await?;
         tx.insert_audit(&self.audit(Some(actor), "user.sign_out", "user", actor.user_id, Some(actor.tenant_id), details(&[])))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// The signed-in user and the tenant they signed in through.
@@ -235,32 +228,31 @@ impl Services {
             let mut tx = self.read().await?;
             find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?
         };
-        if !self.hasher.verify(current, user.password_hash.as_ref()).await.map_err(store_error)? {
+        if !self.hasher.verify(current, user.password_hash.as_ref()).await? {
             return Err(Error::new(ErrorCode::InvalidCredentials)
                 .with_message("The current password is incorrect.")
                 .with_target("currentPassword"));
         }
-        let hash = self.hasher.hash(new.secret()).await.map_err(store_error)?;
+        let hash = self.hasher.hash(new.secret()).await?;
         let mut tx = self.write().await?;
         let mut u = find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?;
         u.password_hash = Some(hash);
         u.must_change_password = false;
         u.updated_at = self.clock.now();
-        tx.update_user(&u).await.map_err(store_error)?;
-        tx.delete_user_sessions(u.id, Some(actor.session_id)).await.map_err(store_error)?;
+        tx.update_user(&u).await?;
+        tx.delete_user_sessions(u.id, Some(actor.session_id)).await?;
         // Refresh tokens issued before the change stop working (a stolen one is useless now).
-        tx.revoke_user_refresh_tokens(u.id, u.updated_at).await.map_err(store_error)?;
+        tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;
         tx.insert_audit(&self.audit(Some(actor), "user.password.change", "user", u.id, Some(u.tenant_id), details(&[])))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// Deletes expired sessions; run periodically by the server.
     pub async fn purge_expired_sessions(&self) -> Result<u64, Error> {
         let mut tx = self.write().await?;
-        let n = tx.purge_expired_sessions(self.clock.now()).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        let n = tx.purge_expired_sessions(self.clock.now()).await?;
+        tx.commit().await?;
         Ok(n)
     }
 
@@ -272,7 +264,7 @@ impl Services {
         }
         let mut tx = self.read().await?;
         let filter = crate::audit::AuditFilter { tenant_id: tenant, limit: limit.clamp(1, 500), ..Default::default() };
-        tx.list_audit(&filter).await.map_err(store_error)
+        tx.list_audit(&filter).await.map_err(Error::from)
     }
 }
 

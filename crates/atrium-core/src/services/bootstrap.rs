@@ -1,7 +1,7 @@
 //! First start: the built-in personal-accounts tenant and the owner.
 
 use super::users::{OWNER_META_KEY, insert_user_checked};
-use super::{Services, details, store_error};
+use super::{Services, details};
 use crate::domain::{DisplayName, DomainPrefix, Password, TenantDomain, Upn};
 use crate::error::Error;
 use crate::ids::{PERSONAL_ACCOUNTS_TENANT, UserId};
@@ -26,8 +26,7 @@ impl Services {
         let mut tx = self.read().await?;
         let id = tx
             .get_meta(OWNER_META_KEY)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(crate::error::ErrorCode::NotFound).with_message("No owner yet: start `atrium serve` once first."))?;
         Ok(crate::actor::Actor {
             user_id: UserId::parse(&id, "owner")?,
@@ -45,7 +44,7 @@ impl Services {
     pub async fn bootstrap(&self) -> Result<Option<OwnerCredentials>, Error> {
         {
             let mut tx = self.read().await?;
-            if tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.is_some() {
+            if tx.get_meta(OWNER_META_KEY).await?.is_some() {
                 return Ok(None);
             }
         }
@@ -61,7 +60,7 @@ impl Services {
             updated_at: now,
         };
         let password = Password::generate(self.rng.as_ref());
-        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let hash = self.hasher.hash(password.secret()).await?;
         let owner = User {
             must_change_password: true,
             global_admin: true,
@@ -75,24 +74,23 @@ impl Services {
             )
         };
         let mut tx = self.write().await?;
-        if tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.is_some() {
+        if tx.get_meta(OWNER_META_KEY).await?.is_some() {
             return Ok(None);
         }
-        if tx.get_tenant(tenant.id).await.map_err(store_error)?.is_none() {
+        if tx.get_tenant(tenant.id).await?.is_none() {
             match tx.insert_tenant(&tenant).await {
                 // Another node won the race.
                 Err(StoreError::Conflict) => return Ok(None),
-                r => r.map_err(store_error)?,
+                r => r?,
             }
         }
         insert_user_checked(tx.as_mut(), &owner).await?;
-        tx.put_meta(OWNER_META_KEY, &owner.id.to_string()).await.map_err(store_error)?;
+        tx.put_meta(OWNER_META_KEY, &owner.id.to_string()).await?;
         tx.insert_audit(&self.audit(None, "owner.bootstrap", "user", owner.id, Some(tenant.id), details(&[("userPrincipalName", owner.upn.as_str())])))
-            .await
-            .map_err(store_error)?;
+            .await?;
         match tx.commit().await {
             Err(StoreError::Conflict) => return Ok(None),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         Ok(Some(OwnerCredentials { tenant, user_principal_name: owner.upn.to_string(), password: password.secret().clone() }))
     }

@@ -1,13 +1,14 @@
 //! Groups: create, read, update, delete, list, search, and direct members (no nesting).
 
 use super::users::find_user;
-use super::{Services, authz, details, opt, store_error};
+use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{Description, GroupName};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::model::{Group, User};
 use crate::page::{ListQuery, Page};
+use crate::query::{DirectoryQuery, ObjectKind};
 use crate::ports::{StoreError, Tx};
 
 #[derive(Debug, Clone, Default)]
@@ -30,7 +31,7 @@ impl Services {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         let group = self.create_group_in(tx.as_mut(), actor, tenant_id, input).await?;
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         Ok(group)
     }
 
@@ -53,7 +54,7 @@ impl Services {
         }
         match tx.insert_group(&group).await {
             Err(StoreError::Conflict) => return Err(name_taken(&group.name)),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         for (i, m) in members.iter().enumerate() {
             add_member(tx, tenant_id, group.id, *m, now, &format!("members[{i}]")).await?;
@@ -67,8 +68,7 @@ impl Services {
             Some(tenant_id),
             details(&[("displayName", group.name.as_str()), ("members", &count)]),
         ))
-        .await
-        .map_err(store_error)?;
+        .await?;
         Ok(group)
     }
 
@@ -80,13 +80,17 @@ impl Services {
 
     pub async fn list_groups(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<Group>, Error> {
         authz::tenant_reader(actor, tenant_id)?;
+        self.query_groups(actor, tenant_id, &DirectoryQuery::search(ObjectKind::Group, q)?).await
+    }
+
+    /// One page of the tenant's groups that match a directory query (REST `search` now;
+    /// Graph `$filter` and SCIM `filter` parse into the same query).
+    pub async fn query_groups(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<Page<Group>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
         self.require_tenant(tx.as_mut(), tenant_id).await?;
-        let rows = tx
-            .list_groups(tenant_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
-            .await
-            .map_err(store_error)?;
-        Ok(Page::from_rows(rows, q.limit, |g| g.name.normalized()))
+        let rows = tx.query_groups(tenant_id, q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
     pub async fn update_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, patch: GroupPatch) -> Result<Group, Error> {
@@ -110,13 +114,12 @@ impl Services {
         g.updated_at = self.clock.now();
         match tx.update_group(&g).await {
             Err(StoreError::Conflict) => return Err(name_taken(&g.name)),
-            r => r.map_err(store_error)?,
+            r => r?,
         };
         let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tx.insert_audit(&self.audit(Some(actor), "group.update", "group", g.id, Some(tenant_id), details(&pairs)))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(g)
     }
 
@@ -125,7 +128,7 @@ impl Services {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         let g = find_group(tx.as_mut(), tenant_id, group_id).await?;
-        tx.delete_group(tenant_id, group_id).await.map_err(store_error)?;
+        tx.delete_group(tenant_id, group_id).await?;
         tx.insert_audit(&self.audit(
             Some(actor),
             "group.delete",
@@ -134,9 +137,8 @@ impl Services {
             Some(tenant_id),
             details(&[("displayName", g.name.as_str())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     pub async fn add_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
@@ -153,16 +155,15 @@ impl Services {
             Some(tenant_id),
             details(&[("userId", &uid)]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     pub async fn remove_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         find_group(tx.as_mut(), tenant_id, group_id).await?;
-        if !tx.remove_group_member(tenant_id, group_id, user_id).await.map_err(store_error)? {
+        if !tx.remove_group_member(tenant_id, group_id, user_id).await? {
             return Err(Error::new(ErrorCode::UserNotFound)
                 .with_message("The user is not a member of this group.")
                 .with_target("userId"));
@@ -176,9 +177,8 @@ impl Services {
             Some(tenant_id),
             details(&[("userId", &uid)]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     pub async fn list_group_members(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, q: &ListQuery) -> Result<Page<User>, Error> {
@@ -187,16 +187,14 @@ impl Services {
         find_group(tx.as_mut(), tenant_id, group_id).await?;
         let rows = tx
             .list_group_members(tenant_id, group_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
-            .await
-            .map_err(store_error)?;
+            .await?;
         Ok(Page::from_rows(rows, q.limit, |u| u.upn.normalized()))
     }
 }
 
 async fn find_group(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId) -> Result<Group, Error> {
     tx.get_group(tenant_id, group_id)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or_else(|| Error::new(ErrorCode::GroupNotFound).with_target("groupId"))
 }
 
@@ -207,7 +205,7 @@ async fn add_member(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId, use
     match tx.add_group_member(tenant_id, group_id, user_id, at).await {
         Err(StoreError::Conflict) => Err(Error::new(ErrorCode::AlreadyGroupMember).with_target(field)),
         Err(StoreError::MissingReference) => Err(Error::new(ErrorCode::UserNotFound).with_target(field)),
-        r => r.map_err(store_error),
+        r => r.map_err(Error::from),
     }
 }
 

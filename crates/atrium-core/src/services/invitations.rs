@@ -7,7 +7,7 @@
 //! working. The mail is written to the outbox in the same transaction as the invitation.
 
 use super::mail::{MailContent, invitation_mail};
-use super::{Services, authz, details, opt, store_error};
+use super::{Services, authz, details, opt};
 use crate::access::{GrantInput, Level};
 use crate::actor::Actor;
 use crate::domain::{DisplayName, Email, Password, ReplyUrl, Upn};
@@ -162,8 +162,8 @@ impl Services {
                     return Err(Error::new(ErrorCode::DuplicateAddress).with_message(format!("'{email}' appears more than once.")).with_target(&field));
                 }
                 let upn = guest_upn(&email, tenant.domain.as_str(), &field)?;
-                let present = tx.find_user_by_mail(tenant.id, &email.normalized()).await.map_err(store_error)?.is_some()
-                    || tx.find_user_by_upn(tenant.id, &upn.normalized()).await.map_err(store_error)?.is_some();
+                let present = tx.find_user_by_mail(tenant.id, &email.normalized()).await?.is_some()
+                    || tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.is_some();
                 if present {
                     return Err(Error::new(ErrorCode::AlreadyInTenant)
                         .with_message(format!("'{email}' is already a user of {}, or already invited.", tenant.domain))
@@ -226,7 +226,7 @@ impl Services {
         };
         match tx.insert_user(&user).await {
             Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::AlreadyInTenant).with_target("emails")),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         let token = new_token(self.rng.as_ref());
         let invitation = Invitation {
@@ -247,7 +247,7 @@ impl Services {
         };
         match tx.insert_invitation(&invitation).await {
             Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::AlreadyInTenant).with_target("emails")),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         let url = redeem_url(base_url, &token);
         let what = account.as_ref().map(|(_, name)| name.as_str()).unwrap_or(tenant.display_name.as_str());
@@ -280,7 +280,7 @@ impl Services {
             account_id: invitation.account_id,
             tenant_id: Some(invitation.tenant_id),
         };
-        tx.insert_mail(&mail).await.map_err(store_error)?;
+        tx.insert_mail(&mail).await?;
         Ok(mail.id)
     }
 
@@ -324,7 +324,7 @@ impl Services {
             };
             tx.insert_member(&m).await.map_err(|e| match e {
                 StoreError::MissingReference => Error::new(ErrorCode::TenantNotAssociated),
-                e => store_error(e),
+                e => Error::from(e),
             })?;
             tx.insert_audit(
                 &self
@@ -338,11 +338,10 @@ impl Services {
                     )
                     .in_account(account),
             )
-            .await
-            .map_err(store_error)?;
+            .await?;
             sent.push(s);
         }
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         Ok(sent)
     }
 
@@ -378,9 +377,8 @@ impl Services {
             Some(tenant.id),
             details(&[("invitationId", &s.invitation.id.to_string()), ("email", email.as_str()), ("sendInvitationMessage", &input.send_message.to_string())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(s)
     }
 
@@ -399,9 +397,9 @@ impl Services {
         if inv.status != InvitationStatus::Pending {
             return Err(Error::new(ErrorCode::InvitationNotPending).with_target("invitationId"));
         }
-        let user = tx.get_user(inv.tenant_id, inv.user_id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::UserNotFound))?;
+        let user = tx.get_user(inv.tenant_id, inv.user_id).await?.ok_or_else(|| Error::new(ErrorCode::UserNotFound))?;
         let tenant = self.require_tenant(tx.as_mut(), inv.tenant_id).await?;
-        let acc = tx.get_account(account).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
+        let acc = tx.get_account(account).await?.ok_or_else(|| Error::new(ErrorCode::AccountNotFound))?;
         let inviter = inviter_name(tx.as_mut(), actor).await?;
         let now = self.clock.now();
         let token = new_token(self.rng.as_ref());
@@ -409,7 +407,7 @@ impl Services {
         inv.resend_count += 1;
         inv.updated_at = now;
         inv.expires_at = self.invitation_expiry(now);
-        tx.update_invitation(&inv).await.map_err(store_error)?;
+        tx.update_invitation(&inv).await?;
         let url = redeem_url(base_url, &token);
         let content = invitation_mail(&inviter, acc.name.as_str(), tenant.domain.as_str(), None, &url, inv.expires_at);
         let mail_id = self.queue_mail(tx.as_mut(), &inv.email, content, &inv).await?;
@@ -418,9 +416,8 @@ impl Services {
                 .audit(Some(actor), "account.invitation.resend", "user", inv.user_id, Some(inv.tenant_id), details(&[("invitationId", &inv.id.to_string()), ("resendCount", &inv.resend_count.to_string())]))
                 .in_account(account),
         )
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(SentInvitation { invitation: inv, user, redeem_url: url, mail_id: Some(mail_id) })
     }
 
@@ -434,16 +431,15 @@ impl Services {
         }
         inv.status = InvitationStatus::Revoked;
         inv.updated_at = self.clock.now();
-        tx.update_invitation(&inv).await.map_err(store_error)?;
-        tx.delete_user(inv.tenant_id, inv.user_id).await.map_err(store_error)?;
+        tx.update_invitation(&inv).await?;
+        tx.delete_user(inv.tenant_id, inv.user_id).await?;
         tx.insert_audit(
             &self
                 .audit(Some(actor), "account.invitation.revoke", "user", inv.user_id, Some(inv.tenant_id), details(&[("invitationId", &inv.id.to_string()), ("email", inv.email.as_str())]))
                 .in_account(account),
         )
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(inv)
     }
 
@@ -456,12 +452,12 @@ impl Services {
         // Two queries, not one per invitation: every mail of the account, newest first, of
         // which each invitation keeps its first.
         let mut newest: std::collections::HashMap<InvitationId, Mail> = std::collections::HashMap::new();
-        for m in tx.list_account_mail(account).await.map_err(store_error)? {
+        for m in tx.list_account_mail(account).await? {
             if let Some(i) = m.invitation_id {
                 newest.entry(i).or_insert(m);
             }
         }
-        let list = tx.list_invitations(account).await.map_err(store_error)?;
+        let list = tx.list_invitations(account).await?;
         Ok(list.into_iter().map(|inv| InvitationView { expired: is_expired(&inv, now), mail: newest.remove(&inv.id), invitation: inv }).collect())
     }
 
@@ -471,7 +467,7 @@ impl Services {
         caller.require("account_users", Level::ReadOnly)?;
         let user = UserId::parse(user, "userId")?;
         let mut tx = self.read().await?;
-        match tx.pending_invitation_of_user(user).await.map_err(store_error)?.filter(|i| i.account_id == Some(account)) {
+        match tx.pending_invitation_of_user(user).await?.filter(|i| i.account_id == Some(account)) {
             Some(inv) => Ok(Some(self.invitation_view(tx.as_mut(), inv).await?)),
             None => Ok(None),
         }
@@ -487,7 +483,7 @@ impl Services {
 
     /// An invitation with its newest mail.
     async fn invitation_view(&self, tx: &mut dyn Tx, inv: Invitation) -> Result<InvitationView, Error> {
-        let mail = tx.list_mail(Some(inv.id), None, 1).await.map_err(store_error)?.into_iter().next();
+        let mail = tx.list_mail(Some(inv.id), None, 1).await?.into_iter().next();
         Ok(InvitationView { expired: is_expired(&inv, self.clock.now()), invitation: inv, mail })
     }
 
@@ -497,7 +493,7 @@ impl Services {
         if !token.expose().starts_with(TOKEN_PREFIX) {
             return Err(not_found());
         }
-        let inv = tx.find_invitation_by_token_hash(&token.sha256()).await.map_err(store_error)?.ok_or_else(not_found)?;
+        let inv = tx.find_invitation_by_token_hash(&token.sha256()).await?.ok_or_else(not_found)?;
         match inv.status {
             InvitationStatus::Accepted => Err(Error::new(ErrorCode::InvitationRedeemed).with_target("token")),
             InvitationStatus::Revoked => Err(Error::new(ErrorCode::InvitationRevoked).with_target("token")),
@@ -510,7 +506,7 @@ impl Services {
     pub async fn invitation_for_redemption(&self, token: &Secret) -> Result<RedemptionView, Error> {
         let mut tx = self.read().await?;
         let invitation = self.live_invitation(tx.as_mut(), token).await?;
-        let user = tx.get_user(invitation.tenant_id, invitation.user_id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("token"))?;
+        let user = tx.get_user(invitation.tenant_id, invitation.user_id).await?.ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("token"))?;
         let tenant = self.require_tenant(tx.as_mut(), invitation.tenant_id).await?;
         Ok(RedemptionView { invitation, user, tenant })
     }
@@ -521,25 +517,25 @@ impl Services {
         // Checked first so a dead link is reported before password rules.
         self.live_invitation(self.read().await?.as_mut(), token).await?;
         let password = Password::parse(password, "password")?;
-        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let hash = self.hasher.hash(password.secret()).await?;
         let mut tx = self.write().await?;
         let mut inv = self.live_invitation(tx.as_mut(), token).await?;
         let now = self.clock.now();
-        if !tx.accept_invitation(inv.id, &inv.token_hash, now).await.map_err(store_error)? {
+        if !tx.accept_invitation(inv.id, &inv.token_hash, now).await? {
             return Err(Error::new(ErrorCode::InvitationRedeemed).with_target("token"));
         }
-        let mut user = tx.get_user(inv.tenant_id, inv.user_id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("token"))?;
+        let mut user = tx.get_user(inv.tenant_id, inv.user_id).await?.ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("token"))?;
         user.password_hash = Some(hash);
         user.must_change_password = false;
         user.updated_at = now;
-        tx.update_user(&user).await.map_err(store_error)?;
+        tx.update_user(&user).await?;
         let mut event = self.audit(None, "invitation.redeem", "user", user.id, Some(inv.tenant_id), details(&[("invitationId", &inv.id.to_string())]));
         if let Some(a) = inv.account_id {
             event = event.in_account(a);
         }
-        tx.insert_audit(&event).await.map_err(store_error)?;
+        tx.insert_audit(&event).await?;
         let tenant = self.require_tenant(tx.as_mut(), inv.tenant_id).await?;
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         inv.status = InvitationStatus::Accepted;
         inv.accepted_at = Some(now);
         Ok(RedemptionView { invitation: inv, user, tenant })
@@ -549,8 +545,7 @@ impl Services {
     pub(crate) async fn pending_guests(&self, tx: &mut dyn Tx, account: AccountId) -> Result<HashSet<UserId>, Error> {
         Ok(tx
             .list_invitations(account)
-            .await
-            .map_err(store_error)?
+            .await?
             .into_iter()
             .filter(|i| i.status == InvitationStatus::Pending)
             .map(|i| i.user_id)
@@ -567,15 +562,14 @@ impl Services {
 /// The name the invitation mail gives for whoever invites (blank if unknown: the mail says
 /// "An administrator").
 async fn inviter_name(tx: &mut dyn Tx, actor: &Actor) -> Result<String, Error> {
-    Ok(tx.get_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?.map(|u| u.display_name.to_string()).unwrap_or_default())
+    Ok(tx.get_user(actor.tenant_id, actor.user_id).await?.map(|u| u.display_name.to_string()).unwrap_or_default())
 }
 
 /// An invitation of `account` by id; others are not found.
 async fn account_invitation(tx: &mut dyn Tx, account: AccountId, id: &str) -> Result<Invitation, Error> {
     let id = InvitationId::parse(id, "invitationId")?;
     tx.get_invitation(id)
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|i| i.account_id == Some(account))
         .ok_or_else(|| Error::new(ErrorCode::InvitationNotFound).with_target("invitationId"))
 }

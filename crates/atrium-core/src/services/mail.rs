@@ -9,7 +9,7 @@
 //! No password ever goes into a mail: invitations carry a single-use link, and temporary
 //! passwords are shown once on screen (R10), never sent.
 
-use super::{Services, authz, store_error};
+use super::{Services, authz};
 use crate::actor::Actor;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{InvitationId, MailId};
@@ -97,8 +97,8 @@ impl Services {
         let now = self.clock.now();
         let claimed = {
             let mut tx = self.write().await?;
-            let rows = tx.claim_mail(now, now.plus_seconds(MAIL_LEASE_SECONDS), batch).await.map_err(store_error)?;
-            tx.commit().await.map_err(store_error)?;
+            let rows = tx.claim_mail(now, now.plus_seconds(MAIL_LEASE_SECONDS), batch).await?;
+            tx.commit().await?;
             rows
         };
         let mut report = DeliveryReport::default();
@@ -116,8 +116,8 @@ impl Services {
                 _ => report.retried += 1,
             }
             let mut tx = self.write().await?;
-            tx.finish_mail(mail.id, status, at, next, error.as_deref()).await.map_err(store_error)?;
-            tx.commit().await.map_err(store_error)?;
+            tx.finish_mail(mail.id, status, at, next, error.as_deref()).await?;
+            tx.commit().await?;
         }
         Ok(report)
     }
@@ -143,14 +143,14 @@ impl Services {
             return Err(Error::new(ErrorCode::InvalidLimit).with_target("limit"));
         }
         let mut tx = self.read().await?;
-        tx.list_mail(invitation, status, limit).await.map_err(store_error)
+        tx.list_mail(invitation, status, limit).await.map_err(Error::from)
     }
 
     pub async fn get_mail(&self, actor: &Actor, id: &str) -> Result<Mail, Error> {
         authz::instance_admin(actor)?;
         let id = MailId::parse(id, "mailId")?;
         let mut tx = self.read().await?;
-        tx.get_mail(id).await.map_err(store_error)?.ok_or_else(|| Error::new(ErrorCode::MailNotFound).with_target("mailId"))
+        tx.get_mail(id).await?.ok_or_else(|| Error::new(ErrorCode::MailNotFound).with_target("mailId"))
     }
 }
 

@@ -110,11 +110,11 @@ impl Services {
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>, Error> {
-        self.store.begin().await.map_err(store_error)
+        Ok(self.store.begin().await?)
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>, Error> {
-        self.store.begin_read().await.map_err(store_error)
+        Ok(self.store.begin_read().await?)
     }
 
     /// An audit event by `actor` (or by the system when `None`).
@@ -143,11 +143,13 @@ impl Services {
     }
 }
 
-/// Maps a storage failure that the caller did not expect to an error for clients.
-pub(crate) fn store_error(e: StoreError) -> Error {
-    match e {
-        StoreError::Unavailable(m) => Error::new(ErrorCode::Unavailable).with_message(format!("storage unavailable: {m}")),
-        other => Error::internal(other),
+/// A storage failure the caller did not expect, as an error for clients: `?` converts it.
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => Error::new(ErrorCode::Unavailable).with_message(format!("storage unavailable: {m}")),
+            other => Error::internal(other),
+        }
     }
 }
 

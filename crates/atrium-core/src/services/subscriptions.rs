@@ -10,7 +10,7 @@
 //! 5. The account's deployment view lists the caller's active subscriptions whose directory is
 //!    associated with the account.
 
-use super::{Services, authz, details, store_error};
+use super::{Services, authz, details};
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::{DisplayName, Email, TenantDomain};
@@ -119,7 +119,7 @@ async fn resolve_tenant_in(tx: &mut dyn Tx, reference: &str) -> Result<Tenant, E
     } else {
         return Err(not_found());
     };
-    found.map_err(store_error)?.ok_or_else(not_found)
+    found?.ok_or_else(not_found)
 }
 
 impl Services {
@@ -128,12 +128,12 @@ impl Services {
     async fn subscription_role(&self, tx: &mut dyn Tx, actor: &Actor, id: SubscriptionId) -> Result<(Subscription, SubscriptionRole), Error> {
         authz::active(actor)?;
         authz::person(actor).map_err(|_| not_found())?;
-        let s = tx.get_subscription(id).await.map_err(store_error)?.ok_or_else(not_found)?;
+        let s = tx.get_subscription(id).await?.ok_or_else(not_found)?;
         if s.owner_user_id == actor.user_id && s.owner_tenant_id == actor.tenant_id {
             return Ok((s, SubscriptionRole::Owner));
         }
         // Co-administrators are users of the current directory (the schema keeps it so).
-        if actor.tenant_id == s.directory_tenant_id && tx.list_coadmins(id).await.map_err(store_error)?.iter().any(|(c, _)| c.user_id == actor.user_id) {
+        if actor.tenant_id == s.directory_tenant_id && tx.list_coadmins(id).await?.iter().any(|(c, _)| c.user_id == actor.user_id) {
             return Ok((s, SubscriptionRole::Coadministrator));
         }
         Err(not_found())
@@ -171,11 +171,10 @@ impl Services {
         };
         let mut tx = self.write().await?;
         let directory = self.require_tenant(tx.as_mut(), s.directory_tenant_id).await?;
-        tx.insert_subscription(&s).await.map_err(store_error)?;
+        tx.insert_subscription(&s).await?;
         tx.insert_audit(&self.subscription_audit(actor, "subscription.create", &s, s.directory_tenant_id, &[("name", s.name.as_str())]))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(SubscriptionView { subscription: s, directory, role: SubscriptionRole::Owner })
     }
 
@@ -196,7 +195,7 @@ impl Services {
             return Ok(Vec::new());
         }
         let mut tx = self.read().await?;
-        let list = tx.list_subscriptions_for_user(actor.tenant_id, actor.user_id).await.map_err(store_error)?;
+        let list = tx.list_subscriptions_for_user(actor.tenant_id, actor.user_id).await?;
         self.views(tx.as_mut(), actor, list).await
     }
 
@@ -232,12 +231,11 @@ impl Services {
             consented_by: None,
             consented_at: None,
         };
-        tx.insert_directory_request(&request).await.map_err(store_error)?;
+        tx.insert_directory_request(&request).await?;
         let request_id = request.id.to_string();
         tx.insert_audit(&self.subscription_audit(actor, "subscription.directory.request", &s, directory.id, &[("requestId", &request_id), ("domain", directory.domain.as_str())]))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(CreatedDirectoryRequest { request, code, directory })
     }
 
@@ -250,8 +248,7 @@ impl Services {
         let gone = || Error::new(ErrorCode::DirectoryRequestNotFound).with_target("code");
         let request = tx
             .find_directory_request_by_code(&code.sha256())
-            .await
-            .map_err(store_error)?
+            .await?
             .filter(|r| r.consented_at.is_none() && r.expires_at > self.clock.now())
             .ok_or_else(gone)?;
         let directory = self.require_tenant(tx, request.tenant_id).await?;
@@ -263,9 +260,9 @@ impl Services {
             return Err(Error::new(ErrorCode::GlobalAdminRequired)
                 .with_message(format!("Only a global administrator of {} can let a subscription use it.", directory.domain)));
         }
-        let subscription = tx.get_subscription(request.subscription_id).await.map_err(store_error)?.ok_or_else(gone)?;
+        let subscription = tx.get_subscription(request.subscription_id).await?.ok_or_else(gone)?;
         require_active(&subscription)?;
-        let owner = tx.get_user(subscription.owner_tenant_id, subscription.owner_user_id).await.map_err(store_error)?;
+        let owner = tx.get_user(subscription.owner_tenant_id, subscription.owner_user_id).await?;
         let owner_name = owner.map(|u| u.display_name.to_string()).unwrap_or_default();
         Ok(DirectoryConsent { request, subscription, directory, owner_name })
     }
@@ -282,7 +279,7 @@ impl Services {
         let now = self.clock.now();
         let mut tx = self.write().await?;
         let pending = self.pending_request_in(tx.as_mut(), actor, code).await?;
-        if !tx.consent_directory_request(pending.request.id, actor.user_id, now).await.map_err(store_error)? {
+        if !tx.consent_directory_request(pending.request.id, actor.user_id, now).await? {
             return Err(Error::new(ErrorCode::DirectoryRequestNotFound).with_target("code"));
         }
         let request_id = pending.request.id.to_string();
@@ -293,9 +290,8 @@ impl Services {
             pending.directory.id,
             &[("requestId", &request_id), ("domain", pending.directory.domain.as_str())],
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         let request = DirectoryRequest { consented_by: Some(actor.user_id), consented_at: Some(now), ..pending.request };
         Ok(DirectoryConsent { request, ..pending })
     }
@@ -310,11 +306,10 @@ impl Services {
         let to_tenant = self.require_tenant(tx, to).await?;
         let request = tx
             .find_consented_directory_request(s.id, to, self.clock.now())
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(ErrorCode::DirectoryNotConsented).with_target("tenantId"))?;
         let from = self.require_tenant(tx, s.directory_tenant_id).await?;
-        let losing_access = tx.list_coadmins(s.id).await.map_err(store_error)?.into_iter().map(|(_, u)| u).collect();
+        let losing_access = tx.list_coadmins(s.id).await?.into_iter().map(|(_, u)| u).collect();
         Ok(DirectoryChange { subscription: s, from, to: to_tenant, losing_access, consented_by: request.consented_by, consented_at: request.consented_at })
     }
 
@@ -326,7 +321,7 @@ impl Services {
         let s = self.owned_subscription(tx.as_mut(), actor, id).await?;
         let now = self.clock.now();
         let mut out: Vec<RequestedDirectory> = Vec::new();
-        for r in tx.list_directory_requests(id).await.map_err(store_error)? {
+        for r in tx.list_directory_requests(id).await? {
             if r.tenant_id == s.directory_tenant_id {
                 continue;
             }
@@ -360,7 +355,7 @@ impl Services {
     pub async fn change_directory(&self, actor: &Actor, id: SubscriptionId, to: TenantId) -> Result<DirectoryChange, Error> {
         let mut tx = self.write().await?;
         let change = self.directory_change_in(tx.as_mut(), actor, id, to).await?;
-        tx.delete_coadmins(id).await.map_err(store_error)?;
+        tx.delete_coadmins(id).await?;
         let updated = Subscription { directory_tenant_id: to, updated_at: self.clock.now(), ..change.subscription.clone() };
         match tx.update_subscription(&updated).await {
             // A co-administrator of the old directory was added meanwhile (the schema refuses
@@ -368,9 +363,9 @@ impl Services {
             Err(StoreError::MissingReference) => {
                 return Err(Error::new(ErrorCode::ConcurrentChange).with_message("The co-administrators changed meanwhile: review the change again."));
             }
-            r => r.map_err(store_error)?,
+            r => r?,
         };
-        tx.delete_directory_requests(id).await.map_err(store_error)?;
+        tx.delete_directory_requests(id).await?;
         let removed: Vec<&str> = change.losing_access.iter().map(|u| u.upn.as_str()).collect();
         let removed = removed.join(",");
         let from_id = change.from.id.to_string();
@@ -381,9 +376,8 @@ impl Services {
             to,
             &[("from", &from_id), ("fromDomain", change.from.domain.as_str()), ("toDomain", change.to.domain.as_str()), ("removedCoadministrators", &removed)],
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(DirectoryChange { subscription: updated, ..change })
     }
 
@@ -400,10 +394,10 @@ impl Services {
                 .with_message(format!("No user of {} has the email {email}: a co-administrator must be a user of the subscription's directory.", directory.domain))
                 .with_target("email")
         };
-        let user = match tx.find_user_by_upn(directory.id, &email.normalized()).await.map_err(store_error)? {
+        let user = match tx.find_user_by_upn(directory.id, &email.normalized()).await? {
             Some(u) => u,
             None => {
-                let mut by_mail = tx.find_users_by_mail(directory.id, &email.normalized(), 2).await.map_err(store_error)?;
+                let mut by_mail = tx.find_users_by_mail(directory.id, &email.normalized(), 2).await?;
                 // Two users with one mail: refuse rather than guess.
                 if by_mail.len() != 1 {
                     return Err(outside());
@@ -418,13 +412,12 @@ impl Services {
         match tx.insert_coadmin(&c).await {
             Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::AlreadyCoadmin).with_target("email")),
             Err(StoreError::MissingReference) => return Err(outside()),
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         let user_id = user.id.to_string();
         tx.insert_audit(&self.subscription_audit(actor, "subscription.coadmin.add", &s, directory.id, &[("userId", &user_id), ("userPrincipalName", user.upn.as_str())]))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok((c, user))
     }
 
@@ -433,21 +426,20 @@ impl Services {
     pub async fn remove_coadmin(&self, actor: &Actor, id: SubscriptionId, user: UserId) -> Result<(), Error> {
         let mut tx = self.write().await?;
         let s = self.owned_subscription(tx.as_mut(), actor, id).await?;
-        let upn = tx.list_coadmins(id).await.map_err(store_error)?.into_iter().find(|(c, _)| c.user_id == user).map(|(_, u)| u.upn.to_string());
+        let upn = tx.list_coadmins(id).await?.into_iter().find(|(c, _)| c.user_id == user).map(|(_, u)| u.upn.to_string());
         let Some(upn) = upn else { return Err(Error::new(ErrorCode::CoadminNotFound).with_target("userId")) };
-        tx.delete_coadmin(id, user).await.map_err(store_error)?;
+        tx.delete_coadmin(id, user).await?;
         let user_id = user.to_string();
         tx.insert_audit(&self.subscription_audit(actor, "subscription.coadmin.remove", &s, s.directory_tenant_id, &[("userId", &user_id), ("userPrincipalName", &upn)]))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+            .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     /// The Administrators tab: owner and co-administrators may read it.
     pub async fn list_coadmins(&self, actor: &Actor, id: SubscriptionId) -> Result<Vec<(Coadmin, User)>, Error> {
         let mut tx = self.read().await?;
         self.subscription_role(tx.as_mut(), actor, id).await?;
-        tx.list_coadmins(id).await.map_err(store_error)
+        tx.list_coadmins(id).await.map_err(Error::from)
     }
 
     /// Disables or enables a subscription (the owner). Disabled ones leave the deployment view.
@@ -459,13 +451,13 @@ impl Services {
             return Ok(SubscriptionView { subscription: s, directory, role: SubscriptionRole::Owner });
         }
         let s = Subscription { state, updated_at: self.clock.now(), ..s };
-        tx.update_subscription(&s).await.map_err(store_error)?;
+        tx.update_subscription(&s).await?;
         let action = match state {
             SubscriptionState::Active => "subscription.enable",
             SubscriptionState::Disabled => "subscription.disable",
         };
-        tx.insert_audit(&self.subscription_audit(actor, action, &s, s.directory_tenant_id, &[])).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        tx.insert_audit(&self.subscription_audit(actor, action, &s, s.directory_tenant_id, &[])).await?;
+        tx.commit().await?;
         Ok(SubscriptionView { subscription: s, directory, role: SubscriptionRole::Owner })
     }
 
@@ -474,7 +466,7 @@ impl Services {
         let mut tx = self.read().await?;
         self.owned_subscription(tx.as_mut(), actor, id).await?;
         let filter = AuditFilter { target_id: Some(id.to_string()), limit: 500, ..AuditFilter::default() };
-        tx.list_audit(&filter).await.map_err(store_error)
+        tx.list_audit(&filter).await.map_err(Error::from)
     }
 
     /// Step 5, the account's "Web storefront deployment" view: the Subscription drop-down lists
@@ -488,8 +480,7 @@ impl Services {
         let mut tx = self.read().await?;
         let list: Vec<Subscription> = tx
             .list_subscriptions_for_user(actor.tenant_id, actor.user_id)
-            .await
-            .map_err(store_error)?
+            .await?
             .into_iter()
             .filter(|s| s.state == SubscriptionState::Active && caller.tenants.contains(&s.directory_tenant_id))
             .collect();

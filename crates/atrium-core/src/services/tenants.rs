@@ -1,6 +1,6 @@
 //! Tenants: create, read, update, delete, list and search.
 
-use super::{Services, authz, details, opt, store_error};
+use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{DisplayName, DomainPrefix, Email, Password, PersonName, TenantDomain, Upn};
 use crate::error::{Error, ErrorCode};
@@ -76,7 +76,7 @@ impl Services {
                     return Err(Error::new(ErrorCode::UpnDomainNotVerified).with_target("globalAdmin.username"));
                 }
                 let password = Password::parse(&a.password, "globalAdmin.password")?;
-                let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+                let hash = self.hasher.hash(password.secret()).await?;
                 Some(User {
                     given_name: Some(given.clone()),
                     surname: Some(surname.clone()),
@@ -99,7 +99,7 @@ impl Services {
                     .with_message(format!("The domain '{}' is already taken.", tenant.domain))
                     .with_target("domainPrefix"));
             }
-            r => r.map_err(store_error)?,
+            r => r?,
         }
         tx.insert_audit(&self.audit(
             Some(actor),
@@ -109,15 +109,14 @@ impl Services {
             Some(tenant.id),
             details(&[("domain", tenant.domain.as_str())]),
         ))
-        .await
-        .map_err(store_error)?;
+        .await?;
         if let Some(account) = associate {
-            tx.associate_tenant(account, tenant.id, now, Some(actor.user_id)).await.map_err(store_error)?;
+            tx.associate_tenant(account, tenant.id, now, Some(actor.user_id)).await?;
             let e = self.audit(Some(actor), "account.tenant.create", "tenant", tenant.id, Some(tenant.id), details(&[("domain", tenant.domain.as_str())]));
-            tx.insert_audit(&e.in_account(account)).await.map_err(store_error)?;
+            tx.insert_audit(&e.in_account(account)).await?;
         }
         if let Some(u) = &admin {
-            tx.insert_user(u).await.map_err(store_error)?;
+            tx.insert_user(u).await?;
             tx.insert_audit(&self.audit(
                 Some(actor),
                 "user.create",
@@ -126,10 +125,9 @@ impl Services {
                 Some(tenant.id),
                 details(&[("userPrincipalName", u.upn.as_str()), ("globalAdmin", "true")]),
             ))
-            .await
-            .map_err(store_error)?;
+            .await?;
         }
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         Ok((tenant, admin))
     }
 
@@ -149,15 +147,14 @@ impl Services {
         } else {
             return Err(not_found());
         };
-        found.map_err(store_error)?.ok_or_else(not_found)
+        found?.ok_or_else(not_found)
     }
 
     pub async fn get_tenant(&self, actor: &Actor, id: TenantId) -> Result<Tenant, Error> {
         authz::tenant_reader(actor, id)?;
         let mut tx = self.read().await?;
         tx.get_tenant(id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))
     }
 
@@ -167,11 +164,11 @@ impl Services {
         authz::person(actor)?;
         let mut tx = self.read().await?;
         if !actor.is_instance_admin() {
-            let own = tx.get_tenant(actor.tenant_id).await.map_err(store_error)?;
+            let own = tx.get_tenant(actor.tenant_id).await?;
             let rows: Vec<Tenant> = own.into_iter().filter(|t| tenant_matches(t, q)).collect();
             return Ok(Page::from_rows(rows, q.limit, |t| t.domain.as_str().to_owned()));
         }
-        let rows = tx.list_tenants(&ListQuery { limit: q.limit + 1, ..q.clone() }).await.map_err(store_error)?;
+        let rows = tx.list_tenants(&ListQuery { limit: q.limit + 1, ..q.clone() }).await?;
         Ok(Page::from_rows(rows, q.limit, |t| t.domain.as_str().to_owned()))
     }
 
@@ -193,8 +190,7 @@ impl Services {
         let mut tx = self.write().await?;
         let mut t = tx
             .get_tenant(id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))?;
         let mut changed = Vec::new();
         if let Some(v) = display_name {
@@ -210,12 +206,11 @@ impl Services {
             changed.push(("directorySync", v.to_string()));
         }
         t.updated_at = self.clock.now();
-        tx.update_tenant(&t).await.map_err(store_error)?;
+        tx.update_tenant(&t).await?;
         let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tx.insert_audit(&self.audit(Some(actor), "tenant.update", "tenant", t.id, Some(t.id), details(&pairs)))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(t)
     }
 
@@ -231,8 +226,7 @@ impl Services {
         let mut tx = self.write().await?;
         let t = tx
             .get_tenant(id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))?;
         match tx.delete_tenant(id).await {
             // Seed 003: a directory that subscriptions trust stays until they change directory.
@@ -241,7 +235,7 @@ impl Services {
                     .with_message("Subscriptions trust this directory: change their directory first.")
                     .with_target("tenantId"));
             }
-            r => r.map_err(store_error)?,
+            r => r?,
         };
         tx.insert_audit(&self.audit(
             Some(actor),
@@ -251,9 +245,8 @@ impl Services {
             Some(id),
             details(&[("domain", t.domain.as_str())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 }
 

@@ -1,12 +1,13 @@
 //! Users: create, read, update, delete, list and search within one tenant.
 
-use super::{Services, authz, details, opt, store_error};
+use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{DisplayName, Email, Password, PersonName, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{TenantId, UserId};
 use crate::model::{Group, Tenant, User};
 use crate::page::{ListQuery, Page};
+use crate::query::{DirectoryQuery, ObjectKind};
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
 
@@ -68,9 +69,8 @@ impl Services {
             Some(tenant_id),
             details(&[("userPrincipalName", user.upn.as_str()), ("globalAdmin", &user.global_admin.to_string())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        .await?;
+        tx.commit().await?;
         Ok(CreatedUser { user, temporary_password })
     }
 
@@ -100,7 +100,7 @@ impl Services {
             Some(p) => (Password::parse(p, "password")?, false),
             None => (Password::generate(self.rng.as_ref()), true),
         };
-        let hash = self.hasher.hash(password.secret()).await.map_err(store_error)?;
+        let hash = self.hasher.hash(password.secret()).await?;
         let now = self.clock.now();
         let user = User {
             given_name,
@@ -124,20 +124,24 @@ impl Services {
 
     pub async fn list_users(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<User>, Error> {
         authz::tenant_reader(actor, tenant_id)?;
+        self.query_users(actor, tenant_id, &DirectoryQuery::search(ObjectKind::User, q)?).await
+    }
+
+    /// One page of the tenant's users that match a directory query (REST `search` now;
+    /// Graph `$filter` and SCIM `filter` parse into the same query).
+    pub async fn query_users(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<Page<User>, Error> {
+        authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
         self.require_tenant(tx.as_mut(), tenant_id).await?;
-        let rows = tx
-            .list_users(tenant_id, &ListQuery { limit: q.limit + 1, ..q.clone() })
-            .await
-            .map_err(store_error)?;
-        Ok(Page::from_rows(rows, q.limit, |u| u.upn.normalized()))
+        let rows = tx.query_users(tenant_id, q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
     pub async fn list_user_groups(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId) -> Result<Vec<Group>, Error> {
         authz::tenant_reader(actor, tenant_id)?;
         let mut tx = self.read().await?;
         find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
-        tx.list_user_groups(tenant_id, user_id).await.map_err(store_error)
+        tx.list_user_groups(tenant_id, user_id).await.map_err(Error::from)
     }
 
     pub async fn update_user(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId, patch: UserPatch) -> Result<User, Error> {
@@ -202,18 +206,17 @@ impl Services {
         u.updated_at = self.clock.now();
         match tx.update_user(&u).await {
             Err(StoreError::Conflict) => return Err(upn_taken(&u.upn)),
-            r => r.map_err(store_error)?,
+            r => r?,
         };
         if patch.enabled == Some(false) || patch.global_admin == Some(false) {
             // A disabled or demoted user must not keep acting on an old session.
-            tx.delete_user_sessions(u.id, None).await.map_err(store_error)?;
-            tx.revoke_user_refresh_tokens(u.id, u.updated_at).await.map_err(store_error)?;
+            tx.delete_user_sessions(u.id, None).await?;
+            tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;
         }
         let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
         tx.insert_audit(&self.audit(Some(actor), "user.update", "user", u.id, Some(tenant_id), details(&pairs)))
-            .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(u)
     }
 
@@ -232,7 +235,7 @@ impl Services {
             Err(StoreError::MissingReference) => {
                 return Err(Error::new(ErrorCode::ProtectedObject).with_message("This user owns accounts or subscriptions and cannot be deleted."));
             }
-            r => r.map_err(store_error)?,
+            r => r?,
         };
         tx.insert_audit(&self.audit(
             Some(actor),
@@ -242,13 +245,12 @@ impl Services {
             Some(tenant_id),
             details(&[("userPrincipalName", u.upn.as_str())]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 
     pub(crate) async fn is_owner(&self, tx: &mut dyn Tx, user_id: UserId) -> Result<bool, Error> {
-        Ok(tx.get_meta(OWNER_META_KEY).await.map_err(store_error)?.as_deref() == Some(&user_id.to_string()))
+        Ok(tx.get_meta(OWNER_META_KEY).await?.as_deref() == Some(&user_id.to_string()))
     }
 
     async fn tenant_for_write(&self, tenant_id: TenantId) -> Result<Tenant, Error> {
@@ -258,8 +260,7 @@ impl Services {
 
     pub(crate) async fn require_tenant(&self, tx: &mut dyn Tx, tenant_id: TenantId) -> Result<Tenant, Error> {
         tx.get_tenant(tenant_id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(|| Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))
     }
 }
@@ -268,7 +269,7 @@ pub(crate) async fn insert_user_checked(tx: &mut dyn Tx, user: &User) -> Result<
     match tx.insert_user(user).await {
         Err(StoreError::Conflict) => Err(upn_taken(&user.upn)),
         Err(StoreError::MissingReference) => Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId")),
-        r => r.map_err(store_error),
+        r => r.map_err(Error::from),
     }
 }
 
@@ -296,7 +297,7 @@ pub(crate) async fn find_user(tx: &mut dyn Tx, tenant_id: TenantId, reference: &
     let found = match UserId::parse(reference, "userId") {
         Ok(id) => tx.get_user(tenant_id, id).await,
         Err(_) if !reference.contains('@') => {
-            let Some(tenant) = tx.get_tenant(tenant_id).await.map_err(store_error)? else { return Err(not_found()) };
+            let Some(tenant) = tx.get_tenant(tenant_id).await? else { return Err(not_found()) };
             match Upn::parse_in_domain(reference, tenant.domain.as_str()) {
                 Ok(upn) => tx.find_user_by_upn(tenant_id, &upn.normalized()).await,
                 Err(_) => return Err(not_found()),
@@ -307,7 +308,7 @@ pub(crate) async fn find_user(tx: &mut dyn Tx, tenant_id: TenantId, reference: &
             Err(_) => return Err(not_found()),
         },
     };
-    found.map_err(store_error)?.ok_or_else(not_found)
+    found?.ok_or_else(not_found)
 }
 
 fn clearable<T>(v: &Option<Option<String>>, parse: impl FnOnce(&str) -> Result<T, Error>) -> Result<Option<Option<T>>, Error> {

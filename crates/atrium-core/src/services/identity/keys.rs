@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::model::SigningKey;
-use crate::services::{Services, details, store_error};
+use crate::services::{Services, details};
 use crate::time::Timestamp;
 
 impl Services {
@@ -11,15 +11,15 @@ impl Services {
         // A token lives `access_token_seconds`; keep five minutes of clock skew on top.
         let cutoff = now.plus_seconds(-(self.policy.access_token_seconds + 300));
         let mut tx = self.read().await?;
-        tx.list_signing_keys(cutoff).await.map_err(store_error)
+        tx.list_signing_keys(cutoff).await.map_err(Error::from)
     }
 
     /// Stores a new key; with `retire_others`, it becomes the only active key (a rotation).
     pub async fn add_signing_key(&self, key: SigningKey, retire_others: bool) -> Result<(), Error> {
         let mut tx = self.write().await?;
-        tx.insert_signing_key(&key).await.map_err(store_error)?;
+        tx.insert_signing_key(&key).await?;
         if retire_others {
-            tx.retire_signing_keys(&key.kid, key.created_at).await.map_err(store_error)?;
+            tx.retire_signing_keys(&key.kid, key.created_at).await?;
         }
         tx.insert_audit(&self.audit(
             None,
@@ -29,8 +29,7 @@ impl Services {
             None,
             details(&[]),
         ))
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        .await?;
+        tx.commit().await.map_err(Error::from)
     }
 }
