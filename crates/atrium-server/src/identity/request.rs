@@ -1,8 +1,9 @@
 //! Parsing the token and authorize forms into core's typed requests. Pure functions over the
 //! already-decoded form, so the OAuth errors of each parameter can be unit tested without HTTP.
 //!
-//! The order of the checks is the order in which Entra (and the grants before this parse
-//! existed) reports problems: `grant_type`, then the grant's own parameters, then the client.
+//! The checks run in the order the token endpoint has always reported problems in: `grant_type`,
+//! then the grant's own parameters, then the client. Core reports the result only after the
+//! tenant is found (an unknown tenant comes first), and checks the rest against the directory.
 
 use atrium_core::secret::Secret;
 use atrium_core::services::identity::{AuthorizeRequest, ClientAuth, DelegatedScopes, OAuthError, Resource, TokenGrant, TokenRequest, parse_delegated};
@@ -63,8 +64,8 @@ fn client_credentials_resource(form: &mut Form, v1: bool) -> Result<Resource, OA
     }
 }
 
-/// The scopes of a password grant; v1 asks for the resource's default scope with a refresh and
-/// an id token, as ADAL did.
+/// The scopes of a password grant. v1 has no scopes: its `resource` stands for the resource's
+/// `.default` scope, with `openid offline_access` for an id token and a refresh token.
 fn delegated_scopes(form: &mut Form, v1: bool) -> Result<DelegatedScopes, OAuthError> {
     let scope = if v1 {
         format!("{}/.default openid offline_access", form.require("resource")?.trim_end_matches('/'))
