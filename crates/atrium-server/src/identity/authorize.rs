@@ -4,11 +4,12 @@
 //! code. Problems with the client or its redirect URI are shown here and never redirected: the
 //! redirect URI is only trusted once it matches a registered Reply URL exactly.
 
-use super::token::parse_form;
 use super::base_url;
+use super::request::{authorize_request, sign_in_credentials};
+use super::token::parse_form;
 use crate::state::AppState;
 use atrium_core::services::mail::html_escape as esc;
-use atrium_core::services::identity::{AuthorizeError, AuthorizeRequest, Endpoint, OAuthError};
+use atrium_core::services::identity::{AuthorizeError, Endpoint, OAuthError};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,21 +17,6 @@ use axum::response::{Html, IntoResponse, Response};
 use std::collections::HashMap;
 
 const FIELDS: &[&str] = &["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method"];
-
-fn request_from(params: &HashMap<String, String>) -> AuthorizeRequest {
-    let get = |k: &str| params.get(k).cloned().unwrap_or_default();
-    let opt = |k: &str| params.get(k).cloned().filter(|v| !v.is_empty());
-    AuthorizeRequest {
-        client_id: get("client_id"),
-        redirect_uri: get("redirect_uri"),
-        response_type: get("response_type"),
-        scope: get("scope"),
-        state: opt("state"),
-        nonce: opt("nonce"),
-        code_challenge: opt("code_challenge"),
-        code_challenge_method: opt("code_challenge_method"),
-    }
-}
 
 /// The parameters (query or form) and the tenant's endpoint, or the error page to show.
 async fn parse(st: &AppState, headers: &HeaderMap, tenant: &str, raw: &[u8]) -> Result<(HashMap<String, String>, Endpoint), Response> {
@@ -44,7 +30,7 @@ pub async fn show(State(st): State<AppState>, headers: HeaderMap, Path(tenant): 
         Ok(v) => v,
         Err(page) => return page,
     };
-    let req = request_from(&params);
+    let req = authorize_request(&params);
     match st.services.authorize_check(&ep, &req).await {
         Ok(app) => sign_in_page(&ep, &tenant, &params, app.display_name.as_str(), params.get("login_hint").map(String::as_str), None),
         Err(e) => authorize_error(e),
@@ -63,20 +49,19 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
         Ok(v) => v,
         Err(page) => return page,
     };
-    let req = request_from(&params);
-    let username = params.get("username").map(String::as_str).unwrap_or("").trim();
-    let password = params.get("password").map(String::as_str).unwrap_or("");
-    if username.is_empty() || password.is_empty() {
+    let req = authorize_request(&params);
+    let (username, password) = sign_in_credentials(&params);
+    if username.is_empty() || password.expose().is_empty() {
         let name = match st.services.authorize_check(&ep, &req).await {
             Ok(app) => app.display_name.to_string(),
             Err(e) => return authorize_error(e),
         };
-        return sign_in_page(&ep, &tenant, &params, &name, Some(username), Some("Enter your user name and password."));
+        return sign_in_page(&ep, &tenant, &params, &name, Some(&username), Some("Enter your user name and password."));
     }
-    match st.services.authorize_sign_in(&ep, &req, username, password).await {
+    match st.services.authorize_sign_in(&ep, &req, &username, &password).await {
         Ok(location) => redirect(&location),
         // The app's name comes back with the error: no second lookup.
-        Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, Some(username), Some(&message)),
+        Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, Some(&username), Some(&message)),
         Err(e) => authorize_error(e),
     }
 }

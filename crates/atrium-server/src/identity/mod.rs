@@ -5,6 +5,7 @@
 
 pub(crate) mod authorize;
 mod discovery;
+mod request;
 pub(crate) mod token;
 
 use crate::state::AppState;

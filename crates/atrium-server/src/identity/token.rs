@@ -1,5 +1,6 @@
 //! The token endpoints: `/{tenant}/oauth2/v2.0/token` and the v1 `/{tenant}/oauth2/token`.
 
+use super::request::token_request;
 use super::{base_url, correlation_id, no_store, oauth_error};
 use crate::state::AppState;
 use atrium_core::secret::Secret;
@@ -22,11 +23,13 @@ pub async fn token_v1(State(st): State<AppState>, Path(tenant): Path<String>, re
 
 async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response {
     let headers = req.headers().clone();
-    let parsed = match parse(req, &st).await {
+    // A body that is not a readable form fails here; a form whose parameters are wrong goes to
+    // core as the error, reported after the tenant is looked up.
+    let parsed = match parse(req, &st, v1).await {
         Ok(p) => p,
         Err(e) => return oauth_error(&st, &headers, &e),
     };
-    match st.services.token(&tenant, &base_url(&st, &headers), TokenRequest { v1, ..parsed }).await {
+    match st.services.token(&tenant, &base_url(&st, &headers), parsed).await {
         Ok(t) => {
             let mut res = (StatusCode::OK, Json(t)).into_response();
             no_store(&mut res, &correlation_id(&headers));
@@ -37,8 +40,9 @@ async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response
 }
 
 /// Reads the form body and the Basic credentials. Malformed input is an OAuth error, never a
-/// 500: wrong media type, bad encoding, a repeated parameter or an oversized body.
-async fn parse(req: Request, st: &AppState) -> Result<TokenRequest, OAuthError> {
+/// 500: wrong media type, bad encoding, a repeated parameter or an oversized body. The inner
+/// result is the typed request, or what is wrong with its parameters.
+async fn parse(req: Request, st: &AppState, v1: bool) -> Result<Result<TokenRequest, OAuthError>, OAuthError> {
     let headers = req.headers().clone();
     let form = headers
         .get(header::CONTENT_TYPE)
@@ -55,7 +59,7 @@ async fn parse(req: Request, st: &AppState) -> Result<TokenRequest, OAuthError> 
         }
     })?;
     let params = parse_form(&bytes)?;
-    Ok(TokenRequest { params, basic: basic_credentials(&headers)?, v1: false })
+    Ok(token_request(params, basic_credentials(&headers)?, v1))
 }
 
 pub(crate) fn parse_form(bytes: &[u8]) -> Result<HashMap<String, String>, OAuthError> {

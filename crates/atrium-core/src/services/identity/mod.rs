@@ -4,12 +4,14 @@
 
 mod errors;
 mod keys;
+mod request;
 mod scopes;
 mod token;
 
 pub use errors::OAuthError;
-pub use scopes::{ACCOUNT_API_RESOURCES, GRAPH_APP_ID, GRAPH_RESOURCE, Resource};
-pub use token::{AuthorizeError, AuthorizeRequest, TokenRequest, TokenResponse};
+pub use request::{AuthorizeRequest, ClientAuth, TokenGrant, TokenRequest};
+pub use scopes::{ACCOUNT_API_RESOURCES, DelegatedScopes, GRAPH_APP_ID, GRAPH_RESOURCE, Resource, parse_delegated};
+pub use token::{AuthorizeError, TokenResponse};
 
 use crate::model::Tenant;
 

@@ -1,6 +1,7 @@
 //! The grants of the token endpoint and the authorize step.
 
 use super::errors::OAuthError;
+use super::request::{AuthorizeRequest, ClientAuth, TokenGrant, TokenRequest};
 use super::scopes::{DelegatedScopes, Resource, parse_delegated};
 use super::Endpoint;
 use crate::error::ErrorCode;
@@ -14,19 +15,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 const CODE_PREFIX: &str = "atrc_";
 const REFRESH_PREFIX: &str = "atrr_";
-
-/// A parsed token request: the form fields and the `client_secret_basic` credentials.
-#[derive(Debug, Clone, Default)]
-pub struct TokenRequest {
-    pub params: HashMap<String, String>,
-    pub basic: Option<(String, Secret)>,
-    /// The v1 endpoint (`/{tenant}/oauth2/token`), which names a `resource` instead of scopes.
-    pub v1: bool,
-}
 
 /// A successful token response, in Entra's field order and names.
 #[derive(Debug, Clone, Serialize)]
@@ -51,19 +42,6 @@ pub struct TokenResponse {
     pub client_info: Option<String>,
 }
 
-/// The query of `/authorize`.
-#[derive(Debug, Clone, Default)]
-pub struct AuthorizeRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub response_type: String,
-    pub scope: String,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-}
-
 /// Why `/authorize` stopped: errors about the client or the redirect URI are shown on a page
 /// (never redirected to an unverified URI); others go back to the app's redirect URI.
 #[derive(Debug, Clone)]
@@ -81,14 +59,6 @@ struct Audience {
     v1: bool,
     /// The identifier to echo as `resource` in v1 responses.
     resource: String,
-}
-
-fn param<'a>(req: &'a TokenRequest, name: &str) -> Option<&'a str> {
-    req.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
-}
-
-fn required<'a>(req: &'a TokenRequest, name: &str) -> Result<&'a str, OAuthError> {
-    param(req, name).ok_or_else(|| OAuthError::missing_parameter(name))
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -118,8 +88,10 @@ impl Services {
         }
     }
 
-    /// The token endpoint for `tenant` (GUID or domain, as in the URL).
-    pub async fn token(&self, tenant: &str, base_url: &str, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+    /// The token endpoint for `tenant` (GUID or domain, as in the URL). `req` is what the
+    /// adapter parsed from the form, or the OAuth error the parameters gave: that error is only
+    /// returned once the tenant is found, because an unknown tenant is reported first.
+    pub async fn token(&self, tenant: &str, base_url: &str, req: Result<TokenRequest, OAuthError>) -> Result<TokenResponse, OAuthError> {
         // One read handle serves every lookup of a client-credentials request (tenant, client,
         // keys, resource). Grants that also write or hash a password release it first: holding
         // one pooled connection while waiting for another can exhaust the pool under load.
@@ -134,39 +106,29 @@ impl Services {
         };
         let t = found.map_err(|e| OAuthError::server_error(&e.to_string()))?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
         let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
-        let grant = required(&req, "grant_type")?;
+        let TokenRequest { grant, client, v1 } = req?;
         match grant {
-            "client_credentials" => self.client_credentials(tx, ep, &req).await,
-            "password" => {
+            TokenGrant::ClientCredentials { resource } => self.client_credentials(tx, ep, &client, &resource, v1).await,
+            TokenGrant::Password { username, password, scopes } => {
                 drop(handle);
-                self.password_grant(ep, &req).await
+                self.password_grant(ep, &client, &username, &password, &scopes, v1).await
             }
-            "authorization_code" => {
+            TokenGrant::AuthorizationCode { code, redirect_uri, code_verifier, scope } => {
                 drop(handle);
-                self.authorization_code_grant(ep, &req).await
+                self.authorization_code_grant(ep, &client, &code, &redirect_uri, code_verifier.as_ref(), scope.as_deref(), v1).await
             }
-            "refresh_token" => {
+            TokenGrant::RefreshToken { refresh_token, scope } => {
                 drop(handle);
-                self.refresh_token_grant(ep, &req).await
+                self.refresh_token_grant(ep, &client, &refresh_token, scope.as_deref(), v1).await
             }
-            other => Err(OAuthError::unsupported_grant(other)),
         }
     }
 
     /// Finds the client and checks its secret. Client secrets are compared by SHA-256 in
     /// constant time: a 240-bit random value needs no slow hash, so this never touches argon2.
-    async fn authenticate_client(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest, secret_required: bool) -> Result<Application, OAuthError> {
-        let (client_id, secret) = match &req.basic {
-            Some((id, secret)) => (id.as_str(), Some(secret.clone())),
-            None => (required(req, "client_id")?, param(req, "client_secret").map(Secret::new)),
-        };
-        if let (Some((_, _)), Some(body_id)) = (&req.basic, param(req, "client_id"))
-            && body_id != client_id
-        {
-            return Err(OAuthError::malformed("client_id in the body differs from the Basic credentials"));
-        }
-        let app = self.find_client(tx, ep, client_id).await?;
-        let Some(secret) = secret else {
+    async fn authenticate_client(&self, tx: &mut dyn Tx, ep: &Endpoint, client: &ClientAuth, secret_required: bool) -> Result<Application, OAuthError> {
+        let app = self.find_client(tx, ep, client.client_id()).await?;
+        let Some(secret) = client.secret() else {
             return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
         };
         let keys = tx.list_app_keys(ep.tenant.id, app.id).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
@@ -224,22 +186,9 @@ impl Services {
         }
     }
 
-    async fn client_credentials(&self, tx: &mut dyn Tx, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
-        let resource = if req.v1 {
-            Resource::from_identifier(required(req, "resource")?)
-        } else {
-            let scope = required(req, "scope")?;
-            let scopes: Vec<&str> = scope.split_whitespace().collect();
-            match scopes.as_slice() {
-                [one] => match one.strip_suffix("/.default") {
-                    Some(r) if !r.is_empty() => Resource::from_identifier(r),
-                    _ => return Err(OAuthError::cc_scope_needs_default(one)),
-                },
-                _ => return Err(OAuthError::invalid_scope(scope)),
-            }
-        };
-        let app = self.authenticate_client(tx, ep, req, true).await?;
-        let aud = self.audience(tx, ep, &resource).await?;
+    async fn client_credentials(&self, tx: &mut dyn Tx, ep: &Endpoint, client: &ClientAuth, resource: &Resource, v1_endpoint: bool) -> Result<TokenResponse, OAuthError> {
+        let app = self.authenticate_client(tx, ep, client, true).await?;
+        let aud = self.audience(tx, ep, resource).await?;
         if matches!(resource, Resource::AccountApi { .. }) {
             // R13: only applications that are members of an account get account-API tokens.
             let member = tx
@@ -250,7 +199,7 @@ impl Services {
                 return Err(OAuthError::not_an_account_member(&app.client_id.to_string()));
             }
         }
-        let v1 = req.v1 || aud.v1;
+        let v1 = v1_endpoint || aud.v1;
         let now = self.clock.now().as_millis() / 1000;
         let exp = now + self.policy.access_token_seconds;
         let mut claims = self.base_claims(ep, &aud.aud, v1, now, exp);
@@ -274,9 +223,9 @@ impl Services {
             scope: None,
             expires_in: self.policy.access_token_seconds,
             ext_expires_in: self.policy.access_token_seconds,
-            expires_on: req.v1.then(|| exp.to_string()),
-            not_before: req.v1.then(|| now.to_string()),
-            resource: req.v1.then(|| aud.resource.clone()),
+            expires_on: v1_endpoint.then(|| exp.to_string()),
+            not_before: v1_endpoint.then(|| now.to_string()),
+            resource: v1_endpoint.then(|| aud.resource.clone()),
             access_token,
             refresh_token: None,
             id_token: None,
@@ -289,26 +238,40 @@ impl Services {
         self.read().await.map_err(|e| OAuthError::server_error(&e.message))
     }
 
-    async fn password_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
-        let username = required(req, "username")?;
-        let password = required(req, "password")?;
-        let scopes = self.requested_scopes(req)?;
+    #[allow(clippy::too_many_arguments)]
+    async fn password_grant(
+        &self,
+        ep: &Endpoint,
+        client: &ClientAuth,
+        username: &str,
+        password: &Secret,
+        scopes: &DelegatedScopes,
+        v1_endpoint: bool,
+    ) -> Result<TokenResponse, OAuthError> {
         let (app, aud) = {
             let mut h = self.reader().await?;
-            let app = self.authenticate_client(h.as_mut(), ep, req, false).await?;
+            let app = self.authenticate_client(h.as_mut(), ep, client, false).await?;
             (app, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
         let user = self.user_sign_in(ep, username, password).await?;
         let family = uuid_from(&self.random_bytes());
-        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, family, req.v1).await
+        self.issue_user_tokens(ep, &app, &user, scopes, &aud, None, family, v1_endpoint).await
     }
 
-    async fn authorization_code_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
-        let code = required(req, "code")?;
-        let redirect_uri = required(req, "redirect_uri")?;
-        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, req, false).await?;
+    #[allow(clippy::too_many_arguments)]
+    async fn authorization_code_grant(
+        &self,
+        ep: &Endpoint,
+        client: &ClientAuth,
+        code: &Secret,
+        redirect_uri: &str,
+        code_verifier: Option<&Secret>,
+        scope: Option<&str>,
+        v1_endpoint: bool,
+    ) -> Result<TokenResponse, OAuthError> {
+        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, client, false).await?;
         let now = self.clock.now();
-        let hash = sha256(code.as_bytes());
+        let hash = code.sha256();
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
         let redeemed = tx.redeem_auth_code(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
         let Some((stored, first)) = redeemed else {
@@ -336,29 +299,28 @@ impl Services {
             return Err(OAuthError::invalid_grant("redirect_uri differs from the one used at /authorize"));
         }
         if let Some(challenge) = &stored.code_challenge {
-            let verifier = param(req, "code_verifier").ok_or_else(|| OAuthError::missing_parameter("code_verifier"))?;
+            let verifier = code_verifier.ok_or_else(|| OAuthError::missing_parameter("code_verifier"))?;
             let computed = match stored.code_challenge_method.as_deref() {
-                Some("S256") => b64(&sha256(verifier.as_bytes())),
-                _ => verifier.to_owned(),
+                Some("S256") => b64(&verifier.sha256()),
+                _ => verifier.expose().to_owned(),
             };
             if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
                 return Err(OAuthError::pkce_mismatch());
             }
         }
-        let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
+        let scopes = parse_delegated(scope.unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
         let (user, aud) = {
             let mut h = self.reader().await?;
             let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
             (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
-        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, req.v1).await
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, v1_endpoint).await
     }
 
-    async fn refresh_token_grant(&self, ep: &Endpoint, req: &TokenRequest) -> Result<TokenResponse, OAuthError> {
-        let token = required(req, "refresh_token")?;
-        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, req, false).await?;
+    async fn refresh_token_grant(&self, ep: &Endpoint, client: &ClientAuth, token: &Secret, scope: Option<&str>, v1_endpoint: bool) -> Result<TokenResponse, OAuthError> {
+        let app = self.authenticate_client(self.reader().await?.as_mut(), ep, client, false).await?;
         let now = self.clock.now();
-        let hash = sha256(token.as_bytes());
+        let hash = token.sha256();
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
         let stored = tx
             .get_refresh_token(&hash)
@@ -380,27 +342,18 @@ impl Services {
         // Rotation: the presented token is spent whatever happens next.
         tx.revoke_refresh_token(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
         tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-        let scopes = parse_delegated(param(req, "scope").unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
+        let scopes = parse_delegated(scope.unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
         let (user, aud) = {
             let mut h = self.reader().await?;
             let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
             (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
-        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, req.v1).await
-    }
-
-    fn requested_scopes(&self, req: &TokenRequest) -> Result<DelegatedScopes, OAuthError> {
-        if req.v1 {
-            let resource = required(req, "resource")?;
-            return parse_delegated(&format!("{}/.default openid offline_access", resource.trim_end_matches('/')))
-                .map_err(|s| OAuthError::invalid_scope(&s));
-        }
-        parse_delegated(required(req, "scope")?).map_err(|s| OAuthError::invalid_scope(&s))
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, v1_endpoint).await
     }
 
     /// Username and password of the tenant, mapped to AADSTS errors.
-    async fn user_sign_in(&self, ep: &Endpoint, username: &str, password: &str) -> Result<User, OAuthError> {
-        let user = match self.verify_credentials(&ep.tenant, username, &Secret::new(password)).await {
+    async fn user_sign_in(&self, ep: &Endpoint, username: &str, password: &Secret) -> Result<User, OAuthError> {
+        let user = match self.verify_credentials(&ep.tenant, username, password).await {
             Ok(u) => u,
             Err(e) => {
                 return Err(match e.code {
@@ -595,7 +548,7 @@ impl Services {
     }
 
     /// Signs the user in on the authorize page and returns where to redirect (with the code).
-    pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &str) -> Result<String, AuthorizeError> {
+    pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &Secret) -> Result<String, AuthorizeError> {
         let app = self.authorize_check(ep, req).await?;
         let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
         let user = match self.user_sign_in(ep, username, password).await {
