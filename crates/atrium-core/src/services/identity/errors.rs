@@ -161,3 +161,10 @@ impl fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
+
+/// A storage failure on the token path is the server's fault: `?` reports it as AADSTS90099.
+impl From<crate::ports::StoreError> for OAuthError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        OAuthError::server_error(&e.to_string())
+    }
+}

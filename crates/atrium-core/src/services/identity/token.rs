@@ -104,7 +104,7 @@ impl Services {
                 Err(_) => Ok(None),
             },
         };
-        let t = found.map_err(|e| OAuthError::server_error(&e.to_string()))?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
+        let t = found?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
         let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
         let TokenRequest { grant, client, v1 } = req?;
         match grant {
@@ -131,7 +131,7 @@ impl Services {
         let Some(secret) = client.secret() else {
             return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
         };
-        let keys = tx.list_app_keys(ep.tenant.id, app.id).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        let keys = tx.list_app_keys(ep.tenant.id, app.id).await?;
         let presented = secret.sha256();
         let mut matched = None;
         for k in &keys {
@@ -151,8 +151,7 @@ impl Services {
         let unknown = || OAuthError::unknown_client(client_id, &ep.tenant.id.to_string());
         let id = ClientId::parse(client_id, "client_id").map_err(|_| unknown())?;
         tx.find_application_by_client_id(ep.tenant.id, id)
-            .await
-            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .await?
             .ok_or_else(unknown)
     }
 
@@ -165,8 +164,7 @@ impl Services {
             Resource::App { identifier } => {
                 let by_uri = tx
                     .find_application_by_app_id_uri(ep.tenant.id, &identifier.to_lowercase())
-                    .await
-                    .map_err(|e| OAuthError::server_error(&e.to_string()))?;
+                    .await?;
                 let app = match by_uri {
                     Some(a) => Some(a),
                     None => {
@@ -174,8 +172,7 @@ impl Services {
                         match ClientId::parse(guid, "resource") {
                             Ok(cid) => tx
                                 .find_application_by_client_id(ep.tenant.id, cid)
-                                .await
-                                .map_err(|e| OAuthError::server_error(&e.to_string()))?,
+                                .await?,
                             Err(_) => None,
                         }
                     }
@@ -193,8 +190,7 @@ impl Services {
             // R13: only applications that are members of an account get account-API tokens.
             let member = tx
                 .is_member_anywhere(crate::model::PrincipalRef::Application(app.id))
-                .await
-                .map_err(|e| OAuthError::server_error(&e.to_string()))?;
+                .await?;
             if !member {
                 return Err(OAuthError::not_an_account_member(&app.client_id.to_string()));
             }
@@ -273,7 +269,7 @@ impl Services {
         let now = self.clock.now();
         let hash = code.sha256();
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
-        let redeemed = tx.redeem_auth_code(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        let redeemed = tx.redeem_auth_code(&hash, now).await?;
         let Some((stored, first)) = redeemed else {
             return Err(OAuthError::invalid_grant("the authorization code is not valid"));
         };
@@ -281,14 +277,13 @@ impl Services {
         let family = uuid_from(&hash);
         if !first {
             // A replayed code: whoever holds it may be an attacker, so revoke what it produced.
-            tx.revoke_refresh_family(family, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.revoke_refresh_family(family, now).await?;
             tx.insert_audit(&self.audit(None, "oauth.code.replayed", "application", app.id, Some(ep.tenant.id), details(&[])))
-                .await
-                .map_err(|e| OAuthError::server_error(&e.to_string()))?;
-            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+                .await?;
+            tx.commit().await?;
             return Err(OAuthError::code_redeemed());
         }
-        tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        tx.commit().await?;
         if stored.tenant_id != ep.tenant.id || stored.client_id != app.client_id {
             return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
         }
@@ -324,24 +319,23 @@ impl Services {
         let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
         let stored = tx
             .get_refresh_token(&hash)
-            .await
-            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .await?
             .ok_or_else(|| OAuthError::invalid_grant("the refresh token is not valid"))?;
         if stored.tenant_id != ep.tenant.id || stored.client_id != app.client_id {
             return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
         }
         if stored.revoked_at.is_some() {
             // Reuse of a rotated token: revoke the whole family.
-            tx.revoke_refresh_family(stored.family_id, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.revoke_refresh_family(stored.family_id, now).await?;
+            tx.commit().await?;
             return Err(OAuthError::expired_grant());
         }
         if stored.expires_at <= now {
             return Err(OAuthError::expired_grant());
         }
         // Rotation: the presented token is spent whatever happens next.
-        tx.revoke_refresh_token(&hash, now).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-        tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+        tx.revoke_refresh_token(&hash, now).await?;
+        tx.commit().await?;
         let scopes = parse_delegated(scope.unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
         let (user, aud) = {
             let mut h = self.reader().await?;
@@ -374,8 +368,7 @@ impl Services {
     async fn token_user(&self, tx: &mut dyn Tx, ep: &Endpoint, id: crate::ids::UserId) -> Result<User, OAuthError> {
         let user = tx
             .get_user(ep.tenant.id, id)
-            .await
-            .map_err(|e| OAuthError::server_error(&e.to_string()))?
+            .await?
             .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
         if !user.enabled {
             return Err(OAuthError::user_disabled());
@@ -466,8 +459,8 @@ impl Services {
                 revoked_at: None,
             };
             let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
-            tx.insert_refresh_token(&row).await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
-            tx.commit().await.map_err(|e| OAuthError::server_error(&e.to_string()))?;
+            tx.insert_refresh_token(&row).await?;
+            tx.commit().await?;
             Some(raw)
         } else {
             None
@@ -503,7 +496,7 @@ impl Services {
     }
 
     fn sign(&self, claims: &Value) -> Result<String, OAuthError> {
-        self.signer.sign(claims).map_err(|e| OAuthError::server_error(&e.to_string()))
+        self.signer.sign(claims).map_err(OAuthError::from)
     }
 
     fn random_bytes(&self) -> [u8; 32] {
@@ -576,11 +569,11 @@ impl Services {
             redeemed_at: None,
         };
         let mut tx = self.write().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
-        tx.insert_auth_code(&code).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
+        tx.insert_auth_code(&code).await.map_err(|e| AuthorizeError::Show(e.into()))?;
         tx.insert_audit(&self.audit(None, "oauth.authorize", "user", user.id, Some(ep.tenant.id), details(&[("appId", &app.client_id.to_string())])))
             .await
-            .map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
-        tx.commit().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.to_string())))?;
+            .map_err(|e| AuthorizeError::Show(e.into()))?;
+        tx.commit().await.map_err(|e| AuthorizeError::Show(e.into()))?;
         let client_info = b64(json!({"uid": user.id.to_string(), "utid": ep.tenant.id.to_string()}).to_string().as_bytes());
         let mut url = format!("{}{}code={}", req.redirect_uri, if req.redirect_uri.contains('?') { '&' } else { '?' }, enc(&raw));
         if let Some(s) = &req.state {
