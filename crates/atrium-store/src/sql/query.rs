@@ -195,12 +195,23 @@ pub(super) fn compile(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId
     let (id, _, _) = b.attr(Attr::Id)?;
     let ord = if text { TEXT_ORDER } else { "" };
     let (dir, cmp) = if order.descending { ("DESC", "<") } else { ("ASC", ">") };
+    // A key unique in the tenant needs no tie-breaker, so the listing is a plain walk of its
+    // (tenant_id, key) index, which a million users need.
+    let unique = matches!((kind, order.attr), (ObjectKind::User, Attr::UserPrincipalName) | (ObjectKind::Group, Attr::DisplayName));
     if let Some(c) = q.after() {
         let k = b.value(&c.key);
-        let i = b.param(Bind::Uuid(c.id));
-        clause.push_str(&format!(" AND ({key}{ord} {cmp} {k} OR ({key} = {k} AND {id} {cmp} {i}))"));
+        if unique {
+            clause.push_str(&format!(" AND {key}{ord} {cmp} {k}"));
+        } else {
+            let i = b.param(Bind::Uuid(c.id));
+            clause.push_str(&format!(" AND ({key}{ord} {cmp} {k} OR ({key} = {k} AND {id} {cmp} {i}))"));
+        }
     }
     let limit = b.param(Bind::I64(i64::from(q.limit()) + 1));
-    clause.push_str(&format!(" ORDER BY {key}{ord} {dir}, {id} {dir} LIMIT {limit}"));
+    if unique {
+        clause.push_str(&format!(" ORDER BY {key}{ord} {dir} LIMIT {limit}"));
+    } else {
+        clause.push_str(&format!(" ORDER BY {key}{ord} {dir}, {id} {dir} LIMIT {limit}"));
+    }
     Ok(Compiled { clause, binds: b.binds })
 }
