@@ -59,7 +59,7 @@ async fn list(State(st): State<AppState>, s: Session, Path(id): Path<String>) ->
         .into_iter()
         .map(|(t, at)| tenant_row(&t, at, &s))
         .collect();
-    Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.caller.is_manager(), tenants }))
+    Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.actions.manage_account.allowed(), tenants }))
 }
 
 #[derive(Template)]
@@ -102,8 +102,11 @@ async fn associate_review(State(st): State<AppState>, Path(id): Path<String>, Po
         Err(e) => {
             let e = if e.code == atrium_core::ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
             let errors = FieldErrors::from_error(&e, &["tenant", "username", "password"]);
+            // Wrong credentials of the other tenant's user are an input error here: this
+            // session is signed in, so 401 would say the wrong thing.
+            let status = if e.code.http_status() == 401 { StatusCode::BAD_REQUEST } else { super::status_of(&e) };
             Ok(render_status(
-                StatusCode::BAD_REQUEST,
+                status,
                 &AssociatePage { l: ctx.layout("Associate a tenant", "tenants"), base: ctx.base(), tenant: f.get("tenant").to_owned(), username: f.get("username").to_owned(), errors },
             ))
         }
@@ -174,7 +177,7 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
                 username: f.get("globalAdmin.username").to_owned(),
             };
             let suffix = st.services.policy().domain_suffix.as_str().to_owned();
-            Ok(render_status(StatusCode::BAD_REQUEST, &CreatePage { l: ctx.layout("Create a tenant", "tenants"), base: ctx.base(), prefix_hint: format!("The unique prefix of the tenant's domain, which becomes <prefix>.{suffix}"), v, errors }))
+            Ok(render_status(super::status_of(&e), &CreatePage { l: ctx.layout("Create a tenant", "tenants"), base: ctx.base(), prefix_hint: format!("The unique prefix of the tenant's domain, which becomes <prefix>.{suffix}"), v, errors }))
         }
     }
 }
