@@ -192,7 +192,7 @@ struct RemovePage {
     error: Option<String>,
 }
 
-async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, error: Option<String>) -> PageResult {
+async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, error: Option<atrium_core::Error>) -> PageResult {
     let tid = TenantId::parse(tid, "tenantId")?;
     let tenants = st.services.list_account_tenants(&s.actor, ctx.id).await?;
     let last = tenants.len() == 1;
@@ -201,8 +201,10 @@ async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, er
         .find(|(t, _)| t.id == tid)
         .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::TenantNotAssociated).with_target("tenantId"))?;
     let tenant = tenant_row(&t, at, s);
-    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
-    Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error }))
+    // A refusal keeps its own status: 403 for who you are (R3's owner rule), 409 for the
+    // tenant you signed in through.
+    let status = error.as_ref().map_or(StatusCode::OK, super::status_of);
+    Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error: error.map(|e| e.message) }))
 }
 
 async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, tid)): Path<(String, String)>) -> PageResult {
@@ -215,7 +217,7 @@ async fn remove(State(st): State<AppState>, Path((id, tid)): Path<(String, Strin
     match st.services.remove_account_tenant(&s.actor, ctx.id, TenantId::parse(&tid, "tenantId")?).await {
         Ok(()) => Ok(redirect(&format!("{}/tenants", ctx.base()))),
         // A refusal (R3) is shown on the confirmation page itself.
-        Err(e) if e.code != atrium_core::ErrorCode::Internal => remove_page(&st, &s, &ctx, &tid, Some(e.message)).await,
+        Err(e) if e.code != atrium_core::ErrorCode::Internal => remove_page(&st, &s, &ctx, &tid, Some(e)).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -19,9 +19,9 @@ api_tests!(
 );
 
 /// A browser-like session: the cookie and the CSRF token of the last page read.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
-    cookie: String,
+    pub(crate) cookie: String,
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -29,13 +29,13 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The value of the first hidden `csrf` input of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 impl<'a> Browser<'a> {
-    async fn sign_in(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> (Browser<'a>, reqwest::Response) {
+    pub(crate) async fn sign_in(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> (Browser<'a>, reqwest::Response) {
         let res = app
             .no_redirect
             .post(format!("{}/sign-in", app.base))
@@ -60,7 +60,7 @@ impl<'a> Browser<'a> {
         (Browser { app, cookie }, res)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let res = self.app.no_redirect.get(format!("{}{}", self.app.base, path)).header(COOKIE, &self.cookie).send().await.unwrap();
         let (status, headers) = (res.status(), res.headers().clone());
         (status, res.text().await.unwrap(), headers)
