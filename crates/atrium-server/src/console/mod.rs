@@ -544,3 +544,39 @@ impl Pager {
         self.page + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn page(f: Failure) -> (StatusCode, String) {
+        let res = f.into_response();
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_refused_part_is_hidden_but_a_fault_is_the_error_page() {
+        // Another tenant's directory details: the page shows less.
+        assert!(optional::<()>(Err(ErrorCode::Forbidden.into())).unwrap().is_none());
+        assert!(optional::<()>(Err(ErrorCode::UserNotFound.into())).unwrap().is_none());
+        assert_eq!(refusable::<()>(Err(ErrorCode::WrongTenant.into())).unwrap().unwrap_err().code, ErrorCode::WrongTenant);
+        // A database fault is not "nothing to show": the console's error page, 500, with a
+        // clear message and without the fault's details.
+        let Err(f) = optional::<()>(Err(Error::internal("connection reset by peer"))) else { panic!("a fault must fail the page") };
+        let (status, html) = page(f).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(html.contains("Something went wrong") && html.contains(ErrorCode::Internal.default_message()), "{html}");
+        assert!(!html.contains("connection reset"), "{html}");
+        let Err(f) = refusable::<()>(Err(ErrorCode::Unavailable.into())) else { panic!("a fault must fail the page") };
+        assert_eq!(page(f).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_refused_form_keeps_the_services_status() {
+        assert_eq!(status_of(&ErrorCode::GlobalAdminRequired.into()), StatusCode::FORBIDDEN);
+        assert_eq!(status_of(&ErrorCode::DirectorySyncEnabled.into()), StatusCode::CONFLICT);
+        assert_eq!(status_of(&ErrorCode::InvalidUpn.into()), StatusCode::BAD_REQUEST);
+    }
+}
