@@ -223,23 +223,12 @@ async fn run_load(
 
 async fn load(t: &Target, connections: usize, seconds: u64) -> anyhow::Result<(f64, f64, f64, usize)> {
     let ca = t.ca.clone().context("a CA certificate is needed for the benchmark client")?;
-    let (url, body) = (t.token_url.clone(), serde_urlencoded_form(&t.form));
+    let (url, body) = (t.token_url.clone(), form_urlencoded::Serializer::new(String::new()).extend_pairs(&t.form).finish());
     let build = Arc::new(move |c: &reqwest::Client| c.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.clone()));
     let (all, errors) = run_load(&ca, connections, seconds, build).await?;
     Ok((all.len() as f64 / seconds as f64, percentile(&all, 0.50), percentile(&all, 0.99), errors))
 }
 
-fn serde_urlencoded_form(form: &[(String, String)]) -> String {
-    let mut s = form_urlencoded_serializer();
-    for (k, v) in form {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-fn form_urlencoded_serializer() -> form_urlencoded::Serializer<'static, String> {
-    form_urlencoded::Serializer::new(String::new())
-}
 
 /// RS256 signatures per second on `threads` threads with a key parsed once: the ceiling any
 /// RS256 token endpoint on this machine can reach.

@@ -154,17 +154,11 @@ mod bytes_body {
     }
 }
 
-/// Percent-encodes one path segment.
+/// Percent-encodes one path segment or query value: the CLI's one URL encoder. Built on
+/// `form_urlencoded`, whose `+` for a space means a space only in a query, so spaces become
+/// `%20`, which means a space in both (an input `+` is already `%2B`).
 pub fn seg(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 /// Asks before a destructive action, unless `--yes` was given.

@@ -14,7 +14,7 @@ use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::{DisplayName, Password};
 use crate::error::{Error, ErrorCode};
-use crate::ids::{AccountId, GroupId, PERSONAL_ACCOUNTS_TENANT, ProductId, TenantId, UserId};
+use crate::ids::{AccountId, GroupId, ProductId, TenantId, UserId};
 use crate::model::{Account, AccountType, Activity, Member, PendingAssociation, PrincipalRef, Product, Tenant, User};
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
@@ -110,7 +110,8 @@ impl AccountCaller {
         self.is_owner || self.grants.iter().any(|(_, g)| g.roles.contains(&Role::Manager))
     }
 
-    fn require_manager(&self) -> Result<(), Error> {
+    /// Tenants, products and the audit log: the Manager role or the owner.
+    pub(super) fn require_manager(&self) -> Result<(), Error> {
         if self.is_manager() {
             Ok(())
         } else {
@@ -118,14 +119,25 @@ impl AccountCaller {
         }
     }
 
-    /// R4: managing a tenant's principals needs `Account users` read/write, signed in through
-    /// that tenant. The owner (outside every directory) may manage access from anywhere.
-    fn require_user_manager_of(&self, tenant: TenantId) -> Result<(), Error> {
+    /// A member's activity history (R12) is the owner's alone.
+    pub(super) fn require_owner(&self) -> Result<(), Error> {
+        if self.is_owner { Ok(()) } else { Err(ErrorCode::OwnerOnly.into()) }
+    }
+
+    /// The part of R4 that does not depend on the member: `Account users` read/write, and
+    /// (R13) the Manager role for an application.
+    pub(super) fn require_user_manager(&self) -> Result<(), Error> {
         self.require("account_users", Level::ReadWrite)?;
-        // R13: an application manages users only with the Manager role.
         if self.actor.application.is_some() && !self.is_manager() {
             return Err(Error::new(ErrorCode::Forbidden).with_message("An application can manage users only with the Manager role."));
         }
+        Ok(())
+    }
+
+    /// R4: managing a tenant's principals needs `Account users` read/write, signed in through
+    /// that tenant. The owner (outside every directory) may manage access from anywhere.
+    pub(super) fn require_user_manager_of(&self, tenant: TenantId) -> Result<(), Error> {
+        self.require_user_manager()?;
         if self.is_owner || self.actor.tenant_id == tenant {
             Ok(())
         } else {
@@ -133,24 +145,36 @@ impl AccountCaller {
         }
     }
 
-    /// Why the caller may not create users, groups or applications in `tenant` through this
-    /// account (A4, R4, R5), or `None`. Built from the checks the services run, so adapters can
-    /// explain a disabled action before the click; a directory-sync tenant is named first.
-    pub fn directory_write_refusal(&self, tenant: &Tenant) -> Option<Error> {
+    /// Creating users, groups or applications in `tenant` through this account: a company
+    /// account (A4), a global administrator signed in through `tenant` (R4), and a tenant that
+    /// is not synchronised from an on-premises directory (R5). The create operations run this;
+    /// [`AccountCaller::actions`] reports it.
+    pub(super) fn require_directory_creator(&self, tenant: &Tenant) -> Result<(), Error> {
+        Services::require_company(self)?;
+        self.require_directory_admin_of(tenant.id)?;
         if tenant.directory_sync {
-            return Some(ErrorCode::DirectorySyncEnabled.into());
+            return Err(ErrorCode::DirectorySyncEnabled.into());
         }
-        self.invite_refusal_in(tenant.id)
+        Ok(())
     }
 
-    /// Why the caller may not invite outside users (R11) into the tenant they signed in
-    /// through, or `None`: the checks of [`Services::invite_guests`].
-    pub fn invite_refusal(&self) -> Option<Error> {
-        self.invite_refusal_in(self.actor.tenant_id)
+    /// Inviting outside users (R11) into the tenant the caller signed in through: the checks
+    /// `invite_guests` runs (a company account and a global administrator). Guests are not
+    /// synchronised users, so a directory-sync tenant may invite.
+    pub(super) fn require_inviter(&self) -> Result<(), Error> {
+        Services::require_company(self)?;
+        self.require_directory_admin_of(self.actor.tenant_id)
     }
 
-    fn invite_refusal_in(&self, tenant: TenantId) -> Option<Error> {
-        Services::require_company(self).and_then(|()| self.require_directory_admin_of(tenant)).err()
+    /// "Delete from organization" of member `m`: a global administrator signed in through its
+    /// tenant (R4), never of themselves. Returns the user to delete.
+    pub(super) fn require_deleter_of(&self, m: &Member) -> Result<UserId, Error> {
+        self.require_directory_admin_of(m.tenant_id)?;
+        let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
+        if uid == self.actor.user_id {
+            return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
+        }
+        Ok(uid)
     }
 
     /// R4: changing the directory needs a global administrator signed in through the tenant.
@@ -189,9 +213,7 @@ impl Services {
     /// the personal-accounts tenant).
     pub async fn create_account(&self, actor: &Actor, input: NewAccount) -> Result<Account, Error> {
         authz::active(actor)?;
-        if actor.tenant_id != PERSONAL_ACCOUNTS_TENANT {
-            return Err(Error::new(ErrorCode::Forbidden).with_message("Accounts are opened with a personal account (the personal-accounts tenant)."));
-        }
+        super::actions::require_account_opener(actor)?;
         let now = self.clock.now();
         let account = Account {
             id: AccountId::random(self.rng.as_ref()),
@@ -240,7 +262,7 @@ impl Services {
         let not_found = || Error::new(ErrorCode::AccountNotFound).with_target("accountId");
         let account = tx.get_account(account_id).await?.ok_or_else(not_found)?;
         let tenants = tx.account_tenant_ids(account_id).await?;
-        if account.owner_user_id == actor.user_id && account.owner_tenant_id == actor.tenant_id {
+        if super::actions::is_account_owner(&account, actor) {
             return Ok(AccountCaller { account, actor: actor.clone(), is_owner: true, grants: Vec::new(), tenants });
         }
         // R1/R3: only principals of associated tenants have access.
@@ -467,14 +489,10 @@ impl Services {
     /// directory-sync tenants). The temporary password is returned once (R10).
     pub async fn create_member_user(&self, actor: &Actor, account: AccountId, user: NewUser, groups: Vec<String>, grant: &GrantInput) -> Result<(Member, super::CreatedUser), Error> {
         let caller = self.account_caller(actor, account).await?;
-        Self::require_company(&caller)?;
         let tenant_id = actor.tenant_id;
-        caller.require_directory_admin_of(tenant_id)?;
         let mut tx = self.write().await?;
         let tenant = self.require_tenant(tx.as_mut(), tenant_id).await?;
-        if tenant.directory_sync {
-            return Err(ErrorCode::DirectorySyncEnabled.into());
-        }
+        caller.require_directory_creator(&tenant)?;
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
         let mut group_ids = Vec::new();
         for (i, g) in groups.iter().enumerate() {
@@ -519,8 +537,8 @@ impl Services {
     pub async fn create_member_application(&self, actor: &Actor, account: AccountId, input: super::NewApplication, grant: &GrantInput) -> Result<(Member, crate::model::Application), Error> {
         let mut tx = self.write().await?;
         let caller = self.caller_in(tx.as_mut(), actor, account).await?;
-        Self::require_company(&caller)?;
-        caller.require_directory_admin_of(actor.tenant_id)?;
+        let tenant = self.require_tenant(tx.as_mut(), actor.tenant_id).await?;
+        caller.require_directory_creator(&tenant)?;
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
         let app = self.new_application(actor.tenant_id, input)?;
         let mut tx = self.insert_application_open(tx, actor, &app).await?;
@@ -544,11 +562,11 @@ impl Services {
     /// Creates a group in the caller's tenant with members and adds it with a grant.
     pub async fn create_member_group(&self, actor: &Actor, account: AccountId, group: NewGroup, grant: &GrantInput) -> Result<(Member, crate::model::Group), Error> {
         let caller = self.account_caller(actor, account).await?;
-        Self::require_company(&caller)?;
-        caller.require_directory_admin_of(actor.tenant_id)?;
         // The group, its members and the grant: one transaction, so a refused grant leaves no
         // group behind.
         let mut tx = self.write().await?;
+        let tenant = self.require_tenant(tx.as_mut(), actor.tenant_id).await?;
+        caller.require_directory_creator(&tenant)?;
         let grant = self.checked_grant(tx.as_mut(), &caller, grant).await?;
         let g = self.create_group_in(tx.as_mut(), actor, actor.tenant_id, group).await?;
         let now = self.clock.now();
@@ -560,7 +578,7 @@ impl Services {
         Ok((m, g))
     }
 
-    async fn find_member(&self, tx: &mut dyn Tx, account: AccountId, kind: &str, id: &str) -> Result<Member, Error> {
+    pub(super) async fn find_member(&self, tx: &mut dyn Tx, account: AccountId, kind: &str, id: &str) -> Result<Member, Error> {
         let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::new(ErrorCode::InvalidId).with_target("principalId"))?;
         let principal = PrincipalRef::from_parts(kind, uuid)
             .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message("The principal type must be user, group or application.").with_target("type"))?;
@@ -606,11 +624,7 @@ impl Services {
         let mut tx = self.write().await?;
         let caller = self.caller_in(tx.as_mut(), actor, account).await?;
         let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
-        caller.require_directory_admin_of(m.tenant_id)?;
-        let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
-        if uid == actor.user_id {
-            return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
-        }
+        let uid = caller.require_deleter_of(&m)?;
         let u = find_user(tx.as_mut(), m.tenant_id, &uid.to_string()).await?;
         tx.delete_user(m.tenant_id, uid).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.delete_from_organization", "user", uid, Some(m.tenant_id), details(&[("userPrincipalName", u.upn.as_str())])).in_account(account))
@@ -625,15 +639,8 @@ impl Services {
         let (tenant_id, uid) = {
             let mut tx = self.read().await?;
             let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
-            let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
-            // A guest signs in only after accepting (R11): a password set for them here would
-            // skip the invitation.
-            if tx.pending_invitation_of_user(uid).await?.is_some() {
-                return Err(Error::new(ErrorCode::GuestNotAccepted).with_target("principalId"));
-            }
-            (m.tenant_id, uid)
+            (m.tenant_id, self.require_password_resetter(tx.as_mut(), &caller, &m).await?)
         };
-        caller.require_directory_admin_of(tenant_id)?;
         let password = Password::generate(self.rng.as_ref());
         let hash = self.hasher.hash(password.secret()).await?;
         let mut tx = self.write().await?;
@@ -648,6 +655,21 @@ impl Services {
             .await?;
         tx.commit().await?;
         Ok(password.secret().clone())
+    }
+
+    /// Who may reset member `m`'s password, in the order [`Services::reset_member_password`]
+    /// checks it: a user who is not a pending guest, and a global administrator signed in
+    /// through the user's tenant (A2, R4). Directory sync does not matter: R5 forbids creating
+    /// objects in a synchronised tenant, not resetting passwords. Returns the user.
+    pub(super) async fn require_password_resetter(&self, tx: &mut dyn Tx, caller: &AccountCaller, m: &Member) -> Result<UserId, Error> {
+        let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
+        // A guest signs in only after accepting (R11): a password set for them here would
+        // skip the invitation.
+        if tx.pending_invitation_of_user(uid).await?.is_some() {
+            return Err(Error::new(ErrorCode::GuestNotAccepted).with_target("principalId"));
+        }
+        caller.require_directory_admin_of(m.tenant_id)?;
+        Ok(uid)
     }
 
     /// Members with names and last activity. Owners and `Account users` readers.
@@ -822,9 +844,7 @@ impl Services {
     /// A member's history of the last 30 days (R12): the owner only.
     pub async fn member_activity(&self, actor: &Actor, account: AccountId, kind: &str, id: &str) -> Result<Vec<Activity>, Error> {
         let caller = self.account_caller(actor, account).await?;
-        if !caller.is_owner {
-            return Err(ErrorCode::OwnerOnly.into());
-        }
+        caller.require_owner()?;
         let mut tx = self.read().await?;
         let m = self.find_member(tx.as_mut(), account, kind, id).await?;
         let since = self.clock.now().plus_seconds(-ACTIVITY_DAYS * 86_400);

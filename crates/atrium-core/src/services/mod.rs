@@ -2,6 +2,7 @@
 //! validates the input, and runs in exactly one store transaction (with its audit event).
 
 mod accounts;
+mod actions;
 mod applications;
 mod auth;
 mod bootstrap;
@@ -14,6 +15,7 @@ mod tenants;
 mod users;
 
 pub use accounts::{ACTIVITY_DAYS, AccountCaller, ItemResult, MemberView, NewAccount, PrincipalInput};
+pub use actions::{AccountActions, MemberActions, Verdict, is_account_owner, may_open_account};
 pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PER_APP, NewApplication};
 pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;

@@ -13,7 +13,7 @@ use atrium_core::actor::Actor;
 use atrium_core::audit::AuditFilter;
 use atrium_core::ids::{AccountId, ProductId, UserId};
 use atrium_core::secret::Secret;
-use atrium_core::services::{MemberView, NewAccount, NewTenant, NewTenantAdmin, NewUser, PrincipalInput};
+use atrium_core::services::{MemberView, NewAccount, NewTenant, NewTenantAdmin, NewUser, PrincipalInput, is_account_owner};
 use atrium_core::time::Timestamp;
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
@@ -132,7 +132,7 @@ fn account(a: &atrium_core::model::Account, actor: &Actor) -> api::Account {
             access::Program::Hardware => "hardware".into(),
         },
         owner_user_id: a.owner_user_id.as_uuid(),
-        is_owner: a.owner_user_id == actor.user_id && a.owner_tenant_id == actor.tenant_id,
+        is_owner: is_account_owner(a, actor),
         created_at: a.created_at.to_rfc3339(),
     }
 }

@@ -3,11 +3,9 @@
 use super::{FieldErrors, Failure, Layout, PageResult, Post, Session, redirect, render, render_status};
 use crate::state::AppState;
 use askama::Template;
-use atrium_core::ids::PERSONAL_ACCOUNTS_TENANT;
-use atrium_core::services::NewAccount;
+use atrium_core::services::{NewAccount, is_account_owner, may_open_account};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +40,7 @@ async fn page(st: &AppState, s: &Session, name: String, errors: FieldErrors) -> 
             id: a.id.to_string(),
             name: a.name.to_string(),
             kind: format!("{} · {}", a.account_type.as_str(), if a.program == atrium_core::access::Program::Hardware { "hardware" } else { "developer" }),
-            role: if a.owner_user_id == s.actor.user_id && a.owner_tenant_id == s.actor.tenant_id { "Owner" } else { "Member" },
+            role: if is_account_owner(&a, &s.actor) { "Owner" } else { "Member" },
         })
         .collect();
     let l = Layout {
@@ -54,7 +52,7 @@ async fn page(st: &AppState, s: &Session, name: String, errors: FieldErrors) -> 
         account: None,
         nav: "accounts",
     };
-    Ok(AccountsPage { l, accounts, can_open: s.actor.tenant_id == PERSONAL_ACCOUNTS_TENANT, name, errors })
+    Ok(AccountsPage { l, accounts, can_open: may_open_account(&s.actor).allowed(), name, errors })
 }
 
 async fn list(State(st): State<AppState>, s: Session) -> PageResult {
@@ -67,7 +65,7 @@ async fn create(State(st): State<AppState>, Post { s, f }: Post) -> PageResult {
         Ok(a) => Ok(redirect(&format!("/accounts/{}/tenants", a.id))),
         Err(e) => {
             let errors = FieldErrors::from_error(&e, &["name", "accountType", "program"]);
-            Ok(render_status(StatusCode::BAD_REQUEST, &page(&st, &s, f.get("name").to_owned(), errors).await?))
+            Ok(render_status(super::status_of(&e), &page(&st, &s, f.get("name").to_owned(), errors).await?))
         }
     }
 }

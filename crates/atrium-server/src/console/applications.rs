@@ -4,7 +4,7 @@
 
 use super::grant::{GrantEditor, grant_input};
 use super::members::{MemberRow, find_member, products, row};
-use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
+use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, optional, redirect, refusable, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::KeyId;
@@ -47,7 +47,7 @@ async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<Stri
         base: ctx.base(),
         domain: ctx.tenant.domain.to_string(),
         v: AppForm::default(),
-        editor: GrantEditor::empty(ctx.program(), &products(&st, &ctx).await),
+        editor: GrantEditor::empty(ctx.program(), &products(&st, &ctx).await?),
         errors: FieldErrors::default(),
         blocked: ctx.create_blocked(),
     }))
@@ -61,11 +61,11 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
         let errors = FieldErrors::from_error(&e, &["displayName", "replyUrl", "appIdUri", "grant"]);
         let editor = editor.with_error(errors.field("grant"));
         render_status(
-            StatusCode::BAD_REQUEST,
+            super::status_of(&e),
             &CreatePage { l: ctx.layout("New Microsoft Entra application", "users"), base: ctx.base(), domain: ctx.tenant.domain.to_string(), v, editor, errors, blocked: ctx.create_blocked() },
         )
     };
-    let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await);
+    let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await?);
     let input = NewApplication {
         display_name: f.get("displayName").to_owned(),
         reply_urls: f.opt("replyUrl").into_iter().collect(),
@@ -128,7 +128,7 @@ struct AppPage {
     keys_hidden: Option<String>,
     new_key: Option<NewKey>,
     errors: FieldErrors,
-    is_owner: bool,
+    can_view_history: bool,
 }
 
 pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>) -> PageResult {
@@ -137,9 +137,10 @@ pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Op
 
 async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>, errors: FieldErrors) -> PageResult {
     let pid = m.member.principal.uuid().to_string();
-    let app = st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await.ok();
+    // Directory details only where the caller may read the application's tenant.
+    let app = optional(st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await)?;
     let now = st.services.clock().now();
-    let (keys, keys_hidden) = match st.services.list_application_keys(ctx.actor(), m.member.tenant_id, &pid).await {
+    let (keys, keys_hidden) = match refusable(st.services.list_application_keys(ctx.actor(), m.member.tenant_id, &pid).await)? {
         Ok(ks) => (
             Some(ks.iter().map(|k| key_row(k, now)).collect()),
             None,
@@ -162,7 +163,7 @@ async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: O
             keys_hidden,
             new_key,
             errors,
-            is_owner: ctx.caller.is_owner,
+            can_view_history: ctx.actions.view_history.allowed(),
         },
     ))
 }

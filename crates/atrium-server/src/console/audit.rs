@@ -7,7 +7,6 @@ use atrium_core::audit::AuditFilter;
 use atrium_core::ids::ProductId;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
@@ -76,7 +75,7 @@ async fn products_page(st: &AppState, ctx: &AccountCtx, name: String, errors: Fi
         .into_iter()
         .map(|p| ProductRow { id: p.id.to_string(), name: p.name.to_string(), created: when(p.created_at) })
         .collect();
-    Ok(ProductsPage { l: ctx.layout("Products", "products"), base: ctx.base(), products, name, errors, is_manager: ctx.caller.is_manager() })
+    Ok(ProductsPage { l: ctx.layout("Products", "products"), base: ctx.base(), products, name, errors, is_manager: ctx.actions.manage_account.allowed() })
 }
 
 async fn products(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
@@ -88,7 +87,7 @@ async fn create_product(State(st): State<AppState>, Path(id): Path<String>, Post
     let ctx = AccountCtx::load(&st, &s, &id).await?;
     match st.services.create_product(&s.actor, ctx.id, f.get("name")).await {
         Ok(_) => Ok(redirect(&format!("{}/products", ctx.base()))),
-        Err(e) => Ok(render_status(StatusCode::BAD_REQUEST, &products_page(&st, &ctx, f.get("name").to_owned(), FieldErrors::from_error(&e, &["name"])).await?)),
+        Err(e) => Ok(render_status(super::status_of(&e), &products_page(&st, &ctx, f.get("name").to_owned(), FieldErrors::from_error(&e, &["name"])).await?)),
     }
 }
 

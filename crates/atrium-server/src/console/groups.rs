@@ -2,15 +2,14 @@
 
 use super::grant::{GrantEditor, grant_input};
 use super::members::{MemberRow, products, row};
-use super::users::GroupBox;
-use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
+use super::boxes::{CheckBox, user_boxes};
+use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, optional, redirect, refusable, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::page::ListQuery;
 use atrium_core::services::{MemberView, NewGroup};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
@@ -25,21 +24,10 @@ struct CreatePage {
     domain: String,
     name: String,
     description: String,
-    users: Vec<GroupBox>,
+    users: Vec<CheckBox>,
     editor: GrantEditor,
     errors: FieldErrors,
     blocked: Option<String>,
-}
-
-async fn user_boxes(st: &AppState, ctx: &AccountCtx, checked: &[String]) -> Vec<GroupBox> {
-    match st.services.list_users(ctx.actor(), ctx.actor().tenant_id, &ListQuery::first(200)).await {
-        Ok(p) => p
-            .items
-            .iter()
-            .map(|u| GroupBox { id: u.id.to_string(), name: format!("{} ({})", u.display_name, u.upn), checked: checked.contains(&u.id.to_string()) })
-            .collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
@@ -50,8 +38,8 @@ async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<Stri
         domain: ctx.tenant.domain.to_string(),
         name: String::new(),
         description: String::new(),
-        users: user_boxes(&st, &ctx, &[]).await,
-        editor: GrantEditor::empty(ctx.program(), &products(&st, &ctx).await),
+        users: user_boxes(&st, &ctx, &[]).await?,
+        editor: GrantEditor::empty(ctx.program(), &products(&st, &ctx).await?),
         errors: FieldErrors::default(),
         blocked: ctx.create_blocked(),
     }))
@@ -65,16 +53,16 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
         Ok((_, g)) => Ok(redirect(&format!("{}/members/group/{}", ctx.base(), g.id))),
         Err(e) => {
             let errors = FieldErrors::from_error(&e, &["displayName", "description", "members", "grant"]);
-            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await).with_error(errors.field("grant"));
+            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await?).with_error(errors.field("grant"));
             Ok(render_status(
-                StatusCode::BAD_REQUEST,
+                super::status_of(&e),
                 &CreatePage {
                     l: ctx.layout("New group", "users"),
                     base: ctx.base(),
                     domain: ctx.tenant.domain.to_string(),
                     name: f.get("displayName").to_owned(),
                     description: f.get("description").to_owned(),
-                    users: user_boxes(&st, &ctx, &members).await,
+                    users: user_boxes(&st, &ctx, &members).await?,
                     editor,
                     errors,
                     blocked: ctx.create_blocked(),
@@ -94,14 +82,14 @@ struct GroupPage {
     description: String,
     members: Vec<(String, String)>,
     members_hidden: Option<String>,
-    is_owner: bool,
+    can_view_history: bool,
 }
 
 pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView) -> PageResult {
     let gid = atrium_core::ids::GroupId::from_uuid(m.member.principal.uuid());
-    let description =
-        st.services.get_group(ctx.actor(), m.member.tenant_id, gid).await.ok().and_then(|g| g.description.map(|d| d.to_string())).unwrap_or_default();
-    let (members, members_hidden) = match st.services.list_group_members(ctx.actor(), m.member.tenant_id, gid, &ListQuery::first(200)).await {
+    // Directory details only where the caller may read the group's tenant.
+    let description = optional(st.services.get_group(ctx.actor(), m.member.tenant_id, gid).await)?.and_then(|g| g.description.map(|d| d.to_string())).unwrap_or_default();
+    let (members, members_hidden) = match refusable(st.services.list_group_members(ctx.actor(), m.member.tenant_id, gid, &ListQuery::first(200)).await)? {
         Ok(p) => (p.items.iter().map(|u| (u.display_name.to_string(), u.upn.to_string())).collect(), None),
         Err(e) => (Vec::new(), Some(e.message)),
     };
@@ -113,6 +101,6 @@ pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView) -> PageResu
         description,
         members,
         members_hidden,
-        is_owner: ctx.caller.is_owner,
+        can_view_history: ctx.actions.view_history.allowed(),
     }))
 }

@@ -5,7 +5,7 @@
 
 use super::grant::{GrantEditor, describe, grant_input};
 use super::members::products;
-use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
+use super::{AccountCtx, Failure, FieldErrors, Layout, PageResult, Post, Session, optional, redirect, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::model::{InvitationStatus, MailStatus};
@@ -13,7 +13,7 @@ use atrium_core::services::{InvitationView, InviteGuests, MAX_INVITEES, split_ad
 use atrium_core::{Error, ErrorCode};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
@@ -46,7 +46,7 @@ struct InvitePage {
 
 async fn invite_form(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
-    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await);
+    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await?);
     Ok(render(&InvitePage {
         l: ctx.layout("Invite outside users", "users"),
         base: ctx.base(),
@@ -107,7 +107,9 @@ async fn invite(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
     match st.services.invite_guests(&s.actor, ctx.id, input, &grant_input(&f), &base_url).await {
         Ok(sent) => {
             // Only the addresses, their access and the guests' pages: the links are in the mails alone.
-            let members = st.services.list_members(ctx.actor(), ctx.id).await.unwrap_or_default();
+            // The invitations are sent: a caller who may not list members sees no access column
+            // rather than losing this page; a fault still fails it.
+            let members = optional(st.services.list_members(ctx.actor(), ctx.id).await)?.unwrap_or_default();
             let invited = sent
                 .iter()
                 .map(|x| Invited {
@@ -120,10 +122,10 @@ async fn invite(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
         }
         Err(e) => {
             let (errors, bad) = invite_errors(&e, &emails);
-            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await).with_error(errors.field("grant"));
+            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await?).with_error(errors.field("grant"));
             // The form again, with the service's status (400 for the addresses, 403 for a
             // caller who may not invite).
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = super::status_of(&e);
             Ok(render_status(
                 status,
                 &InvitePage {
@@ -183,11 +185,14 @@ fn mail_line(m: &atrium_core::model::Mail) -> MailLine {
 }
 
 impl InvitationPanel {
-    /// The newest invitation of a guest on this account, if it is still pending.
-    pub async fn load(st: &AppState, ctx: &AccountCtx, user_id: &str, guest_tenant_is_callers: bool, resent: bool) -> Option<Self> {
-        let v: InvitationView = st.services.pending_invitation_of(ctx.actor(), ctx.id, user_id).await.ok()??;
+    /// The newest invitation of a guest on this account, if it is still pending (and the
+    /// caller may read it). `can_manage`: the service's answer for Resend and Revoke.
+    pub async fn load(st: &AppState, ctx: &AccountCtx, user_id: &str, can_manage: bool, resent: bool) -> Result<Option<Self>, Failure> {
+        let Some(v): Option<InvitationView> = optional(st.services.pending_invitation_of(ctx.actor(), ctx.id, user_id).await)?.flatten() else {
+            return Ok(None);
+        };
         let i = &v.invitation;
-        Some(InvitationPanel {
+        Ok(Some(InvitationPanel {
             id: i.id.to_string(),
             email: i.email.to_string(),
             status: if v.expired { "Expired: the link no longer works; resend the invitation".into() } else { "Invitation pending".into() },
@@ -195,9 +200,9 @@ impl InvitationPanel {
             expires: i.expires_at.map(when).unwrap_or_else(|| "Never".into()),
             resend_count: i.resend_count,
             mail: v.mail.as_ref().map(mail_line),
-            can_manage: guest_tenant_is_callers && ctx.invite_blocked().is_none(),
+            can_manage,
             resent,
-        })
+        }))
     }
 }
 

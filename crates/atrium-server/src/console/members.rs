@@ -101,7 +101,7 @@ struct MembersPage {
     create_blocked: Option<String>,
     invite_blocked: Option<String>,
     can_manage: bool,
-    is_owner: bool,
+    can_view_history: bool,
 }
 
 async fn tab_page(st: AppState, s: Session, id: String, q: PageQuery, tab: Tab) -> PageResult {
@@ -109,7 +109,6 @@ async fn tab_page(st: AppState, s: Session, id: String, q: PageQuery, tab: Tab) 
     let all: Vec<MemberRow> =
         st.services.list_members(&s.actor, ctx.id).await?.iter().filter(|m| m.member.principal.kind() == tab.kind()).map(|m| row(m, ctx.program())).collect();
     let (rows, pager) = Pager::slice(&all, q.page);
-    let can_manage = ctx.caller.decide("account_users", None, atrium_core::access::Level::ReadWrite).map(|d| d.allowed).unwrap_or(false);
     Ok(render(&MembersPage {
         l: ctx.layout("User management", "users"),
         base: ctx.base(),
@@ -120,8 +119,8 @@ async fn tab_page(st: AppState, s: Session, id: String, q: PageQuery, tab: Tab) 
         no_tenant: ctx.caller.tenants.is_empty(),
         create_blocked: ctx.create_blocked(),
         invite_blocked: ctx.invite_blocked(),
-        can_manage,
-        is_owner: ctx.caller.is_owner,
+        can_manage: ctx.actions.manage_users.allowed(),
+        can_view_history: ctx.actions.view_history.allowed(),
     }))
 }
 
@@ -200,8 +199,10 @@ async fn directory(st: &AppState, ctx: &AccountCtx, tab: Tab, tenant: TenantId, 
     })
 }
 
-pub async fn products(st: &AppState, ctx: &AccountCtx) -> Vec<Product> {
-    st.services.list_products(ctx.actor(), ctx.id).await.unwrap_or_default()
+/// The account's products, for the grant editor. Every caller of the account may list them,
+/// so any failure is the page's.
+pub async fn products(st: &AppState, ctx: &AccountCtx) -> Result<Vec<Product>, super::Failure> {
+    Ok(st.services.list_products(ctx.actor(), ctx.id).await?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -220,6 +221,7 @@ async fn add_page(
     let tenant = q
         .tenant
         .as_deref()
+        // A malformed or foreign `?tenant=` falls back to a default tenant: it is only a filter.
         .and_then(|t| TenantId::parse(t, "tenant").ok())
         .filter(|t| associated.iter().any(|(a, _)| a.id == *t))
         .or_else(|| associated.iter().find(|(t, _)| t.id == own).map(|(t, _)| t.id))
@@ -229,7 +231,8 @@ async fn add_page(
     let (mut choices, mut next_cursor) = (Vec::new(), None);
     if let Some(t) = tenant {
         match ListQuery::parse(q.search.as_deref(), q.cursor.as_deref(), Some(25)) {
-            Ok(lq) => match directory(st, ctx, tab, t, &lq).await {
+            // A tenant whose directory the caller may not read shows why; a fault fails the page.
+            Ok(lq) => match super::refusable(directory(st, ctx, tab, t, &lq).await)? {
                 Ok((items, next)) => {
                     next_cursor = next;
                     choices = items
@@ -264,7 +267,7 @@ async fn add_page(
 
 async fn add_get(st: AppState, s: Session, id: String, q: PickQuery, tab: Tab) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
-    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await);
+    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await?);
     Ok(render(&add_page(&st, &ctx, tab, &q, &[], editor, Vec::new(), FieldErrors::default()).await?))
 }
 
@@ -274,7 +277,7 @@ async fn add_post(st: AppState, id: String, Post { s, f }: Post, tab: Tab) -> Pa
     let picked = f.all("principal");
     let q = PickQuery { tenant: tenant.clone(), search: f.opt("search"), cursor: None };
     let inputs: Vec<PrincipalInput> = picked.iter().map(|p| PrincipalInput { kind: tab.kind().into(), id: p.clone(), tenant_id: tenant.clone() }).collect();
-    let products = products(&st, &ctx).await;
+    let products = products(&st, &ctx).await?;
     match st.services.add_members(&s.actor, ctx.id, inputs, &grant_input(&f)).await {
         Ok(results) if results.iter().all(|r| r.result.is_ok()) => Ok(redirect(&format!("{}/{}", ctx.base(), tab.path()))),
         Ok(results) => {
@@ -296,7 +299,7 @@ async fn add_post(st: AppState, id: String, Post { s, f }: Post, tab: Tab) -> Pa
         Err(e) => {
             let errors = FieldErrors::from_error(&e, &["grant", "principals"]);
             let editor = GrantEditor::from_form(ctx.program(), &f, &products).with_error(errors.field("grant"));
-            Ok(render_status(StatusCode::BAD_REQUEST, &add_page(&st, &ctx, tab, &q, &picked, editor, Vec::new(), errors).await?))
+            Ok(render_status(super::status_of(&e), &add_page(&st, &ctx, tab, &q, &picked, editor, Vec::new(), errors).await?))
         }
     }
 }
@@ -353,7 +356,7 @@ struct AccessPage {
 async fn access_form(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
     let m = find_member(&st, &ctx, &kind, &pid).await?;
-    let editor = GrantEditor::from_grant(ctx.program(), &m.grant, &products(&st, &ctx).await);
+    let editor = GrantEditor::from_grant(ctx.program(), &m.grant, &products(&st, &ctx).await?);
     Ok(render(&AccessPage { l: ctx.layout("Edit access", "users"), base: ctx.base(), m: row(&m, ctx.program()), editor, errors: FieldErrors::default() }))
 }
 
@@ -364,8 +367,8 @@ async fn access_save(State(st): State<AppState>, Path((id, kind, pid)): Path<(St
         Err(e) => {
             let m = find_member(&st, &ctx, &kind, &pid).await?;
             let errors = FieldErrors::from_error(&e, &["grant"]);
-            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await).with_error(errors.field("grant"));
-            Ok(render_status(StatusCode::BAD_REQUEST, &AccessPage { l: ctx.layout("Edit access", "users"), base: ctx.base(), m: row(&m, ctx.program()), editor, errors }))
+            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await?).with_error(errors.field("grant"));
+            Ok(render_status(super::status_of(&e), &AccessPage { l: ctx.layout("Edit access", "users"), base: ctx.base(), m: row(&m, ctx.program()), editor, errors }))
         }
     }
 }

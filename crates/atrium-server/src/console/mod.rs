@@ -12,6 +12,7 @@
 mod accounts;
 mod applications;
 mod audit;
+mod boxes;
 mod grant;
 mod groups;
 mod history;
@@ -29,7 +30,7 @@ use askama::Template;
 use atrium_core::actor::Actor;
 use atrium_core::ids::AccountId;
 use atrium_core::secret::{Secret, constant_time_eq, sha256};
-use atrium_core::services::AccountCaller;
+use atrium_core::services::{AccountActions, AccountCaller};
 use atrium_core::time::Timestamp;
 use atrium_core::{Error, ErrorCode};
 use axum::Router;
@@ -246,6 +247,37 @@ impl From<Error> for Failure {
 
 pub type PageResult = Result<Response, Failure>;
 
+/// The status of a page that shows a service's error: the error's own (400 for input, 403 for
+/// a refusal, 409 for a conflict, 500 for a fault).
+pub fn status_of(e: &Error) -> StatusCode {
+    StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Whether `e` only says "not for you" (403) or "not there" (404). A page may then show less
+/// (another tenant's directory details, a hidden list); anything else, such as a database
+/// fault, must fail the page instead of showing blank fields.
+fn is_refusal(e: &Error) -> bool {
+    matches!(e.code.http_status(), 403 | 404)
+}
+
+/// A part of a page the caller may legitimately not see: `None` on a refusal (403/404), the
+/// console's error page on any other failure.
+pub fn optional<T>(r: Result<T, Error>) -> Result<Option<T>, Failure> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_refusal(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Like [`optional`], keeping the refusal so the page can say why the part is hidden.
+pub fn refusable<T>(r: Result<T, Error>) -> Result<Result<T, Error>, Failure> {
+    match r {
+        Err(e) if !is_refusal(&e) => Err(e.into()),
+        r => Ok(r),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -265,7 +297,7 @@ impl IntoResponse for Failure {
                 } else {
                     e.message.clone()
                 };
-                let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status = status_of(&e);
                 let title = match status {
                     StatusCode::NOT_FOUND => "Not found",
                     StatusCode::FORBIDDEN => "Not allowed",
@@ -408,6 +440,8 @@ impl Layout {
 pub struct AccountCtx {
     pub id: AccountId,
     pub caller: AccountCaller,
+    /// What the caller may do on the account's pages: the services' answer, never restated here.
+    pub actions: AccountActions,
     pub user: atrium_core::model::User,
     pub tenant: atrium_core::model::Tenant,
     pub csrf: String,
@@ -418,7 +452,8 @@ impl AccountCtx {
         let id = AccountId::parse(raw_id, "accountId")?;
         let caller = st.services.get_account(&s.actor, id).await?;
         let (user, tenant) = st.services.me(&s.actor).await?;
-        Ok(AccountCtx { id, caller, user, tenant, csrf: s.csrf.clone() })
+        let actions = caller.actions(&tenant);
+        Ok(AccountCtx { id, caller, actions, user, tenant, csrf: s.csrf.clone() })
     }
 
     pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
@@ -453,14 +488,14 @@ impl AccountCtx {
     /// Why the create buttons (users, groups, applications) are disabled, if they are. The
     /// services refuse these calls anyway; this only explains it before the click (R4, R5).
     pub fn create_blocked(&self) -> Option<String> {
-        let e = self.caller.directory_write_refusal(&self.tenant)?;
+        let e = self.actions.create_in_directory.refusal()?;
         Some(match e.code {
             ErrorCode::DirectorySyncEnabled => format!(
                 "{} is synchronized from an on-premises directory: create users, groups and applications there, then add them here.",
                 self.tenant.domain
             ),
             ErrorCode::GlobalAdminRequired => "Creating users, groups and applications needs a global administrator signed in through an associated tenant.".into(),
-            _ => e.message,
+            _ => e.message.clone(),
         })
     }
 
@@ -468,10 +503,10 @@ impl AccountCtx {
     /// administrator signed in through an associated tenant (R11). Guests are not synchronized
     /// users, so a directory-sync tenant may invite. The service decides; this only explains.
     pub fn invite_blocked(&self) -> Option<String> {
-        let e = self.caller.invite_refusal()?;
+        let e = self.actions.invite.refusal()?;
         Some(match e.code {
             ErrorCode::GlobalAdminRequired => "Inviting outside users needs a global administrator signed in through an associated tenant.".into(),
-            _ => e.message,
+            _ => e.message.clone(),
         })
     }
 }
@@ -507,5 +542,41 @@ impl Pager {
 
     pub fn next(&self) -> usize {
         self.page + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn page(f: Failure) -> (StatusCode, String) {
+        let res = f.into_response();
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_refused_part_is_hidden_but_a_fault_is_the_error_page() {
+        // Another tenant's directory details: the page shows less.
+        assert!(optional::<()>(Err(ErrorCode::Forbidden.into())).unwrap().is_none());
+        assert!(optional::<()>(Err(ErrorCode::UserNotFound.into())).unwrap().is_none());
+        assert_eq!(refusable::<()>(Err(ErrorCode::WrongTenant.into())).unwrap().unwrap_err().code, ErrorCode::WrongTenant);
+        // A database fault is not "nothing to show": the console's error page, 500, with a
+        // clear message and without the fault's details.
+        let Err(f) = optional::<()>(Err(Error::internal("connection reset by peer"))) else { panic!("a fault must fail the page") };
+        let (status, html) = page(f).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(html.contains("Something went wrong") && html.contains(ErrorCode::Internal.default_message()), "{html}");
+        assert!(!html.contains("connection reset"), "{html}");
+        let Err(f) = refusable::<()>(Err(ErrorCode::Unavailable.into())) else { panic!("a fault must fail the page") };
+        assert_eq!(page(f).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_refused_form_keeps_the_services_status() {
+        assert_eq!(status_of(&ErrorCode::GlobalAdminRequired.into()), StatusCode::FORBIDDEN);
+        assert_eq!(status_of(&ErrorCode::DirectorySyncEnabled.into()), StatusCode::CONFLICT);
+        assert_eq!(status_of(&ErrorCode::InvalidUpn.into()), StatusCode::BAD_REQUEST);
     }
 }

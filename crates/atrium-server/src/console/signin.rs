@@ -1,6 +1,6 @@
 //! Sign-in (choose or type the tenant), the must-change-password page, and sign-out.
 
-use super::{AnonymousPost, FieldErrors, Post, Session, redirect, render, render_status};
+use super::{AnonymousPost, Failure, FieldErrors, PageResult, Post, Session, optional, redirect, render, render_status, status_of};
 use crate::api::auth::cookie;
 use crate::state::AppState;
 use askama::Template;
@@ -39,24 +39,25 @@ fn recent(headers: &HeaderMap) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn known_tenants(st: &AppState, headers: &HeaderMap) -> Vec<String> {
+async fn known_tenants(st: &AppState, headers: &HeaderMap) -> Result<Vec<String>, Failure> {
     let mut list = recent(headers);
-    if let Ok(t) = st.services.resolve_tenant(&PERSONAL_ACCOUNTS_TENANT.to_string()).await {
+    // The personal-accounts tenant is offered when it exists; a fault fails the page.
+    if let Some(t) = optional(st.services.resolve_tenant(&PERSONAL_ACCOUNTS_TENANT.to_string()).await)? {
         let d = t.domain.to_string();
         if !list.contains(&d) {
             list.push(d);
         }
     }
-    list
+    Ok(list)
 }
 
-async fn show(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let known = known_tenants(&st, &headers).await;
+async fn show(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
+    let known = known_tenants(&st, &headers).await?;
     let tenant = known.first().cloned().unwrap_or_default();
-    render(&SignInPage { tenant, username: String::new(), known_tenants: known, errors: FieldErrors::default() })
+    Ok(render(&SignInPage { tenant, username: String::new(), known_tenants: known, errors: FieldErrors::default() }))
 }
 
-async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f): AnonymousPost) -> Response {
+async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f): AnonymousPost) -> PageResult {
     let tenant = f.get("tenant").trim().to_owned();
     let username = f.get("username").trim().to_owned();
     let mut missing = FieldErrors::default();
@@ -66,7 +67,7 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
         }
     }
     let result = if missing.any() {
-        Err(missing)
+        Err((StatusCode::BAD_REQUEST, missing))
     } else {
         st.services
             .sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")) })
@@ -74,7 +75,16 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
             .map_err(|e| {
                 // Unknown tenants are named at the tenant field; wrong credentials stay vague.
                 let e = if e.code == ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
-                FieldErrors::from_error(&e, &["tenant"])
+                let errors = FieldErrors::from_error(&e, &["tenant"]);
+                // A fault is the server's (5xx), not the credentials'.
+                let status = if e.code.http_status() >= 500 {
+                    status_of(&e)
+                } else if errors.general.is_some() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                (status, errors)
             })
     };
     match result {
@@ -88,12 +98,9 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
             if let Ok(v) = HeaderValue::from_str(&format!("{RECENT_COOKIE}={}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax", domains.join("|"))) {
                 h.append(header::SET_COOKIE, v);
             }
-            res
+            Ok(res)
         }
-        Err(errors) => {
-            let status = if errors.general.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
-            render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await, errors })
-        }
+        Err((status, errors)) => Ok(render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await?, errors })),
     }
 }
 

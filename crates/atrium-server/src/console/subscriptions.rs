@@ -134,7 +134,7 @@ async fn create(State(st): State<AppState>, Post { s, f }: Post) -> PageResult {
     match st.services.create_subscription(&s.actor, f.get("name")).await {
         Ok(v) => Ok(redirect(&format!("/subscriptions/{}", v.subscription.id))),
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = super::status_of(&e);
             let errors = FieldErrors::from_error(&e, &["name"]);
             Ok(render_status(status, &list_page(&st, &s, f.get("name").to_owned(), errors).await?))
         }
@@ -274,7 +274,7 @@ async fn use_directory(State(st): State<AppState>, Path(id): Path<String>, Post 
         })),
         Err(e) if e.code == ErrorCode::Internal => Err(e.into()),
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = super::status_of(&e);
             let errors = FieldErrors::from_error(&e, &["tenant"]);
             Ok(render_status(status, &UseDirectoryPage { l: layout(&st, &s, "Use existing directory", "subscriptions").await?, sub, tenant: f.get("tenant").to_owned(), errors }))
         }
@@ -333,7 +333,7 @@ async fn consent_error(st: &AppState, s: &Session, e: Error) -> PageResult {
     if e.code == ErrorCode::Internal {
         return Err(e.into());
     }
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = super::status_of(&e);
     let errors = FieldErrors::from_error(&e, &["code"]);
     Ok(render_status(status, &ConsentFormPage { l: layout(st, s, "Directory consent", "consent").await?, errors }))
 }
@@ -423,7 +423,7 @@ async fn change_refused(st: &AppState, s: &Session, id: SubscriptionId, selected
     if e.code == ErrorCode::Internal {
         return Err(e.into());
     }
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = super::status_of(&e);
     let errors = FieldErrors::from_error(&e, &["tenantId"]);
     Ok(render_status(status, &change_page(st, s, id, selected.to_owned(), errors).await?))
 }
@@ -487,7 +487,7 @@ async fn add_admin(State(st): State<AppState>, Path(id): Path<String>, Post { s,
         Ok(_) => Ok(redirect(&format!("/subscriptions/{id}/administrators"))),
         Err(e) if e.code == ErrorCode::Internal => Err(e.into()),
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = super::status_of(&e);
             let errors = FieldErrors::from_error(&e, &["email"]);
             Ok(render_status(status, &admins_page(&st, &s, id, f.get("email").to_owned(), errors).await?))
         }

@@ -59,7 +59,7 @@ async fn list(State(st): State<AppState>, s: Session, Path(id): Path<String>) ->
         .into_iter()
         .map(|(t, at)| tenant_row(&t, at, &s))
         .collect();
-    Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.caller.is_manager(), tenants }))
+    Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.actions.manage_account.allowed(), tenants }))
 }
 
 #[derive(Template)]
@@ -102,8 +102,11 @@ async fn associate_review(State(st): State<AppState>, Path(id): Path<String>, Po
         Err(e) => {
             let e = if e.code == atrium_core::ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
             let errors = FieldErrors::from_error(&e, &["tenant", "username", "password"]);
+            // Wrong credentials of the other tenant's user are an input error here: this
+            // session is signed in, so 401 would say the wrong thing.
+            let status = if e.code.http_status() == 401 { StatusCode::BAD_REQUEST } else { super::status_of(&e) };
             Ok(render_status(
-                StatusCode::BAD_REQUEST,
+                status,
                 &AssociatePage { l: ctx.layout("Associate a tenant", "tenants"), base: ctx.base(), tenant: f.get("tenant").to_owned(), username: f.get("username").to_owned(), errors },
             ))
         }
@@ -174,7 +177,7 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
                 username: f.get("globalAdmin.username").to_owned(),
             };
             let suffix = st.services.policy().domain_suffix.as_str().to_owned();
-            Ok(render_status(StatusCode::BAD_REQUEST, &CreatePage { l: ctx.layout("Create a tenant", "tenants"), base: ctx.base(), prefix_hint: format!("The unique prefix of the tenant's domain, which becomes <prefix>.{suffix}"), v, errors }))
+            Ok(render_status(super::status_of(&e), &CreatePage { l: ctx.layout("Create a tenant", "tenants"), base: ctx.base(), prefix_hint: format!("The unique prefix of the tenant's domain, which becomes <prefix>.{suffix}"), v, errors }))
         }
     }
 }
@@ -189,7 +192,7 @@ struct RemovePage {
     error: Option<String>,
 }
 
-async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, error: Option<String>) -> PageResult {
+async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, error: Option<atrium_core::Error>) -> PageResult {
     let tid = TenantId::parse(tid, "tenantId")?;
     let tenants = st.services.list_account_tenants(&s.actor, ctx.id).await?;
     let last = tenants.len() == 1;
@@ -198,8 +201,10 @@ async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, er
         .find(|(t, _)| t.id == tid)
         .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::TenantNotAssociated).with_target("tenantId"))?;
     let tenant = tenant_row(&t, at, s);
-    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
-    Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error }))
+    // A refusal keeps its own status: 403 for who you are (R3's owner rule), 409 for the
+    // tenant you signed in through.
+    let status = error.as_ref().map_or(StatusCode::OK, super::status_of);
+    Ok(render_status(status, &RemovePage { l: ctx.layout("Remove a tenant", "tenants"), base: ctx.base(), tenant, last, error: error.map(|e| e.message) }))
 }
 
 async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, tid)): Path<(String, String)>) -> PageResult {
@@ -212,7 +217,7 @@ async fn remove(State(st): State<AppState>, Path((id, tid)): Path<(String, Strin
     match st.services.remove_account_tenant(&s.actor, ctx.id, TenantId::parse(&tid, "tenantId")?).await {
         Ok(()) => Ok(redirect(&format!("{}/tenants", ctx.base()))),
         // A refusal (R3) is shown on the confirmation page itself.
-        Err(e) if e.code != atrium_core::ErrorCode::Internal => remove_page(&st, &s, &ctx, &tid, Some(e.message)).await,
+        Err(e) if e.code != atrium_core::ErrorCode::Internal => remove_page(&st, &s, &ctx, &tid, Some(e)).await,
         Err(e) => Err(e.into()),
     }
 }

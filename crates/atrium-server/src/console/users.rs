@@ -1,16 +1,16 @@
 //! Users: create a new user (its temporary password shown once), the user's page, and
 //! password reset (the new temporary password shown once). Also the member page dispatcher.
 
+use super::boxes::{CheckBox, group_boxes};
 use super::grant::{GrantEditor, grant_input};
 use super::members::{MemberRow, find_member, products, row};
-use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, render, render_status, when};
+use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, optional, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
-use atrium_core::page::ListQuery;
+use atrium_core::ErrorCode;
 use atrium_core::services::NewUser;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
@@ -18,12 +18,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{accountId}/users/new", get(create_form).post(create))
         .route("/accounts/{accountId}/members/{type}/{principalId}", get(detail))
         .route("/accounts/{accountId}/members/user/{principalId}/reset-password", post(reset_password))
-}
-
-pub struct GroupBox {
-    pub id: String,
-    pub name: String,
-    pub checked: bool,
 }
 
 #[derive(Default)]
@@ -43,7 +37,7 @@ struct CreatePage {
     domain: String,
     upn_hint: String,
     v: UserForm,
-    groups: Vec<GroupBox>,
+    groups: Vec<CheckBox>,
     editor: GrantEditor,
     errors: FieldErrors,
     blocked: Option<String>,
@@ -51,24 +45,16 @@ struct CreatePage {
 
 const FIELDS: &[&str] = &["givenName", "surname", "userPrincipalName", "recoveryEmail", "grant", "groups"];
 
-async fn group_boxes(st: &AppState, ctx: &AccountCtx, checked: &[String]) -> Vec<GroupBox> {
-    // Group membership is offered only when the tenant has groups (and can be read).
-    match st.services.list_groups(ctx.actor(), ctx.actor().tenant_id, &ListQuery::first(200)).await {
-        Ok(p) => p.items.iter().map(|g| GroupBox { id: g.id.to_string(), name: g.name.to_string(), checked: checked.contains(&g.id.to_string()) }).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
 async fn create_form(State(st): State<AppState>, s: Session, Path(id): Path<String>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
-    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await);
+    let editor = GrantEditor::empty(ctx.program(), &products(&st, &ctx).await?);
     Ok(render(&CreatePage {
         l: ctx.layout("Create new users", "users"),
         base: ctx.base(),
         domain: ctx.tenant.domain.to_string(),
         upn_hint: format!("An alias such as adele, or adele@{}", ctx.tenant.domain),
         v: UserForm::default(),
-        groups: group_boxes(&st, &ctx, &[]).await,
+        groups: group_boxes(&st, &ctx, &[]).await?,
         editor,
         errors: FieldErrors::default(),
         blocked: ctx.create_blocked(),
@@ -115,7 +101,7 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
         }
         Err(e) => {
             let errors = FieldErrors::from_error(&e, FIELDS);
-            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await).with_error(errors.field("grant"));
+            let editor = GrantEditor::from_form(ctx.program(), &f, &products(&st, &ctx).await?).with_error(errors.field("grant"));
             let v = UserForm {
                 given: f.get("givenName").to_owned(),
                 surname: f.get("surname").to_owned(),
@@ -124,14 +110,14 @@ async fn create(State(st): State<AppState>, Path(id): Path<String>, Post { s, f 
                 global_admin: f.checked("globalAdmin"),
             };
             Ok(render_status(
-                StatusCode::BAD_REQUEST,
+                super::status_of(&e),
                 &CreatePage {
                     l: ctx.layout("Create new users", "users"),
                     base: ctx.base(),
                     domain: ctx.tenant.domain.to_string(),
                     upn_hint: format!("An alias such as adele, or adele@{}", ctx.tenant.domain),
                     v,
-                    groups: group_boxes(&st, &ctx, &groups).await,
+                    groups: group_boxes(&st, &ctx, &groups).await?,
                     editor,
                     errors,
                     blocked: ctx.create_blocked(),
@@ -151,7 +137,9 @@ struct UserPage {
     global_admin: Option<bool>,
     groups: Vec<String>,
     can_reset: bool,
-    is_owner: bool,
+    /// Why Reset password is not offered, when the page does not already say it.
+    reset_why: Option<String>,
+    can_view_history: bool,
     invitation: Option<super::invitations::InvitationPanel>,
 }
 
@@ -168,29 +156,34 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
         "group" => super::groups::detail(&st, &ctx, &m).await,
         "application" => super::applications::detail(&st, &ctx, &m, None).await,
         _ => {
+            let actions = st.services.member_actions(ctx.actor(), ctx.id, "user", &pid).await?;
             // Full details only where the caller may read that tenant's directory (multi-tenant
             // visibility rule); otherwise the account view alone.
-            let user = st.services.get_user(ctx.actor(), m.member.tenant_id, &pid).await.ok();
+            let user = optional(st.services.get_user(ctx.actor(), m.member.tenant_id, &pid).await)?;
             let groups = match &user {
-                Some(u) => st.services.list_user_groups(ctx.actor(), u.tenant_id, u.id).await.map(|gs| gs.iter().map(|g| g.name.to_string()).collect()).unwrap_or_default(),
+                Some(u) => optional(st.services.list_user_groups(ctx.actor(), u.tenant_id, u.id).await)?.unwrap_or_default().iter().map(|g| g.name.to_string()).collect(),
                 None => Vec::new(),
             };
-            // A pending guest (seed 002): its invitation, with Resend and Revoke. It has no
-            // password yet, so there is nothing to reset.
+            // A pending guest (seed 002): its invitation, with Resend and Revoke.
             let invitation = match m.status {
-                Some(_) => super::invitations::InvitationPanel::load(&st, &ctx, &pid, ctx.actor().tenant_id == m.member.tenant_id, q.resent.is_some()).await,
+                Some(_) => super::invitations::InvitationPanel::load(&st, &ctx, &pid, actions.manage_invitation.allowed(), q.resent.is_some()).await?,
                 None => None,
             };
-            // The create checks, for a member of the tenant the caller signed in through.
-            let can_reset = invitation.is_none() && ctx.tenant.id == m.member.tenant_id && ctx.create_blocked().is_none();
+            // Reset follows the service (a directory-sync tenant may reset: R5 is about
+            // creating). A pending guest has no password yet; its invitation panel says so.
+            let reset_why = match actions.reset_password.refusal() {
+                Some(e) if e.code != ErrorCode::GuestNotAccepted => Some(format!("Resetting the password needs a global administrator signed in through {}.", m.tenant_domain)),
+                _ => None,
+            };
             Ok(render(&UserPage {
                 l: ctx.layout(m.display_name.clone(), "users"),
                 base: ctx.base(),
                 added: when(m.member.added_at),
                 global_admin: user.as_ref().map(|u| u.global_admin),
                 groups,
-                can_reset,
-                is_owner: ctx.caller.is_owner,
+                can_reset: actions.reset_password.allowed(),
+                reset_why,
+                can_view_history: actions.view_history.allowed(),
                 invitation,
                 m: row(&m, ctx.program()),
             }))

@@ -14,13 +14,14 @@ api_tests!(
     console_member_lists_are_paginated,
     console_invite_outside_users,
     console_invite_needs_a_global_admin,
+    console_reset_password_follows_the_service,
     console_subscription_pages_walk_seed_003
 );
 
 /// A browser-like session: the cookie and the CSRF token of the last page read.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
-    cookie: String,
+    pub(crate) cookie: String,
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -28,13 +29,13 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The value of the first hidden `csrf` input of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 impl<'a> Browser<'a> {
-    async fn sign_in(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> (Browser<'a>, reqwest::Response) {
+    pub(crate) async fn sign_in(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> (Browser<'a>, reqwest::Response) {
         let res = app
             .no_redirect
             .post(format!("{}/sign-in", app.base))
@@ -59,7 +60,7 @@ impl<'a> Browser<'a> {
         (Browser { app, cookie }, res)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let res = self.app.no_redirect.get(format!("{}{}", self.app.base, path)).header(COOKIE, &self.cookie).send().await.unwrap();
         let (status, headers) = (res.status(), res.headers().clone());
         (status, res.text().await.unwrap(), headers)
@@ -306,6 +307,35 @@ async fn console_invite_needs_a_global_admin(app: TestApp) {
     assert!(html.contains("role=\"alert\"") && html.contains(">eve@example.com</textarea>"), "{html}");
     let list = app.get(&format!("/api/v1/accounts/{acc}/invitations"), &owner).await;
     assert_eq!(list.ok()["value"].as_array().unwrap().len(), 0);
+}
+
+async fn console_reset_password_follows_the_service(app: TestApp) {
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let carol = app.create_user(&admin, &tid, "carol").await["id"].as_str().unwrap().to_owned();
+    add(&app, &admin, &acc, serde_json::json!([{"type": "user", "id": carol, "tenantId": tid}]), serde_json::json!({"roles": ["developer"]})).await;
+    let dave = app.create_user(&admin, &tid, "dave").await["id"].as_str().unwrap().to_owned();
+    add(&app, &owner, &acc, serde_json::json!([{"type": "user", "id": dave, "tenantId": tid}]), serde_json::json!({"roles": ["manager"]})).await;
+    // R5 forbids creating objects in a synchronised tenant, not resetting a password: the
+    // service allows it, so the console offers it.
+    app.patch(&format!("/api/v1/tenants/{tid}"), &owner, serde_json::json!({"directorySync": true})).await.ok();
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
+    assert!(users.contains("disabled aria-describedby=\"create-why\">Create new users</button>"), "creating stays disabled: {users}");
+    let page = format!("/accounts/{acc}/members/user/{carol}");
+    let (status, html, _) = b.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Reset password</button>") && !html.contains("Resetting the password needs"), "{html}");
+    let (status, html, _) = b.post(&format!("{page}/reset-password"), &[("csrf", &csrf_of(&html))], Some(&app.base)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("The password was reset") && html.contains("id=\"temporary-password\""), "{html}");
+    // A member who is no global administrator is told why instead, and refused anyway.
+    let (dev, _) = Browser::sign_in(&app, "contoso.onatrium.local", "dave", "Us3r-Passw0rd!").await;
+    let (status, html, _) = dev.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(">Reset password</button>") && html.contains("Resetting the password needs a global administrator signed in through contoso.onatrium.local."), "{html}");
+    let (status, _, _) = dev.post(&format!("{page}/reset-password"), &[("csrf", &csrf_of(&html))], Some(&app.base)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 /// The text of the element with `id` (up to its first tag).

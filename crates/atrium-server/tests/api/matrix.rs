@@ -1,6 +1,11 @@
 //! The authorization matrix: every account, invitation and subscription endpoint (one row each)
-//! × every kind of caller, in one table.
+//! × every kind of caller, in one table: the REST API and the console's pages and forms.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
+//!
+//! Console rows (paths outside `/api/`) are requested with the column's console session (the
+//! session cookie, and the CSRF token on posts) and a same-origin `Origin`; their body is a
+//! form. A console success is a page (2xx) or a redirect elsewhere than the sign-in page; a
+//! refusal is the console's error page (or the form again) with the service's status.
 //!
 //! Columns: the owner; the Manager (a global admin of the tenant, signed in through it);
 //! Developer; Business Contributor; Finance Contributor; Marketer; a custom read-only member
@@ -10,22 +15,25 @@
 //! the Developer is its co-administrator.
 
 use crate::accounts::{add, account_with_manager, create_account};
-use crate::helpers::TestApp;
+use crate::console::{Browser, csrf_of};
+use crate::helpers::{OWNER_PASSWORD, TestApp};
 use crate::subscriptions::{create_subscription, map_directory, request_and_consent};
 use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN};
 use serde_json::{Value, json};
 
 api_tests!(authorization_matrix);
 
-/// 2xx, 403, 404, 401.
+/// 2xx (or a console redirect), 403, 404, 401, and the console's redirect to its sign-in page.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum E {
     Ok,
     Forbidden,
     NotFound,
     Unauth,
+    SignIn,
 }
-use E::{Forbidden as F, NotFound as N, Ok as O, Unauth as U};
+use E::{Forbidden as F, NotFound as N, Ok as O, SignIn as S, Unauth as U};
 
 const COLUMNS: [&str; 10] = ["owner", "manager", "developer", "business_contributor", "finance_contributor", "marketer", "custom_read_only", "custom_rw_one_product", "other_account", "anonymous"];
 
@@ -130,7 +138,127 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/api/v1/subscriptions/{x}/enable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, U]),
         r(Method::GET, "/api/v1/subscriptions/{sub}/audit", None, Prep::None, [O, N, F, N, N, N, N, N, N, U]),
         r(Method::GET, "/api/v1/accounts/{acc}/deployment/subscriptions", None, Prep::None, [O, O, O, O, O, O, O, O, N, U]),
+
+        // ---------------------------------------------------------------- the console
+        // The account switcher; only personal accounts open one.
+        r(Method::GET, "/accounts", None, Prep::None, [O, O, O, O, O, O, O, O, O, S]),
+        r(Method::POST, "/accounts", Some("name=Account+{n}"), Prep::None, [O, F, F, F, F, F, F, F, F, S]),
+        // Only a redirect to the account's Users page, which answers for the account.
+        r(Method::GET, "/accounts/{acc}", None, Prep::None, [O, O, O, O, O, O, O, O, O, S]),
+        // Tenants (Account settings read; changes: Manager or owner).
+        r(Method::GET, "/accounts/{acc}/tenants", None, Prep::None, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/tenants/new", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/new",
+          Some("displayName=T+{n}&domainPrefix=cx{n}&globalAdmin.givenName=A&globalAdmin.surname=B&globalAdmin.username=admin&globalAdmin.password=Adm1n-Passw0rd!"),
+          Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/tenants/associate", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/associate", Some("tenant={x}&username=frank&password=Us3r-Passw0rd!"), Prep::ForeignTenant, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/associate/confirm", Some("token={x}"), Prep::AssociationToken, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/tenants/{x}/remove", None, Prep::AccountTenant, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/{x}/remove", Some(""), Prep::AccountTenant, [O, O, F, F, F, F, F, F, N, S]),
+        // User management: the lists need Account users read; changes read/write.
+        r(Method::GET, "/accounts/{acc}/users", None, Prep::None, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/groups", None, Prep::None, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/applications", None, Prep::None, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/users/add", None, Prep::None, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/users/add", Some("tenant={tid}&principal={x}&role=developer"), Prep::User, [O, O, F, F, F, F, F, F, N, S]),
+        // The create forms show to every member (their Save is disabled with the reason); the
+        // posts need a global admin signed in through the tenant.
+        r(Method::GET, "/accounts/{acc}/users/new", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/users/new", Some("userPrincipalName=cnew{n}&givenName=New&surname=User&role=developer"), Prep::None, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/groups/new", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/groups/new", Some("displayName=CGroup+{n}&role=developer"), Prep::None, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/applications/new", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/applications/new", Some("displayName=CApp+{n}&role=developer"), Prep::None, [F, O, F, F, F, F, F, F, N, S]),
+        // One member.
+        r(Method::GET, "/accounts/{acc}/members/user/{x}", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/access", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/user/{x}/access", Some("role=marketer"), Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/remove", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/user/{x}/remove", Some(""), Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/user/{x}/reset-password", Some(""), Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/user/{dev}/history", None, Prep::None, [O, F, F, F, F, F, F, F, N, S]),
+        // Invitations.
+        r(Method::GET, "/accounts/{acc}/users/invite", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/users/invite", Some("emails=cg{n}%40example.com&role=developer"), Prep::None, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/invitations/{x}/resend", Some(""), Prep::Invitation, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/invitations/{x}/revoke", None, Prep::Invitation, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/invitations/{x}/revoke", Some(""), Prep::Invitation, [F, O, F, F, F, F, F, F, N, S]),
+        // Products and the audit log.
+        r(Method::GET, "/accounts/{acc}/products", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+        r(Method::POST, "/accounts/{acc}/products", Some("name=CProduct+{n}"), Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/products/{x}/delete", Some(""), Prep::Product, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/audit", None, Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        // Subscriptions (seed 003), as in the API.
+        r(Method::GET, "/subscriptions", None, Prep::None, [O, O, O, O, O, O, O, O, O, S]),
+        r(Method::POST, "/subscriptions", Some("name=CSubscription+{n}"), Prep::None, [O, F, F, F, F, F, F, F, F, S]),
+        r(Method::GET, "/subscriptions/{sub}", None, Prep::None, [O, N, O, N, N, N, N, N, N, S]),
+        r(Method::GET, "/subscriptions/{sub}/use-directory", None, Prep::None, [O, N, O, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{sub}/use-directory", Some("tenant=personal.onatrium.local"), Prep::None, [O, N, F, N, N, N, N, N, N, S]),
+        r(Method::GET, "/directory-consent", None, Prep::None, [O, O, O, O, O, O, O, O, O, S]),
+        r(Method::POST, "/directory-consent/review", Some("code={x}"), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, S]),
+        r(Method::POST, "/directory-consent/continue", Some("code={x}"), Prep::ConsentCode, [F, O, F, F, F, F, F, F, F, S]),
+        r(Method::GET, "/subscriptions/{x}/directory/confirm?tenantId={tid}", None, Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{x}/directory/confirm", Some("tenantId={tid}"), Prep::ConsentedSubscription, [O, N, N, N, N, N, N, N, N, S]),
+        r(Method::GET, "/subscriptions/{sub}/administrators", None, Prep::None, [O, N, O, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{sub}/administrators", Some("email={x}"), Prep::DirectoryUserEmail, [O, N, F, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{sub}/administrators/{x}/remove", Some(""), Prep::Coadmin, [O, N, F, N, N, N, N, N, N, S]),
+        r(Method::GET, "/subscriptions/{x}/disable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{x}/disable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
+        r(Method::POST, "/subscriptions/{x}/enable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
+        r(Method::GET, "/accounts/{acc}/deployment", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
     ]
+}
+
+/// A console session: its cookie and CSRF token.
+struct ConsoleSession {
+    cookie: String,
+    csrf: String,
+}
+
+/// Each column's console session (none for anonymous), signed in like a browser.
+async fn console_sessions(app: &TestApp) -> Vec<Option<ConsoleSession>> {
+    let contoso = "contoso.onatrium.local";
+    let logins = [
+        ("personal.onatrium.local", app.owner_upn.as_str(), OWNER_PASSWORD),
+        (contoso, "admin", "Adm1n-Passw0rd!"),
+        (contoso, "dev", "Us3r-Passw0rd!"),
+        (contoso, "bc", "Us3r-Passw0rd!"),
+        (contoso, "fc", "Us3r-Passw0rd!"),
+        (contoso, "mkt", "Us3r-Passw0rd!"),
+        (contoso, "ro", "Us3r-Passw0rd!"),
+        (contoso, "rwp", "Us3r-Passw0rd!"),
+        ("elsewhere.onatrium.local", "boss", "Adm1n-Passw0rd!"),
+    ];
+    let mut out = Vec::new();
+    for (tenant, user, password) in logins {
+        let (b, _) = Browser::sign_in(app, tenant, user, password).await;
+        let (status, html, _) = b.get("/accounts").await;
+        assert_eq!(status, 200, "{user} of {tenant} reaches the console");
+        out.push(Some(ConsoleSession { csrf: csrf_of(&html), cookie: b.cookie }));
+    }
+    out.push(None);
+    out
+}
+
+/// A console request as a browser makes it: GET, or a same-origin form post with the token.
+async fn console_request(app: &TestApp, method: Method, path: &str, session: Option<&ConsoleSession>, form: Option<String>) -> (u16, Option<String>, String) {
+    let mut req = app.no_redirect.request(method, format!("{}{}", app.base, path));
+    if let Some(s) = session {
+        req = req.header(COOKIE, &s.cookie);
+    }
+    if let Some(form) = form {
+        let body = match session {
+            Some(s) if form.is_empty() => format!("csrf={}", s.csrf),
+            Some(s) => format!("{form}&csrf={}", s.csrf),
+            None => form,
+        };
+        req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded").header(ORIGIN, &app.base).body(body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+    (status, location, res.text().await.unwrap())
 }
 
 struct Fixture {
@@ -253,6 +381,7 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
 
 async fn authorization_matrix(app: TestApp) {
     let f = fixture(&app).await;
+    let sessions = console_sessions(&app).await;
     let mut failures = Vec::new();
     let mut cells = 0;
     for (ri, row) in rows().iter().enumerate() {
@@ -263,18 +392,27 @@ async fn authorization_matrix(app: TestApp) {
                 s.replace("{acc}", &f.acc).replace("{tid}", &f.tid).replace("{p1}", &f.p1).replace("{dev}", &f.dev_user).replace("{x}", &x).replace("{n}", &n).replace("{sub}", &f.sub)
             };
             let path = fill(row.path);
-            let body: Option<Value> = row.body.map(|b| serde_json::from_str(&fill(b)).unwrap());
-            let res = app.request(row.method.clone(), &path, f.tokens[col].as_deref(), body).await;
-            let got = match res.status.as_u16() {
-                200..=299 => E::Ok,
-                403 => E::Forbidden,
-                404 => E::NotFound,
-                401 => E::Unauth,
-                other => panic!("{} {} as {}: unexpected {other}: {}", row.method, row.path, COLUMNS[col], res.body),
+            let (status, location, body) = if path.starts_with("/api/") {
+                let body: Option<Value> = row.body.map(|b| serde_json::from_str(&fill(b)).unwrap());
+                let res = app.request(row.method.clone(), &path, f.tokens[col].as_deref(), body).await;
+                (res.status.as_u16(), None, res.body.to_string())
+            } else {
+                console_request(&app, row.method.clone(), &path, sessions[col].as_ref(), row.body.map(fill)).await
+            };
+            let got = match (status, location.as_deref()) {
+                (303, Some("/sign-in")) => E::SignIn,
+                (303, Some("/password")) => panic!("{} {} as {}: sent to the password page", row.method, row.path, COLUMNS[col]),
+                (200..=299 | 303, _) => E::Ok,
+                (403, _) => E::Forbidden,
+                (404, _) => E::NotFound,
+                (401, _) => E::Unauth,
+                (other, _) => panic!("{} {} as {}: unexpected {other}: {body}", row.method, row.path, COLUMNS[col]),
             };
             cells += 1;
             if got != *expected {
-                failures.push(format!("{} {} as {}: expected {expected:?}, got {got:?} {}", row.method, row.path, COLUMNS[col], res.body));
+                // The console's pages are long: the error message is enough.
+                let shown = body.find("<main").map_or(body.as_str(), |i| &body[i..]);
+                failures.push(format!("{} {} as {}: expected {expected:?}, got {got:?} {}", row.method, row.path, COLUMNS[col], &shown[..shown.len().min(600)]));
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `atrium account ...`: Partner accounts from the command line (thin REST calls).
 
+use super::grant::grant;
 use crate::client::{Client, GlobalArgs, confirm, read_secret, seg};
 use crate::output;
 use anyhow::bail;
@@ -190,24 +191,6 @@ pub enum ProductCommand {
         #[arg(long)]
         name: String,
     },
-}
-
-/// `--role` and `--permission name=level[:p1,p2]` flags as a grant body.
-pub(crate) fn grant(roles: &[String], permissions: &[String]) -> anyhow::Result<Value> {
-    let mut perms = Vec::new();
-    for p in permissions {
-        let Some((name, rest)) = p.split_once('=') else { bail!("--permission {p}: use permission=level[:product,product]") };
-        let (level, products) = match rest.split_once(':') {
-            Some((l, ps)) => (l, Some(ps.split(',').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())),
-            None => (rest, None),
-        };
-        let mut v = json!({"permission": name.trim(), "level": level.trim()});
-        if let Some(ps) = products {
-            v["products"] = json!(ps);
-        }
-        perms.push(v);
-    }
-    Ok(json!({"roles": roles, "permissions": perms}))
 }
 
 fn grant_text(m: &Member) -> String {

@@ -1,5 +1,6 @@
 //! `atrium account invitation ...` ("Invite outside users") and `atrium mail ...` (the outbox).
 
+use super::grant::grant;
 use crate::client::{Client, GlobalArgs, confirm, seg};
 use crate::output;
 use atrium_api_types::{Invitation, InvitationList, MailStatusBody};
@@ -112,7 +113,7 @@ pub async fn run(cmd: InvitationCommand) -> anyhow::Result<()> {
     match cmd {
         InvitationCommand::Send { g, account, emails, roles, permissions, message, redirect_url } => {
             let c = Client::from_args(&g)?;
-            let body = json!({"emails": emails, "grant": super::account::grant(&roles, &permissions)?, "message": message, "inviteRedirectUrl": redirect_url});
+            let body = json!({"emails": emails, "grant": grant(&roles, &permissions)?, "message": message, "inviteRedirectUrl": redirect_url});
             let r: InvitationList = c.post(&format!("/api/v1/accounts/{}/invitations", seg(&account)), &body).await?;
             if g.json {
                 return output::json(&r);

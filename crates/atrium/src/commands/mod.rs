@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+mod grant;
 pub mod group;
 pub mod invitation;
 pub mod subscription;
