@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod page;
+pub mod percent;
 pub mod ports;
 pub mod query;
 pub mod random;

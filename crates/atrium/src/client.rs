@@ -154,11 +154,9 @@ mod bytes_body {
     }
 }
 
-/// Percent-encodes one path segment or query value: the CLI's one URL encoder. Built on
-/// `form_urlencoded`, whose `+` for a space means a space only in a query, so spaces become
-/// `%20`, which means a space in both (an input `+` is already `%2B`).
+/// Percent-encodes one path segment or query value, with the workspace's one encoder.
 pub fn seg(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    atrium_core::percent::encode(s)
 }
 
 /// Asks before a destructive action, unless `--yes` was given.

@@ -4,6 +4,7 @@ use super::errors::OAuthError;
 use super::request::{AuthorizeRequest, ClientAuth, TokenGrant, TokenRequest};
 use super::scopes::{DelegatedScopes, Resource, parse_delegated};
 use super::Endpoint;
+use crate::percent;
 use crate::error::ErrorCode;
 use crate::ids::ClientId;
 use crate::model::{Application, AuthCode, RefreshToken, User};
@@ -63,19 +64,6 @@ struct Audience {
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Percent-encodes a query component.
-pub(crate) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl Services {
@@ -575,11 +563,11 @@ impl Services {
             .map_err(|e| AuthorizeError::Show(e.into()))?;
         tx.commit().await.map_err(|e| AuthorizeError::Show(e.into()))?;
         let client_info = b64(json!({"uid": user.id.to_string(), "utid": ep.tenant.id.to_string()}).to_string().as_bytes());
-        let mut url = format!("{}{}code={}", req.redirect_uri, if req.redirect_uri.contains('?') { '&' } else { '?' }, enc(&raw));
+        let mut url = format!("{}{}code={}", req.redirect_uri, if req.redirect_uri.contains('?') { '&' } else { '?' }, percent::encode(&raw));
         if let Some(s) = &req.state {
-            url.push_str(&format!("&state={}", enc(s)));
+            url.push_str(&format!("&state={}", percent::encode(s)));
         }
-        url.push_str(&format!("&client_info={}&session_state={}", enc(&client_info), uuid_from(&self.random_bytes())));
+        url.push_str(&format!("&client_info={}&session_state={}", percent::encode(&client_info), uuid_from(&self.random_bytes())));
         Ok(url)
     }
 }
@@ -589,11 +577,11 @@ fn error_redirect(redirect_uri: &str, e: &OAuthError, state: Option<&str>) -> St
         "{}{}error={}&error_description={}",
         redirect_uri,
         if redirect_uri.contains('?') { '&' } else { '?' },
-        enc(e.error),
-        enc(&e.to_string())
+        percent::encode(e.error),
+        percent::encode(&e.to_string())
     );
     if let Some(s) = state {
-        url.push_str(&format!("&state={}", enc(s)));
+        url.push_str(&format!("&state={}", percent::encode(s)));
     }
     url
 }
