@@ -77,12 +77,7 @@ pub struct AttrSpec {
 }
 
 const fn spec(attr: Attr, name: &'static str, ty: AttrType, nullable: bool) -> AttrSpec {
-    AttrSpec {
-        attr,
-        name,
-        ty,
-        nullable,
-    }
+    AttrSpec { attr, name, ty, nullable }
 }
 const FOLDED: AttrType = AttrType::Text { folded: true };
 
@@ -94,63 +89,28 @@ const USER_ATTRS: &[AttrSpec] = &[
     spec(Attr::Surname, "surname", FOLDED, true),
     spec(Attr::Mail, "mail", FOLDED, true),
     // Member or Guest, exactly as Graph spells them.
-    spec(
-        Attr::UserType,
-        "userType",
-        AttrType::Text { folded: false },
-        false,
-    ),
-    spec(
-        Attr::AccountEnabled,
-        "accountEnabled",
-        AttrType::Bool,
-        false,
-    ),
-    spec(
-        Attr::CreatedDateTime,
-        "createdDateTime",
-        AttrType::Time,
-        false,
-    ),
+    spec(Attr::UserType, "userType", AttrType::Text { folded: false }, false),
+    spec(Attr::AccountEnabled, "accountEnabled", AttrType::Bool, false),
+    spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
 ];
 const GROUP_ATTRS: &[AttrSpec] = &[
     spec(Attr::Id, "id", AttrType::Id, false),
     spec(Attr::DisplayName, "displayName", FOLDED, false),
-    spec(
-        Attr::CreatedDateTime,
-        "createdDateTime",
-        AttrType::Time,
-        false,
-    ),
+    spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
 ];
 const APPLICATION_ATTRS: &[AttrSpec] = &[
     spec(Attr::Id, "id", AttrType::Id, false),
     spec(Attr::AppId, "appId", AttrType::Id, false),
     spec(Attr::DisplayName, "displayName", FOLDED, false),
     spec(Attr::IdentifierUris, "identifierUris", FOLDED, true),
-    spec(
-        Attr::IsFallbackPublicClient,
-        "isFallbackPublicClient",
-        AttrType::Bool,
-        false,
-    ),
-    spec(
-        Attr::CreatedDateTime,
-        "createdDateTime",
-        AttrType::Time,
-        false,
-    ),
+    spec(Attr::IsFallbackPublicClient, "isFallbackPublicClient", AttrType::Bool, false),
+    spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
 ];
 const SERVICE_PRINCIPAL_ATTRS: &[AttrSpec] = &[
     spec(Attr::Id, "id", AttrType::Id, false),
     spec(Attr::AppId, "appId", AttrType::Id, false),
     spec(Attr::DisplayName, "displayName", FOLDED, false),
-    spec(
-        Attr::CreatedDateTime,
-        "createdDateTime",
-        AttrType::Time,
-        false,
-    ),
+    spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
 ];
 
 impl ObjectKind {
@@ -170,23 +130,13 @@ impl ObjectKind {
 
     /// Looks an attribute up by its Graph name, case-insensitively (SCIM and OData both allow it).
     pub fn attribute(self, name: &str) -> Option<AttrSpec> {
-        self.attributes()
-            .iter()
-            .copied()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
+        self.attributes().iter().copied().find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     /// The order of a plain listing: users by sign-in name, everything else by name.
     pub fn default_order(self) -> Order {
-        let attr = if self == ObjectKind::User {
-            Attr::UserPrincipalName
-        } else {
-            Attr::DisplayName
-        };
-        Order {
-            attr,
-            descending: false,
-        }
+        let attr = if self == ObjectKind::User { Attr::UserPrincipalName } else { Attr::DisplayName };
+        Order { attr, descending: false }
     }
 }
 
@@ -208,10 +158,7 @@ impl Value {
     fn ty_matches(&self, ty: AttrType) -> bool {
         matches!(
             (self, ty),
-            (Value::Text(_), AttrType::Text { .. })
-                | (Value::Bool(_), AttrType::Bool)
-                | (Value::Time(_), AttrType::Time)
-                | (Value::Id(_), AttrType::Id)
+            (Value::Text(_), AttrType::Text { .. }) | (Value::Bool(_), AttrType::Bool) | (Value::Time(_), AttrType::Time) | (Value::Id(_), AttrType::Id)
         )
     }
 
@@ -276,11 +223,7 @@ impl Filter {
     }
 
     pub fn text(attr: Attr, op: Op, value: impl Into<String>) -> Self {
-        Filter::Compare {
-            attr,
-            op,
-            value: Value::Text(value.into()),
-        }
+        Filter::Compare { attr, op, value: Value::Text(value.into()) }
     }
 
     fn terms(&self) -> usize {
@@ -295,35 +238,17 @@ impl Filter {
     /// Checks attributes, types and sizes for `kind`, and folds text values where the
     /// attribute is folded, so the store binds them as they are.
     fn normalize(self, kind: ObjectKind) -> Result<Filter, Error> {
-        let attr_spec = |attr: Attr| {
-            kind.spec(attr).ok_or_else(|| {
-                bad_filter(format!(
-                    "{attr:?} cannot be filtered on this kind of object."
-                ))
-            })
-        };
+        let attr_spec = |attr: Attr| kind.spec(attr).ok_or_else(|| bad_filter(format!("{attr:?} cannot be filtered on this kind of object.")));
         let value = |spec: AttrSpec, v: Value| -> Result<Value, Error> {
             if !v.ty_matches(spec.ty) {
-                return Err(bad_filter(format!(
-                    "'{}' is compared with a value of the wrong type.",
-                    spec.name
-                )));
+                return Err(bad_filter(format!("'{}' is compared with a value of the wrong type.", spec.name)));
             }
             match v {
                 Value::Text(s) => {
                     if s.chars().count() > MAX_VALUE_CHARS || s.contains('\0') {
-                        return Err(bad_filter(format!(
-                            "A value compared with '{}' must be at most {MAX_VALUE_CHARS} characters without NUL.",
-                            spec.name
-                        )));
+                        return Err(bad_filter(format!("A value compared with '{}' must be at most {MAX_VALUE_CHARS} characters without NUL.", spec.name)));
                     }
-                    Ok(Value::Text(
-                        if matches!(spec.ty, AttrType::Text { folded: true }) {
-                            fold(&s)
-                        } else {
-                            s
-                        },
-                    ))
+                    Ok(Value::Text(if matches!(spec.ty, AttrType::Text { folded: true }) { fold(&s) } else { s }))
                 }
                 other => Ok(other),
             }
@@ -333,37 +258,19 @@ impl Filter {
                 let spec = attr_spec(attr)?;
                 let text = matches!(spec.ty, AttrType::Text { .. });
                 if op.is_text_only() && !text {
-                    return Err(bad_filter(format!(
-                        "'{}' is not text: {op:?} does not apply.",
-                        spec.name
-                    )));
+                    return Err(bad_filter(format!("'{}' is not text: {op:?} does not apply.", spec.name)));
                 }
                 if op.is_ordering() && !(text || spec.ty == AttrType::Time) {
-                    return Err(bad_filter(format!(
-                        "'{}' cannot be ordered: {op:?} does not apply.",
-                        spec.name
-                    )));
+                    return Err(bad_filter(format!("'{}' cannot be ordered: {op:?} does not apply.", spec.name)));
                 }
-                Filter::Compare {
-                    attr,
-                    op,
-                    value: value(spec, v)?,
-                }
+                Filter::Compare { attr, op, value: value(spec, v)? }
             }
             Filter::In { attr, values } => {
                 let spec = attr_spec(attr)?;
                 if values.is_empty() || values.len() > MAX_IN_VALUES {
-                    return Err(bad_filter(format!(
-                        "'in' takes 1 to {MAX_IN_VALUES} values."
-                    )));
+                    return Err(bad_filter(format!("'in' takes 1 to {MAX_IN_VALUES} values.")));
                 }
-                Filter::In {
-                    attr,
-                    values: values
-                        .into_iter()
-                        .map(|v| value(spec, v))
-                        .collect::<Result<_, _>>()?,
-                }
+                Filter::In { attr, values: values.into_iter().map(|v| value(spec, v)).collect::<Result<_, _>>()? }
             }
             Filter::Present(attr) => {
                 attr_spec(attr)?;
@@ -375,25 +282,15 @@ impl Filter {
             Filter::Or(fs) if fs.is_empty() => {
                 return Err(bad_filter("'or' needs at least one operand.".into()));
             }
-            Filter::And(fs) => Filter::And(
-                fs.into_iter()
-                    .map(|f| f.normalize(kind))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Filter::Or(fs) => Filter::Or(
-                fs.into_iter()
-                    .map(|f| f.normalize(kind))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Filter::And(fs) => Filter::And(fs.into_iter().map(|f| f.normalize(kind)).collect::<Result<_, _>>()?),
+            Filter::Or(fs) => Filter::Or(fs.into_iter().map(|f| f.normalize(kind)).collect::<Result<_, _>>()?),
             Filter::Not(f) => Filter::Not(Box::new(f.normalize(kind)?)),
         })
     }
 }
 
 fn bad_filter(message: String) -> Error {
-    Error::new(ErrorCode::InvalidRequest)
-        .with_message(message)
-        .with_target("filter")
+    Error::new(ErrorCode::InvalidRequest).with_message(message).with_target("filter")
 }
 
 /// The sort order: one attribute (never absent), then the id as tie-breaker.
@@ -422,55 +319,34 @@ pub struct DirectoryQuery {
 }
 
 impl DirectoryQuery {
-    pub fn new(
-        kind: ObjectKind,
-        filter: Option<Filter>,
-        order: Option<Order>,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Self, Error> {
+    pub fn new(kind: ObjectKind, filter: Option<Filter>, order: Option<Order>, after: Option<&str>, limit: u32) -> Result<Self, Error> {
         let order = order.unwrap_or(kind.default_order());
         let order_spec = kind
             .spec(order.attr)
             .filter(|s| !s.nullable && matches!(s.ty, AttrType::Text { .. } | AttrType::Time))
-            .ok_or_else(|| {
-                Error::new(ErrorCode::InvalidRequest)
-                    .with_message(format!("Cannot order by {:?}.", order.attr))
-                    .with_target("orderby")
-            })?;
+            .ok_or_else(|| Error::new(ErrorCode::InvalidRequest).with_message(format!("Cannot order by {:?}.", order.attr)).with_target("orderby"))?;
         if let Some(f) = &filter
             && f.terms() > MAX_FILTER_TERMS
         {
-            return Err(bad_filter(format!(
-                "A filter may have at most {MAX_FILTER_TERMS} comparisons."
-            )));
+            return Err(bad_filter(format!("A filter may have at most {MAX_FILTER_TERMS} comparisons.")));
         }
         let filter = filter.map(|f| f.normalize(kind)).transpose()?;
         let after = after.map(|c| parse_cursor(c, order_spec.ty)).transpose()?;
-        Ok(Self {
-            kind,
-            filter,
-            order,
-            after,
-            limit,
-        })
+        Ok(Self { kind, filter, order, after, limit })
     }
 
     /// The REST `search` listing: a case-insensitive prefix of the sign-in name or display name
     /// (users) or the name (groups, applications), in the default order.
     pub fn search(kind: ObjectKind, q: &ListQuery) -> Result<Self, Error> {
         let filter = q.prefix.as_ref().map(|p| match kind {
-            ObjectKind::User => Filter::Or(vec![
-                Filter::text(Attr::UserPrincipalName, Op::StartsWith, p.as_str()),
-                Filter::text(Attr::DisplayName, Op::StartsWith, p.as_str()),
-            ]),
+            ObjectKind::User => {
+                Filter::Or(vec![Filter::text(Attr::UserPrincipalName, Op::StartsWith, p.as_str()), Filter::text(Attr::DisplayName, Op::StartsWith, p.as_str())])
+            }
             _ => Filter::text(Attr::DisplayName, Op::StartsWith, p.as_str()),
         });
-        Self::new(kind, filter, None, q.after.as_deref(), q.limit).map_err(|e| {
-            match e.target.as_deref() {
-                Some("filter") => e.with_target("search"),
-                _ => e,
-            }
+        Self::new(kind, filter, None, q.after.as_deref(), q.limit).map_err(|e| match e.target.as_deref() {
+            Some("filter") => e.with_target("search"),
+            _ => e,
         })
     }
 
@@ -501,24 +377,9 @@ impl DirectoryQuery {
     }
 
     /// Evaluates the query over objects in memory: the reference the store is tested against.
-    pub fn run_in_memory<'a, T: DirectoryObject>(
-        &self,
-        objects: impl IntoIterator<Item = &'a T>,
-    ) -> Vec<&'a T> {
-        let mut hits: Vec<&T> = objects
-            .into_iter()
-            .filter(|o| {
-                self.filter
-                    .as_ref()
-                    .is_none_or(|f| matches(self.kind, f, *o))
-            })
-            .collect();
-        let key = |o: &T| {
-            (
-                sort_key(self.kind, self.order.attr, o),
-                o.object_id(self.kind),
-            )
-        };
+    pub fn run_in_memory<'a, T: DirectoryObject>(&self, objects: impl IntoIterator<Item = &'a T>) -> Vec<&'a T> {
+        let mut hits: Vec<&T> = objects.into_iter().filter(|o| self.filter.as_ref().is_none_or(|f| matches(self.kind, f, *o))).collect();
+        let key = |o: &T| (sort_key(self.kind, self.order.attr, o), o.object_id(self.kind));
         let cmp = |a: &(Option<Value>, Uuid), b: &(Option<Value>, Uuid)| {
             let k = match (&a.0, &b.0) {
                 (Some(x), Some(y)) => x.compare(y).unwrap_or(Ordering::Equal),
@@ -528,21 +389,13 @@ impl DirectoryQuery {
         };
         hits.sort_by(|a, b| {
             let o = cmp(&key(a), &key(b));
-            if self.order.descending {
-                o.reverse()
-            } else {
-                o
-            }
+            if self.order.descending { o.reverse() } else { o }
         });
         if let Some(c) = &self.after {
             let at = (Some(c.key.clone()), c.id);
             hits.retain(|o| {
                 let ord = cmp(&key(o), &at);
-                if self.order.descending {
-                    ord == Ordering::Less
-                } else {
-                    ord == Ordering::Greater
-                }
+                if self.order.descending { ord == Ordering::Less } else { ord == Ordering::Greater }
             });
         }
         hits.truncate(self.limit as usize + 1);
@@ -563,10 +416,7 @@ fn parse_cursor(c: &str, ty: AttrType) -> Result<Cursor, Error> {
 }
 
 fn sort_key(kind: ObjectKind, attr: Attr, o: &impl DirectoryObject) -> Option<Value> {
-    let folded = matches!(
-        kind.spec(attr).map(|s| s.ty),
-        Some(AttrType::Text { folded: true })
-    );
+    let folded = matches!(kind.spec(attr).map(|s| s.ty), Some(AttrType::Text { folded: true }));
     match o.attribute(kind, attr) {
         Some(Value::Text(s)) if folded => Some(Value::Text(fold(&s))),
         v => v,
@@ -598,8 +448,7 @@ pub fn matches(kind: ObjectKind, f: &Filter, o: &impl DirectoryObject) -> bool {
                 },
             }
         }
-        Filter::In { attr, values } => sort_key(kind, *attr, o)
-            .is_some_and(|h| values.iter().any(|v| h.compare(v) == Some(Ordering::Equal))),
+        Filter::In { attr, values } => sort_key(kind, *attr, o).is_some_and(|h| values.iter().any(|v| h.compare(v) == Some(Ordering::Equal))),
         Filter::Present(attr) => o.attribute(kind, *attr).is_some(),
         Filter::And(fs) => fs.iter().all(|f| matches(kind, f, o)),
         Filter::Or(fs) => fs.iter().any(|f| matches(kind, f, o)),
@@ -652,11 +501,7 @@ impl DirectoryObject for Group {
 
 impl DirectoryObject for Application {
     fn object_id(&self, kind: ObjectKind) -> Uuid {
-        if kind == ObjectKind::ServicePrincipal {
-            self.service_principal_id.as_uuid()
-        } else {
-            self.id.as_uuid()
-        }
+        if kind == ObjectKind::ServicePrincipal { self.service_principal_id.as_uuid() } else { self.id.as_uuid() }
     }
     fn attribute(&self, kind: ObjectKind, attr: Attr) -> Option<Value> {
         let sp = kind == ObjectKind::ServicePrincipal;
@@ -664,10 +509,7 @@ impl DirectoryObject for Application {
             Attr::Id => Some(Value::Id(self.object_id(kind))),
             Attr::AppId => Some(Value::Id(self.client_id.as_uuid())),
             Attr::DisplayName => Some(Value::Text(self.display_name.as_str().to_owned())),
-            Attr::IdentifierUris if !sp => self
-                .app_id_uri
-                .as_ref()
-                .map(|u| Value::Text(u.as_str().to_owned())),
+            Attr::IdentifierUris if !sp => self.app_id_uri.as_ref().map(|u| Value::Text(u.as_str().to_owned())),
             Attr::IsFallbackPublicClient if !sp => Some(Value::Bool(self.public_client)),
             Attr::CreatedDateTime => Some(Value::Time(self.created_at)),
             _ => None,
@@ -682,122 +524,28 @@ mod tests {
     #[test]
     fn refuses_what_does_not_apply() {
         let q = |f| DirectoryQuery::new(ObjectKind::Group, Some(f), None, None, 10);
-        assert!(
-            q(Filter::text(Attr::Mail, Op::Eq, "x")).is_err(),
-            "groups have no mail"
-        );
-        assert!(
-            q(Filter::cmp(Attr::DisplayName, Op::Eq, Value::Bool(true))).is_err(),
-            "wrong type"
-        );
+        assert!(q(Filter::text(Attr::Mail, Op::Eq, "x")).is_err(), "groups have no mail");
+        assert!(q(Filter::cmp(Attr::DisplayName, Op::Eq, Value::Bool(true))).is_err(), "wrong type");
         let u = |f| DirectoryQuery::new(ObjectKind::User, Some(f), None, None, 10);
         assert!(u(Filter::cmp(Attr::AccountEnabled, Op::Gt, Value::Bool(true))).is_err());
-        assert!(
-            u(Filter::cmp(
-                Attr::Id,
-                Op::StartsWith,
-                Value::Id(Uuid::nil())
-            ))
-            .is_err()
-        );
-        assert!(
-            u(Filter::In {
-                attr: Attr::Mail,
-                values: vec![]
-            })
-            .is_err()
-        );
+        assert!(u(Filter::cmp(Attr::Id, Op::StartsWith, Value::Id(Uuid::nil()))).is_err());
+        assert!(u(Filter::In { attr: Attr::Mail, values: vec![] }).is_err());
         assert!(u(Filter::text(Attr::Mail, Op::Eq, "a\0b")).is_err());
-        assert!(
-            u(Filter::Or(
-                (0..65)
-                    .map(|i| Filter::text(Attr::Mail, Op::Eq, i.to_string()))
-                    .collect()
-            ))
-            .is_err()
-        );
-        assert_eq!(
-            u(Filter::text(Attr::Mail, Op::Eq, "a\0b"))
-                .unwrap_err()
-                .target
-                .as_deref(),
-            Some("filter")
-        );
-        assert!(
-            DirectoryQuery::new(
-                ObjectKind::User,
-                None,
-                Some(Order {
-                    attr: Attr::Mail,
-                    descending: false
-                }),
-                None,
-                10
-            )
-            .is_err(),
-            "mail may be absent"
-        );
+        assert!(u(Filter::Or((0..65).map(|i| Filter::text(Attr::Mail, Op::Eq, i.to_string())).collect())).is_err());
+        assert_eq!(u(Filter::text(Attr::Mail, Op::Eq, "a\0b")).unwrap_err().target.as_deref(), Some("filter"));
+        assert!(DirectoryQuery::new(ObjectKind::User, None, Some(Order { attr: Attr::Mail, descending: false }), None, 10).is_err(), "mail may be absent");
     }
 
     #[test]
     fn folds_values_and_reads_cursors() {
-        let q = DirectoryQuery::new(
-            ObjectKind::User,
-            Some(Filter::text(Attr::DisplayName, Op::StartsWith, "ÜNAL")),
-            None,
-            None,
-            10,
-        )
-        .unwrap();
-        assert_eq!(
-            q.filter(),
-            Some(&Filter::text(Attr::DisplayName, Op::StartsWith, "ünal"))
-        );
+        let q = DirectoryQuery::new(ObjectKind::User, Some(Filter::text(Attr::DisplayName, Op::StartsWith, "ÜNAL")), None, None, 10).unwrap();
+        assert_eq!(q.filter(), Some(&Filter::text(Attr::DisplayName, Op::StartsWith, "ünal")));
         let id = Uuid::from_u128(7);
-        let c = DirectoryQuery::new(
-            ObjectKind::User,
-            None,
-            None,
-            Some(&format!("adele\u{1}{id}")),
-            10,
-        )
-        .unwrap();
-        assert_eq!(
-            c.after(),
-            Some(&Cursor {
-                key: Value::Text("adele".into()),
-                id
-            })
-        );
-        assert_eq!(
-            DirectoryQuery::new(ObjectKind::User, None, None, Some("adele"), 10)
-                .unwrap_err()
-                .code,
-            ErrorCode::InvalidCursor
-        );
-        let t = Order {
-            attr: Attr::CreatedDateTime,
-            descending: true,
-        };
-        assert!(
-            DirectoryQuery::new(
-                ObjectKind::Group,
-                None,
-                Some(t),
-                Some(&format!("x\u{1}{id}")),
-                10
-            )
-            .is_err()
-        );
-        assert!(
-            DirectoryQuery::new(
-                ObjectKind::Group,
-                None,
-                Some(t),
-                Some(&format!("12\u{1}{id}")),
-                10
-            )
-            .is_ok()
-        );
+        let c = DirectoryQuery::new(ObjectKind::User, None, None, Some(&format!("adele\u{1}{id}")), 10).unwrap();
+        assert_eq!(c.after(), Some(&Cursor { key: Value::Text("adele".into()), id }));
+        assert_eq!(DirectoryQuery::new(ObjectKind::User, None, None, Some("adele"), 10).unwrap_err().code, ErrorCode::InvalidCursor);
+        let t = Order { attr: Attr::CreatedDateTime, descending: true };
+        assert!(DirectoryQuery::new(ObjectKind::Group, None, Some(t), Some(&format!("x\u{1}{id}")), 10).is_err());
+        assert!(DirectoryQuery::new(ObjectKind::Group, None, Some(t), Some(&format!("12\u{1}{id}")), 10).is_ok());
     }
 }
