@@ -51,6 +51,7 @@ error_codes! {
     InvalidLimit => ("invalid_limit", 400, "The page size must be between 1 and 200."),
     WeakPassword => ("weak_password", 400, "The password does not meet the complexity requirements: at least 8 characters with 3 of upper case, lower case, digits and symbols."),
     RecoveryEmailRequired => ("recovery_email_required", 400, "A global administrator needs a password recovery email."),
+    SourceOfAuthority => ("source_of_authority", 400, "This object is provisioned by SCIM: change it at its source; it arrives through SCIM."),
     // 401 / 403: who you are and what you may do.
     Unauthenticated => ("unauthenticated", 401, "Sign in first: send a session cookie or a bearer token."),
     InvalidCredentials => ("invalid_credentials", 401, "The user name or password is incorrect."),
@@ -77,9 +78,11 @@ error_codes! {
     MailNotFound => ("mail_not_found", 404, "The mail does not exist."),
     SubscriptionNotFound => ("subscription_not_found", 404, "The subscription does not exist or you have no access to it."),
     DirectoryRequestNotFound => ("directory_request_not_found", 404, "The directory request does not exist, was used, or has expired; ask to use the directory again."),
+    ProvisioningTokenNotFound => ("provisioning_token_not_found", 404, "The provisioning token does not exist in this tenant."),
     CoadminNotFound => ("coadministrator_not_found", 404, "The user is not a co-administrator of this subscription."),
     // 409: the request conflicts with the current state.
     TenantDomainTaken => ("tenant_domain_taken", 409, "A tenant with this domain already exists."),
+    UserNameTaken => ("user_name_taken", 409, "Another user in this tenant already has this userName."),
     UpnTaken => ("user_principal_name_taken", 409, "Another user in this tenant already has this user principal name."),
     GroupNameTaken => ("group_name_taken", 409, "Another group in this tenant already has this name."),
     AlreadyGroupMember => ("already_group_member", 409, "The user is already a member of this group."),

@@ -119,6 +119,10 @@ typed_id!(
     /// A "use existing directory" request of a subscription, waiting for the directory's consent.
     DirectoryRequestId
 );
+typed_id!(
+    /// A SCIM provisioning token of a tenant.
+    ProvisioningTokenId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

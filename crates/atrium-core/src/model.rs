@@ -60,6 +60,51 @@ pub struct User {
     pub last_sign_in: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when the user came from a provisioning source (SCIM): the source owns its synced
+    /// attributes, which other interfaces then refuse to change.
+    pub provisioning: Option<ProvisionedUser>,
+}
+
+/// What a provisioning source (SCIM) says about a user beyond the directory's own attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProvisionedUser {
+    /// SCIM `userName` exactly as sent; unique in the tenant, case-insensitively.
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub employee_number: Option<String>,
+    pub manager: Option<UserId>,
+    /// `name.formatted` as sent (given name and surname are the user's own).
+    pub formatted_name: Option<String>,
+    /// The source's `emails` as sent; the user's `mail` is the primary one.
+    pub emails: Vec<ProvisionedEmail>,
+    /// `active` as the source last set it; `None` when it never did (the user is then enabled).
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ProvisionedEmail {
+    pub value: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+}
+
+/// A token a provisioning client (Entra's provisioning service, Okta, an HR system) presents to
+/// `/scim/v2`. Bound to one tenant; only the SHA-256 of its value is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningToken {
+    pub id: crate::ids::ProvisioningTokenId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub token_hash: [u8; 32],
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 impl User {
@@ -85,6 +130,7 @@ impl User {
             last_sign_in: None,
             created_at: now,
             updated_at: now,
+            provisioning: None,
         }
     }
 }
@@ -97,6 +143,13 @@ pub struct Group {
     pub description: Option<Description>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when the group came from a provisioning source (SCIM), which then owns its name and members.
+    pub provisioning: Option<ProvisionedGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProvisionedGroup {
+    pub external_id: Option<String>,
 }
 
 /// A server-side session. Only the SHA-256 of its token is stored.

@@ -52,6 +52,14 @@ pub enum Attr {
     AppId,
     IdentifierUris,
     IsFallbackPublicClient,
+    /// SCIM `userName` of a provisioned user.
+    UserName,
+    /// The provisioning source's id for the object (SCIM `externalId`), compared exactly.
+    ExternalId,
+    JobTitle,
+    LastModifiedDateTime,
+    /// Whether a provisioning source (SCIM) owns the object.
+    Provisioned,
 }
 
 /// The type of an attribute, which decides the operators it takes.
@@ -92,11 +100,18 @@ const USER_ATTRS: &[AttrSpec] = &[
     spec(Attr::UserType, "userType", AttrType::Text { folded: false }, false),
     spec(Attr::AccountEnabled, "accountEnabled", AttrType::Bool, false),
     spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
+    spec(Attr::LastModifiedDateTime, "lastModifiedDateTime", AttrType::Time, false),
+    spec(Attr::UserName, "userName", FOLDED, true),
+    spec(Attr::ExternalId, "externalId", AttrType::Text { folded: false }, true),
+    spec(Attr::JobTitle, "jobTitle", FOLDED, true),
 ];
 const GROUP_ATTRS: &[AttrSpec] = &[
     spec(Attr::Id, "id", AttrType::Id, false),
     spec(Attr::DisplayName, "displayName", FOLDED, false),
     spec(Attr::CreatedDateTime, "createdDateTime", AttrType::Time, false),
+    spec(Attr::LastModifiedDateTime, "lastModifiedDateTime", AttrType::Time, false),
+    spec(Attr::ExternalId, "externalId", AttrType::Text { folded: false }, true),
+    spec(Attr::Provisioned, "provisioned", AttrType::Bool, false),
 ];
 const APPLICATION_ATTRS: &[AttrSpec] = &[
     spec(Attr::Id, "id", AttrType::Id, false),
@@ -316,6 +331,8 @@ pub struct DirectoryQuery {
     after: Option<Cursor>,
     /// The page size: the store returns up to one row more, which only tells that more exist.
     limit: u32,
+    /// Rows skipped before the page (SCIM's `startIndex`); cursors are cheaper where a client can use them.
+    offset: u32,
 }
 
 impl DirectoryQuery {
@@ -332,7 +349,7 @@ impl DirectoryQuery {
         }
         let filter = filter.map(|f| f.normalize(kind)).transpose()?;
         let after = after.map(|c| parse_cursor(c, order_spec.ty)).transpose()?;
-        Ok(Self { kind, filter, order, after, limit })
+        Ok(Self { kind, filter, order, after, limit, offset: 0 })
     }
 
     /// The REST `search` listing: a case-insensitive prefix of the sign-in name or display name
@@ -352,6 +369,14 @@ impl DirectoryQuery {
 
     pub fn kind(&self) -> ObjectKind {
         self.kind
+    }
+    /// Skips `offset` matching rows before the page.
+    pub fn with_offset(mut self, offset: u32) -> Self {
+        self.offset = offset;
+        self
+    }
+    pub fn offset(&self) -> u32 {
+        self.offset
     }
     pub fn filter(&self) -> Option<&Filter> {
         self.filter.as_ref()
@@ -398,6 +423,7 @@ impl DirectoryQuery {
                 if self.order.descending { ord == Ordering::Less } else { ord == Ordering::Greater }
             });
         }
+        hits.drain(..hits.len().min(self.offset as usize));
         hits.truncate(self.limit as usize + 1);
         hits
     }
@@ -480,7 +506,11 @@ impl DirectoryObject for User {
             Attr::UserType => text(self.user_type.as_str()),
             Attr::AccountEnabled => Some(Value::Bool(self.enabled)),
             Attr::CreatedDateTime => Some(Value::Time(self.created_at)),
-            Attr::AppId | Attr::IdentifierUris | Attr::IsFallbackPublicClient => None,
+            Attr::LastModifiedDateTime => Some(Value::Time(self.updated_at)),
+            Attr::UserName => self.provisioning.as_ref().and_then(|p| text(&p.user_name)),
+            Attr::ExternalId => self.provisioning.as_ref().and_then(|p| p.external_id.as_deref()).and_then(text),
+            Attr::JobTitle => self.provisioning.as_ref().and_then(|p| p.title.as_deref()).and_then(text),
+            Attr::AppId | Attr::IdentifierUris | Attr::IsFallbackPublicClient | Attr::Provisioned => None,
         }
     }
 }
@@ -494,6 +524,9 @@ impl DirectoryObject for Group {
             Attr::Id => Some(Value::Id(self.id.as_uuid())),
             Attr::DisplayName => Some(Value::Text(self.name.as_str().to_owned())),
             Attr::CreatedDateTime => Some(Value::Time(self.created_at)),
+            Attr::LastModifiedDateTime => Some(Value::Time(self.updated_at)),
+            Attr::ExternalId => self.provisioning.as_ref().and_then(|p| p.external_id.clone()).map(Value::Text),
+            Attr::Provisioned => Some(Value::Bool(self.provisioning.is_some())),
             _ => None,
         }
     }

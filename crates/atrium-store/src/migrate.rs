@@ -15,6 +15,7 @@ macro_rules! migrations {
             4 "invitations" "0004_invitations.sql",
             5 "subscriptions" "0005_subscriptions.sql",
             6 "directory_query" "0006_directory_query.sql",
+            7 "provisioning" "0007_provisioning.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

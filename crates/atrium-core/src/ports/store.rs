@@ -4,12 +4,12 @@
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::ids::{
     AccountId, ApplicationId, ClientId, DirectoryRequestId, GroupId, InvitationId, KeyId, MailId,
-    ProductId, SessionId, SubscriptionId, TenantId, UserId,
+    ProductId, ProvisioningTokenId, SessionId, SubscriptionId, TenantId, UserId,
 };
 use crate::model::{
     Account, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation,
     Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
-    SignInFailure, SigningKey, Subscription, Tenant, User,
+    ProvisioningToken, SignInFailure, SigningKey, Subscription, Tenant, User,
 };
 use crate::page::ListQuery;
 use crate::query::DirectoryQuery;
@@ -68,6 +68,7 @@ pub trait Tx:
     + InvitationTx
     + MailTx
     + SubscriptionTx
+    + ProvisioningTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -144,6 +145,9 @@ pub trait DirectoryTx: Send {
     async fn update_group(&mut self, g: &Group) -> Result<bool, StoreError>;
     async fn delete_group(&mut self, tenant: TenantId, id: GroupId) -> Result<bool, StoreError>;
     /// The groups of `tenant` that match the query, like [`DirectoryTx::query_users`].
+    /// How many of the tenant's users match `q`'s filter (its order, cursor and limit aside).
+    async fn count_users(&mut self, tenant: TenantId, q: &DirectoryQuery) -> Result<u64, StoreError>;
+    async fn count_groups(&mut self, tenant: TenantId, q: &DirectoryQuery) -> Result<u64, StoreError>;
     async fn query_groups(
         &mut self,
         tenant: TenantId,
@@ -541,4 +545,16 @@ pub trait SubscriptionTx: Send {
         subscription: SubscriptionId,
     ) -> Result<Vec<(Coadmin, User)>, StoreError>;
     async fn delete_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
+}
+
+/// SCIM provisioning tokens. What a source says about its users and groups is written with
+/// them (`User::provisioning`, `Group::provisioning`) by [`DirectoryTx`].
+#[async_trait]
+pub trait ProvisioningTx: Send {
+    async fn insert_provisioning_token(&mut self, t: &ProvisioningToken) -> Result<(), StoreError>;
+    /// The tenant's tokens, oldest first (expired ones too, until revoked).
+    async fn list_provisioning_tokens(&mut self, tenant: TenantId) -> Result<Vec<ProvisioningToken>, StoreError>;
+    async fn find_provisioning_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<ProvisioningToken>, StoreError>;
+    /// Revokes (deletes) a token; `false` when the tenant has no such token.
+    async fn delete_provisioning_token(&mut self, tenant: TenantId, id: ProvisioningTokenId) -> Result<bool, StoreError>;
 }

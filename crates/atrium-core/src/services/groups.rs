@@ -47,7 +47,7 @@ impl Services {
             .map(|(i, m)| UserId::parse(m, &format!("members[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         let now = self.clock.now();
-        let group = Group { id: GroupId::random(self.rng.as_ref()), tenant_id, name, description, created_at: now, updated_at: now };
+        let group = Group { id: GroupId::random(self.rng.as_ref()), tenant_id, name, description, created_at: now, updated_at: now, provisioning: None };
         let tenant = self.require_tenant(tx, tenant_id).await?;
         if tenant.directory_sync {
             return Err(ErrorCode::DirectorySyncEnabled.into());
@@ -102,6 +102,9 @@ impl Services {
         };
         let mut tx = self.write().await?;
         let mut g = find_group(tx.as_mut(), tenant_id, group_id).await?;
+        if g.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("group"));
+        }
         let mut changed: Vec<(&str, String)> = Vec::new();
         if let Some(v) = name {
             changed.push(("displayName", v.to_string()));
@@ -128,6 +131,9 @@ impl Services {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
         let g = find_group(tx.as_mut(), tenant_id, group_id).await?;
+        if g.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("group"));
+        }
         tx.delete_group(tenant_id, group_id).await?;
         tx.insert_audit(&self.audit(
             Some(actor),
@@ -144,7 +150,9 @@ impl Services {
     pub async fn add_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
-        find_group(tx.as_mut(), tenant_id, group_id).await?;
+        if find_group(tx.as_mut(), tenant_id, group_id).await?.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("group"));
+        }
         add_member(tx.as_mut(), tenant_id, group_id, user_id, self.clock.now(), "userId").await?;
         let uid = user_id.to_string();
         tx.insert_audit(&self.audit(
@@ -162,7 +170,9 @@ impl Services {
     pub async fn remove_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.write().await?;
-        find_group(tx.as_mut(), tenant_id, group_id).await?;
+        if find_group(tx.as_mut(), tenant_id, group_id).await?.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("group"));
+        }
         if !tx.remove_group_member(tenant_id, group_id, user_id).await? {
             return Err(Error::new(ErrorCode::UserNotFound)
                 .with_message("The user is not a member of this group.")

@@ -10,6 +10,7 @@ mod groups;
 pub mod identity;
 mod invitations;
 pub mod mail;
+pub mod provisioning;
 mod subscriptions;
 mod tenants;
 mod users;

@@ -161,6 +161,10 @@ impl Services {
         }
         let mut tx = self.write().await?;
         let mut u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        let synced = upn.is_some() || display_name.is_some() || given_name.is_some() || surname.is_some() || mail.is_some() || patch.enabled.is_some();
+        if u.provisioning.is_some() && synced {
+            return Err(super::provisioning::source_owned("user"));
+        }
         if self.is_owner(tx.as_mut(), user_id).await?
             && (patch.enabled == Some(false) || patch.global_admin == Some(false) || upn.is_some())
         {
@@ -227,6 +231,9 @@ impl Services {
         }
         let mut tx = self.write().await?;
         let u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        if u.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("user"));
+        }
         if self.is_owner(tx.as_mut(), user_id).await? {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("The owner cannot be deleted."));
         }

@@ -10,11 +10,11 @@ use atrium_core::audit::{AuditEvent, AuditFilter};
 use atrium_core::domain::{AppIdUri, Description, DisplayName, Email, GroupName, PasswordHash, PersonName, ReplyUrl, TenantDomain, Upn};
 use atrium_core::ids::{
     AccountId, ApplicationId, AuditEventId, ClientId, DirectoryRequestId, GroupId, InvitationId, KeyId, MailId, ProductId, ServicePrincipalId, SessionId,
-    SubscriptionId, TenantId, UserId,
+    SubscriptionId, TenantId, UserId, ProvisioningTokenId,
 };
 use atrium_core::model::{
     Account, AccountType, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
-    Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session, SignInFailure, SigningKey, Subscription, SubscriptionState, Tenant, User,
+    Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SignInFailure, SigningKey, Subscription, SubscriptionState, Tenant, User,
     UserType,
 };
 use atrium_core::page::ListQuery;
@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, SubscriptionTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, ProvisioningTx, SubscriptionTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -57,6 +57,10 @@ mod invitations {
 mod mail {
     use super::*;
     include!("mail.rs");
+}
+mod provisioning {
+    use super::*;
+    include!("provisioning.rs");
 }
 mod subscriptions {
     use super::*;

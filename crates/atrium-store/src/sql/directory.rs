@@ -114,8 +114,11 @@ impl DirectoryTx for DbTx {
         .bind(folded(u.mail.as_ref().map(|v| v.as_str())))
         .execute(self.c())
         .await
-        .map_err(map_err)
-        .map(|_| ())
+        .map_err(map_err)?;
+        if u.provisioning.is_some() {
+            self.write_user_provisioning(u).await?;
+        }
+        Ok(())
     }
 
     async fn get_user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
@@ -185,6 +188,9 @@ impl DirectoryTx for DbTx {
         .execute(self.c())
         .await
         .map_err(map_err)?;
+        if r.rows_affected() == 1 {
+            self.write_user_provisioning(u).await?;
+        }
         Ok(r.rows_affected() == 1)
     }
 
@@ -251,8 +257,8 @@ impl DirectoryTx for DbTx {
 
     async fn insert_group(&mut self, g: &Group) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO directory_groups (id, tenant_id, name, name_lower, description, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO directory_groups (id, tenant_id, name, name_lower, description, created_at, updated_at, provisioned, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(g.id.as_uuid())
         .bind(g.tenant_id.as_uuid())
@@ -261,6 +267,8 @@ impl DirectoryTx for DbTx {
         .bind(g.description.as_ref().map(|d| d.as_str()))
         .bind(g.created_at.as_millis())
         .bind(g.updated_at.as_millis())
+        .bind(g.provisioning.is_some())
+        .bind(g.provisioning.as_ref().and_then(|p| p.external_id.as_deref()))
         .execute(self.c())
         .await
         .map_err(map_err)
@@ -280,7 +288,8 @@ impl DirectoryTx for DbTx {
 
     async fn update_group(&mut self, g: &Group) -> Result<bool, StoreError> {
         let r = sqlx::query(
-            "UPDATE directory_groups SET name = $3, name_lower = $4, description = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
+            "UPDATE directory_groups SET name = $3, name_lower = $4, description = $5, updated_at = $6, provisioned = $7, external_id = $8 \
+             WHERE tenant_id = $1 AND id = $2",
         )
         .bind(g.tenant_id.as_uuid())
         .bind(g.id.as_uuid())
@@ -288,6 +297,8 @@ impl DirectoryTx for DbTx {
         .bind(g.name.normalized())
         .bind(g.description.as_ref().map(|d| d.as_str()))
         .bind(g.updated_at.as_millis())
+        .bind(g.provisioning.is_some())
+        .bind(g.provisioning.as_ref().and_then(|p| p.external_id.as_deref()))
         .execute(self.c())
         .await
         .map_err(map_err)?;
@@ -303,6 +314,20 @@ impl DirectoryTx for DbTx {
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn count_users(&mut self, tenant: TenantId, q: &DirectoryQuery) -> Result<u64, StoreError> {
+        let c = super::query::compile_count(q, &[ObjectKind::User], tenant)?;
+        let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", c.clause);
+        let n: i64 = super::query::bind(sqlx::query(&sql), c.binds).fetch_one(self.c()).await.map_err(map_err)?.try_get(0).map_err(map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn count_groups(&mut self, tenant: TenantId, q: &DirectoryQuery) -> Result<u64, StoreError> {
+        let c = super::query::compile_count(q, &[ObjectKind::Group], tenant)?;
+        let sql = format!("SELECT COUNT(*) FROM directory_groups g WHERE {}", c.clause);
+        let n: i64 = super::query::bind(sqlx::query(&sql), c.binds).fetch_one(self.c()).await.map_err(map_err)?.try_get(0).map_err(map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn query_groups(&mut self, tenant: TenantId, q: &DirectoryQuery) -> Result<Vec<Group>, StoreError> {
@@ -373,5 +398,37 @@ impl DirectoryTx for DbTx {
             .await
             .map_err(map_err)?;
         rs.iter().map(|r| r.try_get("group_id").map(GroupId::from_uuid).map_err(map_err)).collect()
+    }
+}
+
+impl DbTx {
+    /// Writes what a provisioning source says about `u` (clears it when `u` is not provisioned).
+    async fn write_user_provisioning(&mut self, u: &User) -> Result<(), StoreError> {
+        let p = u.provisioning.as_ref();
+        let emails = match p {
+            Some(p) if !p.emails.is_empty() => Some(serde_json::to_string(&p.emails).map_err(|e| StoreError::Corrupt(format!("users.emails: {e}")))?),
+            _ => None,
+        };
+        sqlx::query(
+            "UPDATE users SET user_name = $3, user_name_lower = $4, external_id = $5, title = $6, title_lower = $7, department = $8, \
+             employee_number = $9, manager_id = $10, formatted_name = $11, emails = $12, scim_active = $13 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(u.tenant_id.as_uuid())
+        .bind(u.id.as_uuid())
+        .bind(p.map(|p| p.user_name.as_str()))
+        .bind(p.map(|p| fold(&p.user_name)))
+        .bind(p.and_then(|p| p.external_id.as_deref()))
+        .bind(p.and_then(|p| p.title.as_deref()))
+        .bind(folded(p.and_then(|p| p.title.as_deref())))
+        .bind(p.and_then(|p| p.department.as_deref()))
+        .bind(p.and_then(|p| p.employee_number.as_deref()))
+        .bind(p.and_then(|p| p.manager).map(|m| m.as_uuid()))
+        .bind(p.and_then(|p| p.formatted_name.as_deref()))
+        .bind(emails)
+        .bind(p.and_then(|p| p.active))
+        .execute(self.c())
+        .await
+        .map_err(map_err)
+        .map(|_| ())
     }
 }

@@ -51,9 +51,16 @@ fn column(kind: ObjectKind, attr: Attr) -> Option<&'static str> {
         (Usr, UserType) => "u.user_type",
         (Usr, AccountEnabled) => "u.enabled",
         (Usr, CreatedDateTime) => "u.created_at",
+        (Usr, LastModifiedDateTime) => "u.updated_at",
+        (Usr, UserName) => "u.user_name_lower",
+        (Usr, ExternalId) => "u.external_id",
+        (Usr, JobTitle) => "u.title_lower",
         (Grp, Id) => "g.id",
         (Grp, DisplayName) => "g.name_lower",
         (Grp, CreatedDateTime) => "g.created_at",
+        (Grp, LastModifiedDateTime) => "g.updated_at",
+        (Grp, ExternalId) => "g.external_id",
+        (Grp, Provisioned) => "g.provisioned",
         (App, Id) => "a.id",
         (Sp, Id) => "a.service_principal_id",
         (App | Sp, AppId) => "a.client_id",
@@ -179,6 +186,15 @@ fn not_text(attr: Attr) -> StoreError {
 
 /// Compiles `q` for one of `kinds` (the store method's own), scoped to `tenant`.
 pub(super) fn compile(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId) -> Result<Compiled, StoreError> {
+    compile_clause(q, kinds, tenant, false)
+}
+
+/// The `WHERE` condition alone, for counting every match (SCIM's `totalResults`).
+pub(super) fn compile_count(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId) -> Result<Compiled, StoreError> {
+    compile_clause(q, kinds, tenant, true)
+}
+
+fn compile_clause(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId, count_only: bool) -> Result<Compiled, StoreError> {
     let kind = q.kind();
     if !kinds.contains(&kind) {
         return Err(StoreError::Backend(format!("a {kind:?} query was sent to the wrong store method")));
@@ -189,6 +205,9 @@ pub(super) fn compile(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId
         let cond = b.filter(f)?;
         clause.push_str(" AND ");
         clause.push_str(&cond);
+    }
+    if count_only {
+        return Ok(Compiled { clause, binds: b.binds });
     }
     let order = q.order();
     let (key, _, text) = b.attr(order.attr)?;
@@ -212,6 +231,10 @@ pub(super) fn compile(q: &DirectoryQuery, kinds: &[ObjectKind], tenant: TenantId
         clause.push_str(&format!(" ORDER BY {key}{ord} {dir} LIMIT {limit}"));
     } else {
         clause.push_str(&format!(" ORDER BY {key}{ord} {dir}, {id} {dir} LIMIT {limit}"));
+    }
+    if q.offset() > 0 {
+        let offset = b.param(Bind::I64(i64::from(q.offset())));
+        clause.push_str(&format!(" OFFSET {offset}"));
     }
     Ok(Compiled { clause, binds: b.binds })
 }

@@ -30,7 +30,8 @@ fn tenant_from_row(r: &DbRow) -> Result<Tenant, StoreError> {
 
 const USER_COLS: &str = "u.id, u.tenant_id, u.upn, u.display_name, u.given_name, u.surname, u.mail, u.user_type, u.enabled, \
     u.password_hash, u.must_change_password, u.recovery_email, u.global_admin, u.failed_sign_ins, u.locked_until, \
-    u.last_sign_in, u.created_at, u.updated_at";
+    u.last_sign_in, u.created_at, u.updated_at, u.user_name, u.external_id, u.title, u.department, u.employee_number, u.manager_id, \
+    u.formatted_name, u.emails, u.scim_active";
 
 fn user_from_row(r: &DbRow) -> Result<User, StoreError> {
     let user_type: String = r.try_get("user_type").map_err(map_err)?;
@@ -54,10 +55,30 @@ fn user_from_row(r: &DbRow) -> Result<User, StoreError> {
         last_sign_in: opt_ts(r.try_get("last_sign_in").map_err(map_err)?),
         created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
         updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+        provisioning: provisioned_user_from_row(r)?,
     })
 }
 
-const GROUP_COLS: &str = "g.id, g.tenant_id, g.name, g.description, g.created_at, g.updated_at";
+fn provisioned_user_from_row(r: &DbRow) -> Result<Option<ProvisionedUser>, StoreError> {
+    let Some(user_name) = r.try_get::<Option<String>, _>("user_name").map_err(map_err)? else { return Ok(None) };
+    let emails = match r.try_get::<Option<String>, _>("emails").map_err(map_err)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("users.emails: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(Some(ProvisionedUser {
+        user_name,
+        external_id: r.try_get("external_id").map_err(map_err)?,
+        title: r.try_get("title").map_err(map_err)?,
+        department: r.try_get("department").map_err(map_err)?,
+        employee_number: r.try_get("employee_number").map_err(map_err)?,
+        manager: r.try_get::<Option<Uuid>, _>("manager_id").map_err(map_err)?.map(UserId::from_uuid),
+        formatted_name: r.try_get("formatted_name").map_err(map_err)?,
+        emails,
+        active: r.try_get("scim_active").map_err(map_err)?,
+    }))
+}
+
+const GROUP_COLS: &str = "g.id, g.tenant_id, g.name, g.description, g.created_at, g.updated_at, g.provisioned, g.external_id";
 
 fn group_from_row(r: &DbRow) -> Result<Group, StoreError> {
     Ok(Group {
@@ -67,6 +88,11 @@ fn group_from_row(r: &DbRow) -> Result<Group, StoreError> {
         description: opt_parse(r.try_get("description").map_err(map_err)?, |s| Description::parse(s, "description"), "groups.description")?,
         created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
         updated_at: Timestamp::from_millis(r.try_get("updated_at").map_err(map_err)?),
+        provisioning: if r.try_get("provisioned").map_err(map_err)? {
+            Some(ProvisionedGroup { external_id: r.try_get("external_id").map_err(map_err)? })
+        } else {
+            None
+        },
     })
 }
 

@@ -79,6 +79,7 @@ pub fn group(t: &Tenant, name: &str) -> Group {
         description: Some(atrium_core::domain::Description::parse("A team", "x").unwrap()),
         created_at: ts(),
         updated_at: ts(),
+        provisioning: None,
     }
 }
 
