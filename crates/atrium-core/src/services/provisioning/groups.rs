@@ -207,8 +207,15 @@ impl Services {
     pub async fn delete_provisioned_group(&self, p: &Provisioner, id: &str) -> Result<(), Error> {
         let mut tx = self.write().await?;
         let g = find(tx.as_mut(), p.tenant_id, id).await?;
+        // Accounts the group was a member of lose it too; each account's log says so. (A nil
+        // user owns and joins nothing, so only the group's memberships are listed.)
+        let accounts = tx.list_accounts_for_user(p.tenant_id, UserId::from_uuid(uuid::Uuid::nil()), &[g.id]).await?;
         tx.delete_group(p.tenant_id, g.id).await?;
         tx.insert_audit(&self.provisioning_audit(p, "group.provision.delete", "group", g.id, vec![("displayName", g.name.to_string())])).await?;
+        for a in accounts {
+            let e = self.provisioning_audit(p, "account.member.remove", "group", g.id, vec![("displayName", g.name.to_string()), ("reason", "deleted by SCIM".into())]);
+            tx.insert_audit(&e.in_account(a.id)).await?;
+        }
         tx.commit().await.map_err(Error::from)
     }
 }

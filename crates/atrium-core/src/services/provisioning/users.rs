@@ -282,6 +282,8 @@ impl Services {
     pub async fn delete_provisioned_user(&self, p: &Provisioner, id: &str) -> Result<(), Error> {
         let mut tx = self.write().await?;
         let u = find(tx.as_mut(), p.tenant_id, id).await?;
+        // Accounts the user was a direct member of lose them too; each account's log says so.
+        let accounts = tx.list_accounts_for_user(p.tenant_id, u.id, &[]).await?;
         tx.delete_user_sessions(u.id, None).await?;
         match tx.delete_user(p.tenant_id, u.id).await {
             Err(StoreError::MissingReference) => {
@@ -290,8 +292,12 @@ impl Services {
             r => r?,
         };
         let user_name = u.provisioning.map(|p| p.user_name).unwrap_or_default();
-        tx.insert_audit(&self.provisioning_audit(p, "user.provision.delete", "user", u.id, vec![("userName", user_name), ("userPrincipalName", u.upn.to_string())]))
+        tx.insert_audit(&self.provisioning_audit(p, "user.provision.delete", "user", u.id, vec![("userName", user_name.clone()), ("userPrincipalName", u.upn.to_string())]))
             .await?;
+        for a in accounts {
+            let e = self.provisioning_audit(p, "account.member.remove", "user", u.id, vec![("userPrincipalName", u.upn.to_string()), ("reason", "deleted by SCIM".into())]);
+            tx.insert_audit(&e.in_account(a.id)).await?;
+        }
         tx.commit().await.map_err(Error::from)
     }
 }
