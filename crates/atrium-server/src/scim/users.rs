@@ -44,7 +44,22 @@ pub fn render(u: &User, base: &str) -> Value {
         doc.insert("active".into(), json!(a));
     }
     if !p.emails.is_empty() {
-        doc.insert("emails".into(), json!(p.emails));
+        // `primary` always shown: false is as much an answer as true.
+        let emails: Vec<Value> = p
+            .emails
+            .iter()
+            .map(|e| {
+                let mut o = json!({ "value": e.value, "primary": e.primary });
+                if let Some(t) = &e.kind {
+                    o["type"] = json!(t);
+                }
+                if let Some(d) = &e.display {
+                    o["display"] = json!(d);
+                }
+                o
+            })
+            .collect();
+        doc.insert("emails".into(), Value::Array(emails));
     }
     let mut ext = Map::new();
     if let Some(n) = &p.employee_number {
