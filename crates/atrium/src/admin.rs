@@ -5,6 +5,7 @@
 use crate::server::{ConfigArgs, load};
 use anyhow::Context;
 use atrium_core::domain::Password;
+use atrium_core::services::provisioning::NewProvisioningToken;
 use atrium_core::services::{NewApplication, NewTenant, NewTenantAdmin};
 use atrium_crypto::OsRng;
 use atrium_server::Deps;
@@ -19,6 +20,10 @@ pub struct QuickstartArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also create a directory-synced tenant with a SCIM provisioning token, and print
+    /// `scim_url` and `scim_token`.
+    #[arg(long)]
+    pub scim: bool,
 }
 
 pub const QUICKSTART_REDIRECT_URI: &str = "http://localhost:8400/callback";
@@ -86,7 +91,7 @@ pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
     };
     let ca = cfg.data_dir.join("tls").join("ca.pem");
     let ca_path = (cfg.tls_cert.is_none()).then(|| std::fs::canonicalize(&ca).unwrap_or(ca).display().to_string());
-    let out = json!({
+    let mut out = json!({
         "authority": format!("{base}/{}", tenant.id),
         "tenant_id": tenant.id.to_string(),
         "client_id": app.client_id.to_string(),
@@ -96,12 +101,36 @@ pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
         "ca_path": ca_path,
         "redirect_uri": QUICKSTART_REDIRECT_URI,
     });
+    let mut keys = vec!["authority", "tenant_id", "client_id", "client_secret", "username", "password", "ca_path", "redirect_uri"];
+    if a.scim {
+        // A second tenant, fed by SCIM: creating its token turns directory sync on.
+        let (synced, _) = services
+            .create_tenant(
+                &actor,
+                NewTenant {
+                    display_name: "Fabrikam (directory sync)".into(),
+                    domain_prefix: format!("{prefix}-sync"),
+                    contact_email: None,
+                    directory_sync: false,
+                    global_admin: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the directory-sync tenant: {e}"))?;
+        let token = services
+            .create_provisioning_token(&actor, synced.id, NewProvisioningToken { name: "quickstart".into(), valid_days: None })
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the provisioning token: {e}"))?;
+        out["scim_url"] = json!(format!("{base}/scim/v2"));
+        out["scim_token"] = json!(token.value.expose());
+        keys.extend(["scim_url", "scim_token"]);
+    }
     if a.json {
         println!("{out}");
         return Ok(());
     }
     println!("Created a demo tenant, user and app. The secret and the password are shown only now.");
-    for k in ["authority", "tenant_id", "client_id", "client_secret", "username", "password", "ca_path", "redirect_uri"] {
+    for k in keys {
         println!("  {k:14} {}", out[k].as_str().unwrap_or("(none: a configured certificate is used)"));
     }
     println!();

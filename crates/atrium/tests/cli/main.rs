@@ -25,7 +25,7 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -263,6 +263,25 @@ async fn quickstart_then_key_rotation(backend: Backend) {
     let jwks: Value = http.get(format!("{}/{}/discovery/v2.0/keys", srv.url, q["tenant_id"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()], "the old key stays published until its tokens expire");
+}
+
+/// `atrium quickstart --json --scim` adds a directory-synced tenant whose token works at `scim_url`.
+async fn quickstart_scim(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let port = srv.url.rsplit(':').next().unwrap().to_owned();
+    let out = atrium(
+        &["quickstart", "--json", "--scim", "--data-dir", srv.data_dir.to_str().unwrap(), "--database-url", srv.database_url()],
+        None,
+        &[("ATRIUM_LISTEN", &format!("127.0.0.1:{port}"))],
+    )
+    .ok();
+    let q: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(q["scim_url"], format!("{}/scim/v2", srv.url));
+    assert!(q["scim_token"].as_str().unwrap().starts_with("atscim_"), "{q}");
+    assert!(q["client_secret"].is_string(), "the usual keys stay: {q}");
+    let r = srv.client().get(format!("{}/Users?filter=userName%20eq%20%22x%22", q["scim_url"].as_str().unwrap())).bearer_auth(q["scim_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["totalResults"], 0);
 }
 
 /// Logs the owner in, opens "Contoso Games" and creates its tenant `contoso` with the global
