@@ -4,8 +4,8 @@
     run.py --bin PATH [--database-url URL] --label sqlite|postgres
 
 Starts the server on 127.0.0.1:443 (msal's ROPC realm discovery ignores the authority port,
-entra-compat.md §1.4), provisions a demo tenant with `atrium quickstart --json`, runs every case,
-restarts the server 33 days in the future to check an expired client secret, and verifies the
+entra-compat.md §1.4), provisions a demo tenant with `atrium quickstart --json --scim`, runs every
+case (the SCIM ones with scim2-cli's `test` and scim-sanity's `probe` from the same venv), restarts the server 33 days in the future to check an expired client secret, and verifies the
 signature of every token obtained against the JWKS. Prints `PASS <label>/<case>` or
 `FAIL <label>/<case>: <reason>` per case and finally `N passed, N failed`; exits 1 on any failure.
 A case that cannot run is a failure; nothing is skipped.
@@ -18,7 +18,9 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +52,7 @@ BASE = "https://127.0.0.1:443"
 GRAPH = "https://graph.microsoft.com"
 HTTP_TIMEOUT = 30
 CLOCK_OFFSET_SECONDS = 2851200  # 33 days: past the 1-month key, well inside the 24-month one
+SCIM_TOOL_TIMEOUT = 300  # each SCIM conformance tool, whole run
 
 
 def check(cond: Any, msg: str) -> None:
@@ -339,6 +342,129 @@ def case_errors_expired_key(c: Ctx) -> None:
     c.collect_result(r, "errors_expired_key")
 
 
+# ---------------------------------------------------------------------- SCIM conformance tools
+# Both tools are pinned in interop/requirements.txt and installed in the venv run.py runs from.
+# They create, change and delete users and groups in the quickstart's directory-sync tenant.
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def venv_tool(name: str) -> str:
+    # The venv's bin directory, not the resolved interpreter's (a venv's python is a symlink).
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    check(os.path.isfile(path) and os.access(path, os.X_OK),
+          f"{name} is not installed next to {sys.executable} ({path} is missing); interop/requirements.txt pins it, rebuild the venv with scripts/venv")
+    return path
+
+
+def scim_target(c: Ctx) -> tuple[str, str]:
+    url, token = c.qs.get("scim_url"), c.qs.get("scim_token")
+    check(isinstance(url, str) and url.startswith("https://") and isinstance(token, str) and token,
+          f"`atrium quickstart --json --scim` printed no usable scim_url/scim_token (scim_url={url!r}, keys {sorted(c.qs)})")
+    return url.rstrip("/"), token
+
+
+def run_tool(c: Ctx, name: str, cmd: list[str], env_extra: dict[str, str], secret: str) -> tuple[int, str, str, str]:
+    """Runs a SCIM tool; returns (exit code, stdout, stderr, log path). The output is also kept in
+    a log beside the server's, with the token blanked."""
+    shown = " ".join("<scim_token>" if a == secret else a for a in cmd)
+    log_path = os.path.join(os.path.dirname(c.server.log_path), f"{name}.log")
+    env = dict(os.environ)
+    env.update(env_extra)
+    env["NO_COLOR"] = "1"
+    try:
+        r = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           encoding="utf-8", errors="replace", timeout=SCIM_TOOL_TIMEOUT)
+        code, out, err = r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired as e:
+        def text(b: Any) -> str:
+            return b.decode("utf-8", "replace") if isinstance(b, bytes) else (b or "")
+        code, out, err = -1, text(e.stdout), text(e.stderr)
+    out, err = ANSI.sub("", out).replace(secret, "<scim_token>"), ANSI.sub("", err).replace(secret, "<scim_token>")
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write(f"$ {shown}\n--- exit {code}\n--- stdout\n{out}\n--- stderr\n{err}\n")
+    check(code != -1, f"`{shown}` did not finish within {SCIM_TOOL_TIMEOUT} s; output so far in {log_path}:\n"
+          + "\n".join((out + err).strip().splitlines()[-15:]))
+    return code, out, err, log_path
+
+
+def parse_scim2_test(out: str) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+    """scim2-cli `test` prints a header, then `<STATUS> <title>` per check, each optionally followed
+    by indented reason lines. Returns the checks and any line that fits neither."""
+    checks: list[tuple[str, str, list[str]]] = []
+    other: list[str] = []
+    for line in out.splitlines():
+        if not line.strip() or line.startswith("Performing a SCIM compliance check"):
+            continue
+        if line.startswith(" ") and checks:
+            checks[-1][2].append(line.strip())
+            continue
+        m = re.match(r"^([A-Z][A-Z_]+) (.*)$", line)
+        if m:
+            checks.append((m.group(1), m.group(2), []))
+        else:
+            other.append(line)
+    return checks, other
+
+
+def case_scim2_cli_test(c: Ctx) -> None:
+    url, token = scim_target(c)
+    # The token goes in SCIM_CLI_HEADERS rather than `-h` (the tool's advice: argv is visible to
+    # other users); the server's CA through SSL_CERT_FILE instead of --no-verify.
+    cmd = [venv_tool("scim2"), "-u", url, "test"]
+    code, out, err, log = run_tool(c, "scim2-test", cmd, {"SCIM_CLI_HEADERS": f"Authorization: Bearer {token}", "SSL_CERT_FILE": c.ca}, token)
+    checks, other = parse_scim2_test(out)
+    bad = [x for x in checks if x[0] != "SUCCESS"]
+    counts: dict[str, int] = {}
+    for status, _, _ in checks:
+        counts[status] = counts.get(status, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no checks"
+    if code == 0 and checks and not bad and not other:
+        print(f"  note: scim2 test: {summary}", flush=True)
+        return
+    lines = [f"scim2 test exited {code}: {summary} (full output in {log})"]
+    for status, title, reasons in bad[:40]:
+        lines.append(f"{status} {title}")
+        lines.extend(f"    {r}" for r in reasons[:5])
+    if len(bad) > 40:
+        lines.append(f"... and {len(bad) - 40} more")
+    if other:
+        lines.append("unexpected output lines:")
+        lines.extend(f"    {l}" for l in other[:15])
+    if not checks or code != 0:
+        lines.extend(f"stderr: {l}" for l in err.strip().splitlines()[-15:])
+    raise AssertionError("\n".join(lines))
+
+
+def case_scim_sanity_probe(c: Ctx) -> None:
+    url, token = scim_target(c)
+    # Strict mode (the default; no --compat). --ca-bundle replaces --tls-no-verify; JSON output
+    # carries the same counts as the terminal's "N failed" line, which it omits when N is 0.
+    cmd = [venv_tool("scim-sanity"), "probe", url, "--token", token, "--i-accept-side-effects", "--ca-bundle", c.ca, "--json-output", "--timeout", "30"]
+    code, out, err, log = run_tool(c, "scim-sanity-probe", cmd, {}, token)
+    try:
+        report = json.loads(out)
+        summary = report["summary"]
+        results = report["results"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise AssertionError(f"scim-sanity probe exited {code} without a JSON report ({type(e).__name__}: {e}); see {log}\n"
+                             + "\n".join((out + err).strip().splitlines()[-15:])) from None
+    failed, errors = summary.get("failed"), summary.get("errors")
+    counts = f"{summary.get('passed')} passed, {failed} failed, {errors} errors, {summary.get('warnings')} warnings, {summary.get('skipped')} skipped, {summary.get('total')} total"
+    if code == 0 and failed == 0 and errors == 0 and summary.get("passed"):
+        print(f"  note: scim-sanity probe (strict): {counts}", flush=True)
+        return
+    lines = [f"scim-sanity probe exited {code}: {counts} (full output in {log})"]
+    bad = [r for r in results if r.get("status") in ("fail", "error")]
+    for r in bad[:40]:
+        lines.append(f"{r.get('status', '?').upper()} [{r.get('phase', '')}] {r.get('name')}: {str(r.get('message', ''))[:400]}")
+    for issue in (report.get("issues") or [])[:10]:
+        lines.append(f"fix [{issue.get('priority')}] {issue.get('title')}: {issue.get('fix')}")
+    if not bad:
+        lines.extend(f"stderr: {l}" for l in err.strip().splitlines()[-15:])
+    raise AssertionError("\n".join(lines))
+
+
 def _check_jwks(jwks: dict) -> list[str]:
     problems = []
     keys = jwks.get("keys")
@@ -446,6 +572,9 @@ PHASE1_CASES: list[tuple[str, Callable[[Ctx], None]]] = [
     ("errors_bad_scope", case_errors_bad_scope),
     ("errors_redirect_uri", case_errors_redirect_uri),
     ("errors_correlation_id", case_errors_correlation_id),
+    # Last in the first phase: they use the quickstart's directory-sync tenant, not the demo one.
+    ("scim2_cli_test", case_scim2_cli_test),
+    ("scim_sanity_probe", case_scim_sanity_probe),
 ]
 FINAL_CASES: list[tuple[str, Callable[[Ctx], None]]] = [
     ("errors_expired_key", case_errors_expired_key),

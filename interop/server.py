@@ -148,7 +148,9 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def quickstart(self) -> dict:
-        cmd = [self.binary, "quickstart", "--json", *self._db_args()]
+        # --scim also makes a directory-sync tenant with a provisioning token (scim_url,
+        # scim_token); the SCIM cases check those keys, so the other cases do not depend on them.
+        cmd = [self.binary, "quickstart", "--json", "--scim", *self._db_args()]
         try:
             r = subprocess.run(cmd, env=server_env(), stdin=subprocess.DEVNULL, capture_output=True,
                                text=True, timeout=QUICKSTART_TIMEOUT)

@@ -1,11 +1,13 @@
 //! `atrium bench token`: load the token endpoint with client credentials and report req/s,
 //! p50 and p99, next to the raw RS256 signing ceiling of the same machine measured in the
 //! same run. A benchmark, not a test: it prints figures and a ratio, it asserts nothing.
+//! `atrium bench access` measures the access check; `atrium bench scim` provisions users and
+//! groups through the SCIM endpoint and times password sign-ins before and after.
 
 use crate::client::http_client;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,6 +21,26 @@ pub enum BenchCommand {
     /// The access check: pure evaluation, the full service call (with the database), and
     /// `POST /access/check` over HTTPS.
     Access(AccessArgs),
+    /// Provision users (and a group per 50 of them) through /scim/v2 over HTTPS, with password
+    /// sign-in latency before and after.
+    Scim(ScimArgs),
+}
+
+#[derive(Args)]
+pub struct ScimArgs {
+    /// Users to provision; one group of 50 of them per 50 users.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    /// Concurrent SCIM requests (one HTTP/1.1 connection each).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Password sign-ins timed before and after provisioning.
+    #[arg(long, default_value_t = 30)]
+    sign_ins: usize,
+    /// postgres://… of an empty database to run on (the run leaves its tenants there)
+    /// [default: SQLite in a temporary data directory].
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -79,6 +101,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let a = match cmd {
         BenchCommand::Token(a) => a,
         BenchCommand::Access(a) => return access(a).await,
+        BenchCommand::Scim(a) => return scim(a).await,
     };
     let (target, _server) = match &a.url {
         Some(url) => {
@@ -129,22 +152,46 @@ fn token_key_bits(v: &Value) -> usize {
 
 /// Starts `atrium serve` on a free port with a throwaway data dir, and a demo app.
 async fn start_server() -> anyhow::Result<(Target, Spawned)> {
+    let (q, listen, server) = spawn_server(None, &[])?;
+    let s = |k: &str| q[k].as_str().unwrap_or_default().to_owned();
+    let target = Target {
+        token_url: format!("https://{listen}/{}/oauth2/v2.0/token", s("tenant_id")),
+        form: form(&s("client_id"), &s("client_secret"), &format!("{}/.default", s("client_id"))),
+        ca: Some(PathBuf::from(s("ca_path"))),
+    };
+    Ok((target, server))
+}
+
+/// Runs `atrium quickstart --json <extra>` and then `atrium serve` on a free port, with a
+/// throwaway data dir (and `database_url` when given). Returns the quickstart's JSON and the
+/// listen address once the server is ready.
+fn spawn_server(database_url: Option<&str>, quickstart_extra: &[&str]) -> anyhow::Result<(Value, String, Spawned)> {
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("atrium-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let listen = format!("127.0.0.1:{port}");
+    let mut db_args = vec!["--data-dir".to_owned(), dir.to_str().unwrap_or(".").to_owned()];
+    if let Some(u) = database_url {
+        db_args.extend(["--database-url".to_owned(), u.to_owned()]);
+    }
     let qs = Command::new(&exe)
-        .args(["quickstart", "--json", "--data-dir", dir.to_str().unwrap_or(".")])
+        .arg("quickstart")
+        .arg("--json")
+        .args(quickstart_extra)
+        .args(&db_args)
         .env("ATRIUM_LISTEN", &listen)
         .env("RUST_LOG", "warn")
         .output()?;
     if !qs.status.success() {
+        let _ = std::fs::remove_dir_all(&dir);
         bail!("quickstart failed: {}", String::from_utf8_lossy(&qs.stderr));
     }
-    let q: Value = serde_json::from_slice(&qs.stdout)?;
+    let q: Value = serde_json::from_slice(&qs.stdout).context("quickstart --json printed no JSON object")?;
     let mut child = Command::new(&exe)
-        .args(["serve", "--data-dir", dir.to_str().unwrap_or("."), "--listen", &listen])
+        .arg("serve")
+        .args(&db_args)
+        .args(["--listen", &listen])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -161,13 +208,7 @@ async fn start_server() -> anyhow::Result<(Target, Spawned)> {
     }
     // Keep draining the server's stdout.
     std::thread::spawn(move || for _ in lines {});
-    let s = |k: &str| q[k].as_str().unwrap_or_default().to_owned();
-    let target = Target {
-        token_url: format!("https://{listen}/{}/oauth2/v2.0/token", s("tenant_id")),
-        form: form(&s("client_id"), &s("client_secret"), &format!("{}/.default", s("client_id"))),
-        ca: Some(PathBuf::from(s("ca_path"))),
-    };
-    Ok((target, server))
+    Ok((q, listen, server))
 }
 
 /// One HTTP/1.1 connection per worker, requests back to back, for `seconds` after one second
@@ -334,5 +375,206 @@ async fn access(a: AccessArgs) -> anyhow::Result<()> {
         percentile(&all, 0.99)
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------- SCIM
+
+const SCIM_JSON: &str = "application/scim+json";
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// Members per provisioned group, and users per group.
+const GROUP_SIZE: usize = 50;
+
+/// One request of a fan-out: its item, whether it succeeded, its JSON body and its latency.
+struct Outcome {
+    index: usize,
+    body: Value,
+    ms: f64,
+    error: Option<String>,
+}
+
+type BuildIndexed = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Sends requests for items `0..count` from `concurrency` workers, each on its own HTTP/1.1
+/// connection, taking the next item as soon as a request returns (as a provisioning service
+/// with a fixed number of connections does).
+async fn fan_out(pem: &[u8], concurrency: usize, count: usize, build: BuildIndexed) -> anyhow::Result<Vec<Outcome>> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).http1_only().add_root_certificate(reqwest::Certificate::from_pem(pem)?).build()?;
+        let (next, build) = (next.clone(), build.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if index >= count {
+                    return out;
+                }
+                let t0 = Instant::now();
+                let (body, error) = match build(&client, index).send().await {
+                    Ok(r) => {
+                        let status = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+                        let error = (!status.is_success()).then(|| format!("HTTP {status}: {}", text.chars().take(300).collect::<String>()));
+                        (body, error)
+                    }
+                    Err(e) => (Value::Null, Some(e.to_string())),
+                };
+                out.push(Outcome { index, body, ms: t0.elapsed().as_secs_f64() * 1000.0, error });
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(count);
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    all.sort_by_key(|o| o.index);
+    Ok(all)
+}
+
+/// Successful latencies (sorted) and the errors of a fan-out; the first errors are printed.
+fn tally(what: &str, outcomes: &[Outcome]) -> (Vec<f64>, usize) {
+    let mut lat: Vec<f64> = outcomes.iter().filter(|o| o.error.is_none()).map(|o| o.ms).collect();
+    lat.sort_by(f64::total_cmp);
+    let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.error.as_ref()).collect();
+    for e in errors.iter().take(3) {
+        eprintln!("  {what} failed: {e}");
+    }
+    (lat, errors.len())
+}
+
+/// `count` password sign-ins one after another; their sorted latencies in milliseconds.
+async fn time_sign_ins(http: &reqwest::Client, url: &str, body: &Value, count: usize) -> anyhow::Result<Vec<f64>> {
+    let mut lat = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        let t0 = Instant::now();
+        let r = http.post(url).json(body).send().await?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("sign-in failed with HTTP {status}: {text}");
+        }
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok(lat)
+}
+
+async fn scim(a: ScimArgs) -> anyhow::Result<()> {
+    let backend = match a.database_url.as_deref() {
+        Some(u) if u.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    };
+    let (q, listen, _server) = spawn_server(a.database_url.as_deref(), &["--scim"])?;
+    let s = |k: &str| q[k].as_str().unwrap_or_default().to_owned();
+    let (scim_url, token) = (s("scim_url").trim_end_matches('/').to_owned(), s("scim_token"));
+    if scim_url.is_empty() || token.is_empty() {
+        bail!("`atrium quickstart --json --scim` printed no scim_url/scim_token");
+    }
+    let pem = std::fs::read(s("ca_path")).context("reading the quickstart's CA certificate")?;
+    let http = reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(&pem)?).build()?;
+    let probe = http.get(format!("{scim_url}/ServiceProviderConfig")).bearer_auth(&token).send().await.context("the SCIM endpoint is not reachable")?;
+    if !probe.status().is_success() {
+        bail!("GET {scim_url}/ServiceProviderConfig answered {}: {}", probe.status(), probe.text().await.unwrap_or_default());
+    }
+
+    // Sign-ins of the demo tenant's user: their directory lookup and session write share the
+    // database with the provisioned users.
+    let sign_in_url = format!("https://{listen}/api/v1/sign-in");
+    let sign_in = json!({"tenant": s("tenant_id"), "username": s("username"), "password": s("password")});
+    let before = time_sign_ins(&http, &sign_in_url, &sign_in, a.sign_ins).await?;
+
+    eprintln!("Provisioning {} users through {scim_url} with {} connections...", a.users, a.concurrency);
+    let users_url = format!("{scim_url}/Users");
+    let (url, bearer) = (users_url.clone(), token.clone());
+    let build: BuildIndexed = Arc::new(move |c: &reqwest::Client, i: usize| {
+        let user_name = format!("bench.user{i:06}@bench.example.com");
+        let body = json!({
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
+            "userName": user_name,
+            "externalId": format!("bench-{i}"),
+            "name": {"givenName": "Bench", "familyName": format!("User {i}")},
+            "displayName": format!("Bench User {i}"),
+            "emails": [{"value": user_name, "type": "work", "primary": true}],
+            "active": true,
+            "title": "Engineer",
+            ENTERPRISE_SCHEMA: {"department": format!("Department {}", i % 20), "employeeNumber": i.to_string()},
+        });
+        c.post(&url).bearer_auth(&bearer).header("content-type", SCIM_JSON).body(body.to_string())
+    });
+    let started = Instant::now();
+    let created = fan_out(&pem, a.concurrency, a.users, build).await?;
+    let users_elapsed = started.elapsed().as_secs_f64();
+    let (user_lat, user_errors) = tally("POST /Users", &created);
+    let ids: Vec<String> = created.iter().filter(|o| o.error.is_none()).filter_map(|o| o.body["id"].as_str().map(str::to_owned)).collect();
+
+    // Groups as Entra sends them: created empty, then members added by PATCH.
+    let groups = if ids.is_empty() { 0 } else { (ids.len() / GROUP_SIZE).max(1) };
+    eprintln!("Provisioning {groups} groups of up to {GROUP_SIZE} members...");
+    let (url, bearer) = (format!("{scim_url}/Groups"), token.clone());
+    let build: BuildIndexed = Arc::new(move |c: &reqwest::Client, g: usize| {
+        let body = json!({"schemas": [GROUP_SCHEMA], "displayName": format!("Bench group {g}"), "externalId": format!("bench-group-{g}")});
+        c.post(&url).bearer_auth(&bearer).header("content-type", SCIM_JSON).body(body.to_string())
+    });
+    let started = Instant::now();
+    let made = fan_out(&pem, a.concurrency, groups, build).await?;
+    let group_ids: Vec<Option<String>> = made.iter().map(|o| o.body["id"].as_str().filter(|_| o.error.is_none()).map(str::to_owned)).collect();
+    let members: Arc<Vec<String>> = Arc::new(ids.clone());
+    let (url, bearer, gids) = (format!("{scim_url}/Groups"), token.clone(), Arc::new(group_ids));
+    let build: BuildIndexed = Arc::new(move |c: &reqwest::Client, g: usize| {
+        let value: Vec<Value> = members.iter().skip(g * GROUP_SIZE).take(GROUP_SIZE).map(|id| json!({"value": id})).collect();
+        let body = json!({"schemas": [PATCH_SCHEMA], "Operations": [{"op": "add", "path": "members", "value": value}]});
+        let id = gids.get(g).cloned().flatten().unwrap_or_else(|| "missing".into());
+        c.patch(format!("{url}/{id}")).bearer_auth(&bearer).header("content-type", SCIM_JSON).body(body.to_string())
+    });
+    let patched = fan_out(&pem, a.concurrency, groups, build).await?;
+    let groups_elapsed = started.elapsed().as_secs_f64();
+    let (mut group_lat, mut group_errors) = tally("POST /Groups", &made);
+    let (patch_lat, patch_errors) = tally("PATCH /Groups members", &patched);
+    group_lat.extend(patch_lat);
+    group_lat.sort_by(f64::total_cmp);
+    group_errors += patch_errors;
+
+    let after = time_sign_ins(&http, &sign_in_url, &sign_in, a.sign_ins).await?;
+
+    let per_s = |n: usize, secs: f64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    println!(
+        "SUMMARY backend={backend} measure=scim_create users={} per_s={:.1} p50_ms={:.2} p99_ms={:.2} errors={user_errors} concurrency={}",
+        user_lat.len(),
+        per_s(user_lat.len(), users_elapsed),
+        percentile(&user_lat, 0.5),
+        percentile(&user_lat, 0.99),
+        a.concurrency
+    );
+    println!(
+        "SUMMARY backend={backend} measure=scim_groups groups={groups} requests={} per_s={:.1} p50_ms={:.2} p99_ms={:.2} errors={group_errors}",
+        group_lat.len(),
+        per_s(group_lat.len(), groups_elapsed),
+        percentile(&group_lat, 0.5),
+        percentile(&group_lat, 0.99)
+    );
+    for (phase, lat) in [("before", &before), ("after", &after)] {
+        println!(
+            "SUMMARY backend={backend} measure=sign_in phase={phase} provisioned={} sign_ins={} p50_ms={:.2} p99_ms={:.2}",
+            if phase == "before" { 0 } else { ids.len() },
+            lat.len(),
+            percentile(lat, 0.5),
+            percentile(lat, 0.99)
+        );
+    }
+    let (b, f) = (percentile(&before, 0.5), percentile(&after, 0.5));
+    println!(
+        "sign-in p50 after provisioning {} users: {f:.2} ms vs {b:.2} ms before ({:+.0}%; password hashing dominates, so a directory lookup that slowed with size would show here)",
+        ids.len(),
+        if b > 0.0 { (f / b - 1.0) * 100.0 } else { 0.0 }
+    );
+    if user_errors + group_errors > 0 {
+        bail!("{} SCIM requests failed", user_errors + group_errors);
+    }
     Ok(())
 }

@@ -626,6 +626,10 @@ impl Services {
         let m = self.find_member(tx.as_mut(), account, "user", user_id).await?;
         let uid = caller.require_deleter_of(&m)?;
         let u = find_user(tx.as_mut(), m.tenant_id, &uid.to_string()).await?;
+        // The directory object is its source's to delete; removing the membership stays ours (R9).
+        if u.provisioning.is_some() {
+            return Err(super::provisioning::source_owned("user"));
+        }
         tx.delete_user(m.tenant_id, uid).await?;
         tx.insert_audit(&self.audit(Some(actor), "account.member.delete_from_organization", "user", uid, Some(m.tenant_id), details(&[("userPrincipalName", u.upn.as_str())])).in_account(account))
             .await?;

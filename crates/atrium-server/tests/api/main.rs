@@ -31,6 +31,7 @@ mod groups;
 mod identity;
 mod invitations;
 mod misc;
+mod provisioning_effects;
 mod scim;
 mod subscriptions;
 mod tenants;

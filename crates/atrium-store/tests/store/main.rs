@@ -44,6 +44,7 @@ mod directory;
 mod identity;
 mod invitations;
 mod mail;
+mod provisioning;
 mod query;
 mod subscriptions;
 mod transactions;
