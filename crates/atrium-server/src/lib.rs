@@ -15,6 +15,7 @@ pub mod identity;
 pub mod invitations;
 pub mod graph;
 pub mod mailer;
+pub mod scim;
 pub mod serve;
 pub mod state;
 
