@@ -20,6 +20,10 @@ impl TestClock {
     pub fn advance_seconds(&self, s: i64) {
         self.0.fetch_add(s * 1000, Ordering::SeqCst);
     }
+
+    pub fn advance_millis(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 impl Clock for TestClock {
@@ -37,6 +41,8 @@ pub struct TestApp {
     pub owner_upn: String,
     pub owner_one_time_password: String,
     pub config: Config,
+    /// The app's services, for tests that call the core directly (no HTTP surface yet).
+    pub services: atrium_core::services::Services,
     /// Keeps the database (and its directory) alive for the test.
     pub _db: TestDatabase,
 }
@@ -79,6 +85,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         .build()
         .unwrap();
     let base = format!("https://localhost:{}", app.https_addr.port());
+    let services = app.services.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
@@ -88,6 +95,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         owner_upn: owner.user_principal_name.clone(),
         owner_one_time_password: owner.password.expose().to_owned(),
         config,
+        services,
         _db: db,
     }
 }
