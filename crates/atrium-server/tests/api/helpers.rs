@@ -20,6 +20,10 @@ impl TestClock {
     pub fn advance_seconds(&self, s: i64) {
         self.0.fetch_add(s * 1000, Ordering::SeqCst);
     }
+
+    pub fn advance_millis(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 impl Clock for TestClock {

@@ -33,6 +33,7 @@ mod invitations;
 mod misc;
 mod provisioning_effects;
 mod scim;
+mod scim_filter;
 mod subscriptions;
 mod tenants;
 mod users;
