@@ -37,6 +37,8 @@ pub struct TestApp {
     pub owner_upn: String,
     pub owner_one_time_password: String,
     pub config: Config,
+    /// The app's services, for what no HTTP interface of this crate offers (e.g. a SCIM client's token check).
+    pub services: atrium_core::services::Services,
     /// Keeps the database (and its directory) alive for the test.
     pub _db: TestDatabase,
 }
@@ -79,6 +81,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         .build()
         .unwrap();
     let base = format!("https://localhost:{}", app.https_addr.port());
+    let services = app.services.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
@@ -88,6 +91,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         owner_upn: owner.user_principal_name.clone(),
         owner_one_time_password: owner.password.expose().to_owned(),
         config,
+        services,
         _db: db,
     }
 }
