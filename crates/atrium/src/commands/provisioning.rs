@@ -45,7 +45,9 @@ pub enum TokenCommand {
         g: GlobalArgs,
         #[arg(long)]
         tenant: String,
-        token: String,
+        /// The token's id, or its name.
+        #[arg(value_name = "TOKEN")]
+        reference: String,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -111,11 +113,11 @@ pub async fn run(cmd: ProvisioningCommand) -> anyhow::Result<()> {
             output::table(&["name", "id", "created", "expires", "status"], rows);
             println!("SCIM URL: {}", list.scim_url);
         }
-        TokenCommand::Revoke { g, tenant, token, yes } => {
+        TokenCommand::Revoke { g, tenant, reference, yes } => {
             let c = Client::from_args(&g)?;
             let tid = tenant_id(&c, &tenant).await?;
             let list: ProvisioningTokenList = c.get(&path(&tid)).await?;
-            let t = find(&list, &token)?;
+            let t = find(&list, &reference)?;
             confirm(yes, &format!("Revoke provisioning token '{}' ({}): its SCIM client is refused from its next request", t.name, t.id))?;
             c.delete(&format!("{}/{}", path(&tid), t.id)).await?;
             if g.json {
