@@ -61,6 +61,16 @@ async fn a_token_is_shown_once_and_turns_directory_sync_on(app: TestApp) {
     // The audit log names the token, not its value.
     let audit = app.get(&format!("/api/v1/audit?tenantId={tid}"), &admin).await;
     assert!(!audit.ok().to_string().contains(&value));
+
+    // The operations are in the OpenAPI document the API serves.
+    let doc = app.request(reqwest::Method::GET, "/api/v1/openapi.json", None, None).await;
+    let paths = &doc.ok()["paths"];
+    let list = &paths["/api/v1/tenants/{tenantId}/provisioning/tokens"];
+    assert!(list["get"].is_object() && list["post"]["responses"]["201"].is_object(), "{list}");
+    assert!(paths["/api/v1/tenants/{tenantId}/provisioning/tokens/{tokenId}"]["delete"]["responses"]["204"].is_object());
+    let schemas = &doc.body["components"]["schemas"];
+    assert!(schemas["CreatedProvisioningToken"]["properties"]["scimUrl"].is_object() && schemas["User"]["properties"]["source"].is_object());
+    assert_eq!(schemas["CreateProvisioningTokenRequest"]["properties"]["validDays"]["maximum"], 730);
 }
 
 async fn a_revoked_or_expired_token_no_longer_authenticates(app: TestApp) {
