@@ -166,8 +166,25 @@ pub struct User {
     pub recovery_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sign_in: Option<String>,
+    /// `scim` when the user is provisioned by the tenant's source directory, which then owns
+    /// its synced attributes (changes here are refused with `source_of_authority`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// What the source directory knows the user by; only for provisioned users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<UserProvisioning>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A provisioned user's identity in its source directory.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProvisioning {
+    /// SCIM `userName` exactly as the source sent it.
+    pub user_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -241,6 +258,12 @@ pub struct Group {
     pub display_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `scim` when the group is provisioned by the tenant's source directory (see `User.source`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The source directory's id of the group (SCIM `externalId`), when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -270,6 +293,56 @@ pub struct UpdateGroupRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMemberRequest {
     pub user_id: String,
+}
+
+// ---------------------------------------------------------------- provisioning (SCIM)
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateProvisioningTokenRequest {
+    /// Names the SCIM client in lists and in the audit log, e.g. `Entra provisioning`. 1 to 100 characters.
+    pub name: String,
+    /// 1 to 730; default 365.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 730)]
+    pub valid_days: Option<i64>,
+}
+
+/// A provisioning token as listed: never its value.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisioningToken {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// An expired token no longer authenticates; create a new one.
+    pub expired: bool,
+    /// The user who created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Uuid>,
+}
+
+/// A new provisioning token. `token` is shown only in this response (only a hash is stored):
+/// give it, with `scimUrl`, to the SCIM client (Entra: Tenant URL and Secret Token).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedProvisioningToken {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub token: String,
+    /// The SCIM 2.0 base URL, `https://<host>/scim/v2`.
+    pub scim_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisioningTokenList {
+    pub value: Vec<ProvisioningToken>,
+    /// The SCIM 2.0 base URL the tokens are for.
+    pub scim_url: String,
 }
 
 // ---------------------------------------------------------------- audit

@@ -6,6 +6,9 @@ use atrium_core::model::{AppKey, Application, Group, Tenant, User};
 use atrium_core::time::Timestamp;
 use atrium_core::page::Page;
 
+/// The `source` of an object its tenant's source directory provisions through SCIM.
+const SCIM_SOURCE: &str = "scim";
+
 pub fn tenant(t: &Tenant) -> api::Tenant {
     api::Tenant {
         id: t.id.as_uuid(),
@@ -33,6 +36,8 @@ pub fn user(u: &User) -> api::User {
         global_admin: u.global_admin,
         recovery_email: u.recovery_email.as_ref().map(ToString::to_string),
         last_sign_in: u.last_sign_in.map(|t| t.to_rfc3339()),
+        source: u.provisioning.as_ref().map(|_| SCIM_SOURCE.to_owned()),
+        provisioning: u.provisioning.as_ref().map(|p| api::UserProvisioning { user_name: p.user_name.clone(), external_id: p.external_id.clone() }),
         created_at: u.created_at.to_rfc3339(),
         updated_at: u.updated_at.to_rfc3339(),
     }
@@ -44,6 +49,8 @@ pub fn group(g: &Group) -> api::Group {
         tenant_id: g.tenant_id.as_uuid(),
         display_name: g.name.to_string(),
         description: g.description.as_ref().map(ToString::to_string),
+        source: g.provisioning.as_ref().map(|_| SCIM_SOURCE.to_owned()),
+        external_id: g.provisioning.as_ref().and_then(|p| p.external_id.clone()),
         created_at: g.created_at.to_rfc3339(),
         updated_at: g.updated_at.to_rfc3339(),
     }

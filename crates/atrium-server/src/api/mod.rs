@@ -10,6 +10,7 @@ mod docs;
 mod groups;
 mod invitations;
 mod mail;
+pub(crate) mod provisioning;
 mod subscriptions;
 mod tenants;
 mod users;
@@ -30,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "tenants", description = "Directory tenants"),
         (name = "users", description = "Users of a tenant"),
         (name = "groups", description = "Groups of a tenant and their members"),
+        (name = "provisioning", description = "Provisioning tokens of a tenant's SCIM client (`/scim/v2`); the first one makes the tenant directory-synced"),
         (name = "applications", description = "App registrations and their client-secret keys"),
         (name = "accounts", description = "Partner accounts: tenants, members with roles and permissions, products, access checks"),
         (name = "invitations", description = "Guest invitations (\"Invite outside users\") of an account"),
@@ -56,6 +58,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tenants::routes())
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(provisioning::routes())
         .merge(applications::routes())
         .merge(accounts::routes())
         .merge(invitations::routes())

@@ -18,6 +18,7 @@ mod groups;
 mod history;
 mod invitations;
 mod members;
+mod provisioning;
 mod signin;
 mod subscriptions;
 mod tenants;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(signin::routes())
         .merge(accounts::routes())
         .merge(tenants::routes())
+        .merge(provisioning::routes())
         .merge(members::routes())
         .merge(users::routes())
         .merge(groups::routes())

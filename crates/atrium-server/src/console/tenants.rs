@@ -28,10 +28,13 @@ pub struct TenantRow {
     pub associated: String,
     pub directory_sync: bool,
     pub current: bool,
+    /// The caller may open the tenant's "Directory sync (SCIM)" page (its global administrator).
+    pub provisioning: bool,
 }
 
-fn tenant_row(t: &atrium_core::model::Tenant, associated: atrium_core::time::Timestamp, s: &Session) -> TenantRow {
+fn tenant_row(st: &AppState, t: &atrium_core::model::Tenant, associated: atrium_core::time::Timestamp, s: &Session) -> TenantRow {
     TenantRow {
+        provisioning: st.services.may_manage_provisioning(&s.actor, t.id),
         current: t.id == s.actor.tenant_id,
         id: t.id.to_string(),
         name: t.display_name.to_string(),
@@ -57,7 +60,7 @@ async fn list(State(st): State<AppState>, s: Session, Path(id): Path<String>) ->
         .list_account_tenants(&s.actor, ctx.id)
         .await?
         .into_iter()
-        .map(|(t, at)| tenant_row(&t, at, &s))
+        .map(|(t, at)| tenant_row(&st, &t, at, &s))
         .collect();
     Ok(render(&TenantsPage { l: ctx.layout("Tenants", "tenants"), base: ctx.base(), can_manage: ctx.actions.manage_account.allowed(), tenants }))
 }
@@ -200,7 +203,7 @@ async fn remove_page(st: &AppState, s: &Session, ctx: &AccountCtx, tid: &str, er
         .into_iter()
         .find(|(t, _)| t.id == tid)
         .ok_or_else(|| atrium_core::Error::new(atrium_core::ErrorCode::TenantNotAssociated).with_target("tenantId"))?;
-    let tenant = tenant_row(&t, at, s);
+    let tenant = tenant_row(st, &t, at, s);
     // A refusal keeps its own status: 403 for who you are (R3's owner rule), 409 for the
     // tenant you signed in through.
     let status = error.as_ref().map_or(StatusCode::OK, super::status_of);

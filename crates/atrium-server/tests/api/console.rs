@@ -66,7 +66,7 @@ impl<'a> Browser<'a> {
         (status, res.text().await.unwrap(), headers)
     }
 
-    async fn post(&self, path: &str, pairs: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn post(&self, path: &str, pairs: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String, Option<String>) {
         let mut req = self
             .app
             .no_redirect

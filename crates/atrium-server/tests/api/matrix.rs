@@ -1,4 +1,4 @@
-//! The authorization matrix: every account, invitation and subscription endpoint (one row each)
+//! The authorization matrix: every account, invitation, subscription and provisioning-token endpoint (one row each)
 //! × every kind of caller, in one table: the REST API and the console's pages and forms.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
@@ -65,6 +65,8 @@ enum Prep {
     DirectoryUserEmail,
     /// A user of the account's tenant, co-administrator of `{sub}`: `{x}`.
     Coadmin,
+    /// A provisioning token of the account's tenant, created by its global admin: `{x}`.
+    ProvisioningToken,
 }
 
 struct Row {
@@ -207,6 +209,17 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/subscriptions/{x}/disable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
         r(Method::POST, "/subscriptions/{x}/enable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
         r(Method::GET, "/accounts/{acc}/deployment", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
+
+        // ---------------------------------------------------------------- provisioning (SCIM)
+        // Last: a token makes the account's tenant directory-synced (R5), after which the rows
+        // above could no longer create its users. The tenant's global admin, or an instance admin.
+        r(Method::GET, "/api/v1/tenants/{tid}/provisioning/tokens", None, Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::POST, "/api/v1/tenants/{tid}/provisioning/tokens", Some(r#"{"name":"Matrix {n}"}"#), Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::DELETE, "/api/v1/tenants/{tid}/provisioning/tokens/{x}", None, Prep::ProvisioningToken, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/accounts/{acc}/tenants/{tid}/provisioning", None, Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/{tid}/provisioning/tokens", Some("name=CMatrix+{n}&validDays=30"), Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/tenants/{tid}/provisioning/tokens/{x}/revoke", None, Prep::ProvisioningToken, [O, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/tenants/{tid}/provisioning/tokens/{x}/revoke", Some(""), Prep::ProvisioningToken, [O, O, F, F, F, F, F, F, N, S]),
     ]
 }
 
@@ -369,6 +382,10 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
         Prep::Product => {
             let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;
             r.body["id"].as_str().unwrap().to_owned()
+        }
+        Prep::ProvisioningToken => {
+            let r = app.post(&format!("/api/v1/tenants/{}/provisioning/tokens", f.tid), &f.admin, json!({"name": format!("Prep {n}")})).await;
+            r.ok()["id"].as_str().unwrap().to_owned()
         }
         Prep::Invitation => {
             let r = app

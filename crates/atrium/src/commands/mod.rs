@@ -6,6 +6,7 @@ pub mod auth;
 mod grant;
 pub mod group;
 pub mod invitation;
+pub mod provisioning;
 pub mod subscription;
 pub mod tenant;
 pub mod user;

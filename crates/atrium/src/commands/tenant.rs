@@ -39,6 +39,9 @@ pub enum TenantCommand {
         #[arg(long)]
         directory_sync: Option<bool>,
     },
+    /// Inbound provisioning (SCIM 2.0): tokens of the tenant's source directory.
+    #[command(subcommand)]
+    Provisioning(super::provisioning::ProvisioningCommand),
     /// Delete a tenant with all its users and groups.
     Delete {
         #[command(flatten)]
@@ -155,6 +158,7 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
             }
             show(&t);
         }
+        TenantCommand::Provisioning(cmd) => super::provisioning::run(cmd).await?,
         TenantCommand::Delete { g, tenant, yes } => {
             let c = Client::from_args(&g)?;
             let id = tenant_id(&c, &tenant).await?;

@@ -25,7 +25,7 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions, cli_manages_provisioning_tokens);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -395,4 +395,54 @@ async fn cli_walks_seed_003_subscriptions(backend: Backend) {
     assert!(owner(&["subscription", "deployment", "--account", &acc], None).ok().contains("(none)"));
     let audit = owner(&["subscription", "audit", &sub], None).ok();
     assert!(audit.contains("subscription.directory.change") && audit.contains("subscription.disable"), "{audit}");
+}
+
+/// `atrium tenant provisioning token ...`: the tenant's global administrator creates a SCIM token
+/// (shown once, with the SCIM URL), lists it without its value and revokes it after a confirmation.
+async fn cli_manages_provisioning_tokens(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir) = (tempfile_dir("scim-owner"), tempfile_dir("scim-admin"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    let (_, tid, _) = account_with_tenant(&srv, owner);
+    admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "contoso.onatrium.local", "--username", "admin", "--password-stdin"],
+          Some("Adm1n-Passw0rd!\n")).ok();
+    let contoso = "contoso.onatrium.local";
+    let scim_url = format!("{}/scim/v2", srv.url);
+
+    // For people: the SCIM URL, the token once, and what it means.
+    let out = admin(&["tenant", "provisioning", "token", "create", "--tenant", contoso, "--name", "Entra provisioning"], None).ok();
+    assert!(out.contains(&format!("SCIM URL (Tenant URL)  {scim_url}")) && out.contains("token (Secret Token)   atscim_"), "{out}");
+    assert!(out.contains("shown only now") && out.contains("directory-synced"), "{out}");
+    let value = out.lines().find_map(|l| l.strip_prefix("token (Secret Token)   ")).unwrap().to_owned();
+    // For scripts, by tenant id as well as by domain.
+    let created: Value = serde_json::from_str(
+        &admin(&["tenant", "provisioning", "token", "create", "--tenant", &tid, "--name", "Okta", "--valid-days", "30", "--json"], None).ok(),
+    )
+    .unwrap();
+    assert_eq!((&created["scimUrl"], &created["name"]), (&json!(scim_url), &json!("Okta")));
+    assert!(created["token"].as_str().unwrap().starts_with("atscim_"));
+    let bad = admin(&["tenant", "provisioning", "token", "create", "--tenant", contoso, "--name", "Nope", "--valid-days", "0"], None);
+    assert!(!bad.success && bad.stderr.contains("[invalid_validity]") && bad.stderr.contains("field: validDays"), "{}", bad.stderr);
+
+    let list = admin(&["tenant", "provisioning", "token", "list", "--tenant", contoso], None).ok();
+    assert!(list.contains("Entra provisioning") && list.contains("Okta") && list.contains("active") && list.contains(&scim_url), "{list}");
+    assert!(!list.contains(&value) && !list.contains("atscim_"), "values are never listed: {list}");
+    let listed: Value = serde_json::from_str(&admin(&["tenant", "provisioning", "token", "list", "--tenant", contoso, "--json"], None).ok()).unwrap();
+    assert_eq!(listed["value"].as_array().unwrap().len(), 2);
+    // The tenant is directory-synced now: users arrive through SCIM only.
+    let refused = admin(&["user", "create", "--tenant", contoso, "--upn", "ann"], None);
+    assert!(!refused.success && refused.stderr.contains("[directory_sync_enabled]"), "{}", refused.stderr);
+
+    // Revoking asks first; by name or by id.
+    let asked = admin(&["tenant", "provisioning", "token", "revoke", "--tenant", contoso, "Entra provisioning"], None);
+    assert!(!asked.success && asked.stderr.contains("--yes"), "{}", asked.stderr);
+    let out = admin(&["tenant", "provisioning", "token", "revoke", "--tenant", contoso, "entra provisioning", "--yes"], None).ok();
+    assert!(out.contains("Revoked provisioning token 'Entra provisioning'"), "{out}");
+    let okta = created["id"].as_str().unwrap();
+    admin(&["tenant", "provisioning", "token", "revoke", "--tenant", contoso, okta, "--yes"], None).ok();
+    assert!(admin(&["tenant", "provisioning", "token", "list", "--tenant", contoso], None).ok().contains("(none)"));
+    let gone = admin(&["tenant", "provisioning", "token", "revoke", "--tenant", contoso, okta, "--yes"], None);
+    assert!(!gone.success && gone.stderr.contains("no provisioning token"), "{}", gone.stderr);
 }

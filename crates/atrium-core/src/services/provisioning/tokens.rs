@@ -84,6 +84,12 @@ impl Services {
         Ok(CreatedProvisioningToken { token, value })
     }
 
+    /// Whether `actor` may manage `tenant_id`'s provisioning tokens, for interfaces that offer
+    /// the action before it is tried (the calls themselves check again).
+    pub fn may_manage_provisioning(&self, actor: &Actor, tenant_id: TenantId) -> bool {
+        tenant_id != PERSONAL_ACCOUNTS_TENANT && authz::tenant_admin(actor, tenant_id).is_ok()
+    }
+
     pub async fn list_provisioning_tokens(&self, actor: &Actor, tenant_id: TenantId) -> Result<Vec<ProvisioningToken>, Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let mut tx = self.read().await?;
