@@ -62,6 +62,56 @@ test("a directory-sync tenant: the create buttons are disabled, with the reason"
   await page.context().close();
 });
 
+test("directory sync (SCIM): a token from the console feeds the tenant, and the provisioned user can be added to the account", async () => {
+  const page = await (await context(browser)).newPage();
+  await signIn(page, "syncco.onatrium.local", "admin", ADMIN_PASSWORD);
+  await page.getByRole("link", { name: "Sync Co" }).click();
+  await page.waitForURL(/\/users$/);
+  const account = page.url().replace(/\/users$/, "");
+  await page.goto(account + "/tenants");
+  await page.getByRole("link", { name: "Directory sync (SCIM) of syncco.onatrium.local" }).click();
+  assert.equal(await heading(page), "Directory sync (SCIM)");
+  assert.deepEqual(await unlabelled(page), []);
+  await page.getByLabel("Name").fill("Entra provisioning");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const token = (await page.locator("#new-token-value").textContent()).trim();
+  const scimUrl = (await page.locator("#scim-url").textContent()).trim();
+  assert.match(token, /^atscim_/);
+  assert.equal(scimUrl, BASE + "/scim/v2");
+  assert.match(await page.locator("table.list").textContent(), /Entra provisioning[\s\S]*Active/);
+  await shot(page, "scim-token-created");
+
+  // The source directory provisions a person with the token, as Entra's provisioning service does.
+  const api = page.context().request;
+  const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/scim+json" };
+  const created = await api.post(scimUrl + "/Users", { headers: auth, data: {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], externalId: "e-1042", userName: "pat.provisioned@syncco.example",
+    active: true, displayName: "Pat Provisioned", name: { givenName: "Pat", familyName: "Provisioned" },
+    emails: [{ primary: true, type: "work", value: "pat.provisioned@syncco.example" }] } });
+  assert.equal(created.status(), 201, await created.text());
+
+  // Partner Center access follows: the provisioned person is there to be added to the account.
+  await page.goto(account + "/users/add");
+  await page.getByRole("checkbox", { name: /Pat Provisioned/ }).check();
+  await page.getByRole("checkbox", { name: "Developer" }).check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/\/users$/);
+  assert.match(await page.locator("table.list").textContent(), /Pat Provisioned[\s\S]*Developer/);
+  await shot(page, "scim-user-added-to-account");
+
+  // Revoking (after a confirmation page) refuses the source from its next request.
+  await page.goto(account + "/tenants");
+  await page.getByRole("link", { name: "Directory sync (SCIM) of syncco.onatrium.local" }).click();
+  await page.getByRole("link", { name: "Revoke Entra provisioning" }).click();
+  assert.equal(await page.getByRole("alertdialog").count(), 1);
+  await shot(page, "scim-token-revoke-confirm");
+  await page.getByRole("button", { name: "Revoke", exact: true }).click();
+  await page.getByText("This tenant has no provisioning token.").waitFor();
+  const refused = await api.get(scimUrl + "/Users", { headers: auth });
+  assert.equal(refused.status(), 401);
+  await page.context().close();
+});
+
 test("every input is labelled", async () => {
   const page = await (await context(browser)).newPage();
   await page.goto(BASE + "/sign-in");
