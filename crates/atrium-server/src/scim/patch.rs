@@ -74,7 +74,7 @@ pub fn parse_ops(body: &Map<String, Value>) -> ScimResult<Vec<Op>> {
 /// `attr eq "value"` inside a path's brackets, to create the element an add or replace names
 /// when none matches (Entra's `emails[type eq "work"].value` on a user without a work address).
 fn simple_eq(raw: &str) -> Option<(String, String)> {
-    let inner = &raw[raw.find('[')? + 1..raw.rfind(']')?];
+    let inner = raw.get(raw.find('[')? + 1..raw.rfind(']')?)?;
     let (attr, value) = inner.split_once(" eq ").or_else(|| inner.split_once(" EQ ")).or_else(|| inner.split_once(" Eq "))?;
     let value: String = serde_json::from_str(value.trim()).ok()?;
     let attr = attr.trim();
