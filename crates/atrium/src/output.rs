@@ -53,24 +53,28 @@ fn detail_text(v: &serde_json::Value) -> String {
 }
 
 /// Audit events as a table for people: when, what, who and to whom by name where the server
-/// gives one (else by id), and the details as `key: value`.
-pub fn audit(events: &[serde_json::Value]) {
+/// or `name` gives one (else by id), and the details as `key: value` (`detail` may reword them).
+pub fn audit(events: &[serde_json::Value], name: &dyn Fn(&str) -> Option<String>, detail: &dyn Fn(&str, &str) -> String) {
     table(
         &["when", "action", "by", "target", "details"],
         events
             .iter()
             .map(|e| {
-                let by = first_str(e, &["actorName", "actorDisplayName", "actor"]).or_else(|| first_str(e, &["actorUserId"])).unwrap_or_default();
-                let target = first_str(e, &["targetName", "targetDisplayName"])
-                    .unwrap_or_else(|| format!("{} {}", e["targetType"].as_str().unwrap_or_default(), e["targetId"].as_str().unwrap_or_default()).trim().to_owned());
+                let by = first_str(e, &["actorName", "actorDisplayName", "actor"])
+                    .or_else(|| first_str(e, &["actorUserId"]).map(|id| name(&id).unwrap_or(id)))
+                    .unwrap_or_default();
+                let target = first_str(e, &["targetName", "targetDisplayName"]).unwrap_or_else(|| {
+                    let id = e["targetId"].as_str().unwrap_or_default();
+                    let kind = e["targetType"].as_str().unwrap_or_default();
+                    format!("{kind} {}", name(id).unwrap_or_else(|| id.to_owned())).trim().to_owned()
+                });
                 let details: Vec<String> = match &e["details"] {
-                    serde_json::Value::Object(m) => m.iter().map(|(k, v)| format!("{k}: {}", detail_text(v))).collect(),
+                    serde_json::Value::Object(m) => m.iter().map(|(k, v)| format!("{k}: {}", detail(k, &detail_text(v)))).collect(),
                     serde_json::Value::Array(a) => a.iter().map(detail_text).collect(),
                     serde_json::Value::Null => Vec::new(),
                     other => vec![detail_text(other)],
                 };
-                let action = first_str(e, &["description", "actionText"]).unwrap_or_else(|| e["action"].as_str().unwrap_or_default().to_owned());
-                vec![first_str(e, &["at"]).unwrap_or_default(), action, by, target, details.join("; ")]
+                vec![first_str(e, &["at"]).unwrap_or_default(), e["action"].as_str().unwrap_or_default().to_owned(), by, target, details.join("; ")]
             })
             .collect(),
     );

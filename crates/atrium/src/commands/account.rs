@@ -11,6 +11,7 @@ use atrium_api_types::{
 };
 use clap::Subcommand;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 #[derive(Subcommand)]
 pub enum AccountCommand {
@@ -318,13 +319,50 @@ pub enum ProductCommand {
     },
 }
 
-fn grant_text(m: &Member) -> String {
-    let mut parts: Vec<String> = m.grant.roles.clone();
-    for p in &m.grant.permissions {
-        let scope = p.products.as_ref().map(|ps| format!(" on {}", ps.join(","))).unwrap_or_default();
-        parts.push(format!("{} ({}){scope}", p.permission, p.level));
+/// A grant in words, products by name where `products` knows them.
+fn grant_words(g: &atrium_api_types::GrantBody, products: &HashMap<String, String>) -> String {
+    let mut parts: Vec<String> = g.roles.clone();
+    for p in &g.permissions {
+        let scope = p.products.as_ref().map(|ps| {
+            let names: Vec<&str> = ps.iter().map(|id| products.get(id).map(String::as_str).unwrap_or(id)).collect();
+            format!(" on {}", names.join(", "))
+        });
+        parts.push(format!("{} ({}){}", p.permission, p.level, scope.unwrap_or_default()));
     }
     parts.join(", ")
+}
+
+/// Product names by id, fetched only when a grant names products.
+async fn product_names(c: &Client, acc: &str, grants: &[&atrium_api_types::GrantBody]) -> HashMap<String, String> {
+    if !grants.iter().any(|g| g.permissions.iter().any(|p| p.products.is_some())) {
+        return HashMap::new();
+    }
+    let list: Vec<Product> = c.get(&format!("/api/v1/accounts/{}/products", seg(acc))).await.unwrap_or_default();
+    list.into_iter().map(|p| (p.id.to_string(), p.name)).collect()
+}
+
+/// Names for the ids an account's audit log holds: the account, its owner, tenants, members and products.
+async fn audit_names(c: &Client, acc: &str) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    let accounts: Vec<Account> = c.get("/api/v1/accounts").await.unwrap_or_default();
+    for a in accounts.iter().filter(|a| a.id.to_string() == acc) {
+        names.insert(a.id.to_string(), a.name.clone());
+        names.insert(a.owner_user_id.to_string(), "the owner".into());
+    }
+    let tenants: Vec<AccountTenant> = c.get(&format!("/api/v1/accounts/{}/tenants", seg(acc))).await.unwrap_or_default();
+    names.extend(tenants.into_iter().map(|t| (t.tenant.id.to_string(), t.tenant.domain)));
+    let members: Vec<Member> = c.get(&format!("/api/v1/accounts/{}/members", seg(acc))).await.unwrap_or_default();
+    for m in members {
+        let name = m.display_name.clone().unwrap_or_default();
+        let label = match &m.identifier {
+            Some(i) if m.kind == "user" => format!("{name} ({i})"),
+            _ => name,
+        };
+        names.insert(m.id.to_string(), label);
+    }
+    let products: Vec<Product> = c.get(&format!("/api/v1/accounts/{}/products", seg(acc))).await.unwrap_or_default();
+    names.extend(products.into_iter().map(|p| (p.id.to_string(), p.name)));
+    names
 }
 
 pub async fn run(cmd: AccountCommand) -> anyhow::Result<()> {
@@ -390,7 +428,13 @@ pub async fn run(cmd: AccountCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&events);
             }
-            output::audit(&events);
+            let names = audit_names(&c, &acc).await;
+            // A grant detail is JSON: say it in words, with product names.
+            let detail = |key: &str, value: &str| match serde_json::from_str::<atrium_api_types::GrantBody>(value) {
+                Ok(grant) if key == "grant" => grant_words(&grant, &names),
+                _ => value.to_owned(),
+            };
+            output::audit(&events, &|id| names.get(id).cloned(), &detail);
         }
     }
     Ok(())
@@ -424,9 +468,17 @@ async fn decision_text(c: &Client, acc: &str, d: &Value) -> anyhow::Result<Vec<S
     if because.is_empty() {
         return Ok(lines);
     }
-    // Names for the groups and products the reasons point at.
-    let members: Vec<Member> = c.get(&format!("/api/v1/accounts/{}/members", seg(acc))).await.unwrap_or_default();
-    let products: Vec<Product> = c.get(&format!("/api/v1/accounts/{}/products", seg(acc))).await.unwrap_or_default();
+    // Names for the groups and products the reasons point at (looked up only if they do).
+    let members: Vec<Member> = if because.iter().any(|r| r["source"]["kind"] == "group") {
+        c.get(&format!("/api/v1/accounts/{}/members", seg(acc))).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let products: Vec<Product> = if because.iter().any(|r| r["via"]["products"].is_array()) {
+        c.get(&format!("/api/v1/accounts/{}/products", seg(acc))).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let group_name = |id: &str| members.iter().find(|m| m.id.to_string() == id).and_then(|m| m.display_name.clone()).unwrap_or_else(|| id.to_owned());
     let product_name = |id: &str| products.iter().find(|p| p.id.to_string() == id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned());
     lines.push("Because:".into());
@@ -543,10 +595,14 @@ async fn members(cmd: MemberCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&list);
             }
+            let products = product_names(&c, &acc, &list.iter().map(|m| &m.grant).collect::<Vec<_>>()).await;
             output::table(
                 &["type", "name", "identifier", "tenant", "access", "last activity"],
                 list.iter()
-                    .map(|m| vec![m.kind.clone(), output::opt(&m.display_name), output::opt(&m.identifier), output::opt(&m.tenant_domain), grant_text(m), output::opt(&m.last_activity)])
+                    .map(|m| {
+                        vec![m.kind.clone(), output::opt(&m.display_name), output::opt(&m.identifier), output::opt(&m.tenant_domain), grant_words(&m.grant, &products),
+                             output::opt(&m.last_activity)]
+                    })
                     .collect(),
             );
         }
@@ -589,7 +645,7 @@ async fn members(cmd: MemberCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&updated);
             }
-            println!("Access of {} is now: {}", member_label(&m), grant_text(&updated));
+            println!("Access of {} is now: {}", member_label(&m), grant_words(&updated.grant, &product_names(&c, &acc, &[&updated.grant]).await));
         }
         MemberCommand::Remove { g, account, kind, id, yes } => {
             let c = Client::from_args(&g)?;
@@ -616,7 +672,7 @@ async fn members(cmd: MemberCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&r);
             }
-            println!("Created {} and added it to the account with: {}", r.user.user_principal_name, grant_text(&r.member));
+            println!("Created {} and added it to the account with: {}", r.user.user_principal_name, grant_words(&r.member.grant, &product_names(&c, &acc, &[&r.member.grant]).await));
             println!("Temporary password (shown only now; it must be changed at first sign-in): {}", r.temporary_password);
         }
         MemberCommand::CreateGroup { g, account, name, description, members, roles, permissions } => {
@@ -634,7 +690,7 @@ async fn members(cmd: MemberCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&m);
             }
-            println!("Created group {name} with {} member(s) and added it to the account with: {}", user_ids.len(), grant_text(&m));
+            println!("Created group {name} with {} member(s) and added it to the account with: {}", user_ids.len(), grant_words(&m.grant, &product_names(&c, &acc, &[&m.grant]).await));
         }
         MemberCommand::CreateApp { g, account, name, reply_urls, app_id_uri, roles, permissions } => {
             let c = Client::from_args(&g)?;
@@ -644,7 +700,7 @@ async fn members(cmd: MemberCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&r);
             }
-            println!("Registered application {} and added it to the account with: {}", r.application.display_name, grant_text(&r.member));
+            println!("Registered application {} and added it to the account with: {}", r.application.display_name, grant_words(&r.member.grant, &product_names(&c, &acc, &[&r.member.grant]).await));
             output::fields(&[("App ID (client id)", r.application.app_id.to_string()), ("Reply URLs", r.application.reply_urls.join(", ")),
                              ("App ID URI", output::opt(&r.application.app_id_uri))]);
             println!("Add a key with: atrium app key add --tenant <your tenant> '{}'", r.application.display_name);

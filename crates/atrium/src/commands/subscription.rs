@@ -250,7 +250,7 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
             if g.json {
                 return output::json(&events);
             }
-            output::audit(&events);
+            output::audit(&events, &|_| None, &|_, v| v.to_owned());
         }
         SubscriptionCommand::Deployment { g, account } => {
             let c = Client::from_args(&g)?;
