@@ -913,6 +913,7 @@ pub struct DirectoryConsentResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeDirectoryRequest {
+    /// The directory: its GUID, or the domain of a directory asked for in step 1.
     pub tenant_id: String,
 }
 

@@ -114,17 +114,32 @@ impl Client {
         let status = res.status();
         let bytes = res.bytes().await?;
         if !status.is_success() {
-            if let Ok(e) = serde_json::from_slice::<ErrorResponse>(&bytes) {
-                let target = e.error.target.map(|t| format!(" (field: {t})")).unwrap_or_default();
-                bail!("{} [{}]{}", e.error.message, e.error.code, target);
-            }
-            bail!("the server answered {status}");
+            return Err(error_of(status, &bytes));
         }
         Ok((status, bytes_body::Body(bytes.to_vec())))
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         self.send(Method::GET, path, None).await?.1.json()
+    }
+
+    /// A GET whose 404 is an answer (`None`), for lookups that try one way and then another.
+    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Option<T>> {
+        let res = self.http.get(format!("{}{}", self.base, path));
+        let res = match &self.token {
+            Some(t) => res.bearer_auth(t),
+            None => res,
+        };
+        let res = res.send().await.with_context(|| format!("cannot reach {}", self.base))?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if !status.is_success() {
+            return Err(error_of(status, &bytes));
+        }
+        bytes_body::Body(bytes.to_vec()).json().map(Some)
     }
 
     pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<T> {
@@ -141,6 +156,17 @@ impl Client {
 
     pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
         self.send(Method::DELETE, path, None).await.map(|_| ())
+    }
+}
+
+/// The server's error as one line: message, code and field.
+fn error_of(status: StatusCode, bytes: &[u8]) -> anyhow::Error {
+    match serde_json::from_slice::<ErrorResponse>(bytes) {
+        Ok(e) => {
+            let target = e.error.target.map(|t| format!(" (field: {t})")).unwrap_or_default();
+            anyhow::anyhow!("{} [{}]{}", e.error.message, e.error.code, target)
+        }
+        Err(_) => anyhow::anyhow!("the server answered {status}"),
     }
 }
 

@@ -48,6 +48,9 @@ enum Command {
     /// Manage groups of a tenant and their members.
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Manage application registrations of a tenant: Reply URLs, App ID URI and keys.
+    #[command(subcommand, name = "app", visible_alias = "application")]
+    App(commands::application::ApplicationCommand),
     /// Partner accounts: tenants, members with roles and permissions, products, access checks.
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Command::Tenant(c) => commands::tenant::run(c).await,
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,
+            Command::App(c) => commands::application::run(c).await,
             Command::Account(c) => commands::account::run(c).await,
             Command::Mail(c) => commands::invitation::mail(c).await,
             Command::Subscription(c) => commands::subscription::run(c).await,

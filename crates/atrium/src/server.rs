@@ -80,8 +80,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("Plain HTTP (this machine only): http://{http}");
     }
     println!("Database: {}", atrium_store::redact_url(&cfg.database_url()));
-    if let Some(ca) = &app.ca_cert {
-        let ca = std::fs::canonicalize(ca).unwrap_or_else(|_| ca.clone());
+    // The generated CA, absolute: the login hint below needs it as well as curl.
+    let ca = app.ca_cert.as_ref().map(|ca| std::fs::canonicalize(ca).unwrap_or_else(|_| ca.clone()));
+    if let Some(ca) = &ca {
         println!("CA certificate: {}", ca.display());
         println!("  trust it with: curl --cacert {} {url}/healthz", ca.display());
         println!("                 REQUESTS_CA_BUNDLE={} (Python clients)", ca.display());
@@ -94,7 +95,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("  username: {}", owner.user_principal_name);
         println!("  password: {}", owner.password.expose());
         println!("  The password must be changed at first sign-in:");
-        println!("    atrium login --url {url} --tenant {} --username {}", owner.tenant.domain, owner.user_principal_name);
+        // Without --ca-cert the CLI would not trust the generated certificate.
+        let ca_flag = ca.as_ref().map(|c| format!(" --ca-cert {}", c.display())).unwrap_or_default();
+        println!("    atrium login --url {url}{ca_flag} --tenant {} --username {}", owner.tenant.domain, owner.user_principal_name);
         println!();
     }
     println!("Ready. Stop with Ctrl-C.");

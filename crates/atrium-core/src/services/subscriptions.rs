@@ -344,6 +344,19 @@ impl Services {
         Ok(out)
     }
 
+    /// The directory step 3 names: a GUID, or the domain of a directory asked for in step 1 (so a
+    /// domain tells the owner nothing step 1 did not).
+    pub async fn directory_for_change(&self, actor: &Actor, id: SubscriptionId, reference: &str) -> Result<TenantId, Error> {
+        // A GUID has no dot, so it is never a domain.
+        let Ok(domain) = TenantDomain::parse(reference.trim()) else { return parse_directory(reference.trim()) };
+        let requested = self.requested_directories(actor, id).await?;
+        requested.iter().find(|d| d.directory.domain.as_str() == domain.as_str()).map(|d| d.directory.id).ok_or_else(|| {
+            Error::new(ErrorCode::DirectoryNotConsented)
+                .with_message(format!("The directory '{}' was not asked for: ask for it first (step 1), then have its global administrator consent.", reference.trim()))
+                .with_target("tenantId")
+        })
+    }
+
     /// Step 3, "Change the associated directory": what confirming would change.
     pub async fn preview_directory_change(&self, actor: &Actor, id: SubscriptionId, to: TenantId) -> Result<DirectoryChange, Error> {
         let mut tx = self.read().await?;

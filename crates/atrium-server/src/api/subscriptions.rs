@@ -12,7 +12,7 @@ use atrium_api_types::ErrorResponse;
 use atrium_core::ids::SubscriptionId;
 use atrium_core::model::{Coadmin, SubscriptionState, Tenant, User};
 use atrium_core::secret::Secret;
-use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionView, parse_directory};
+use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionView};
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -182,7 +182,7 @@ struct DirectoryChangeQuery {
 /// Step 3, "Change the associated directory": what confirming would change (the old
 /// directory's co-administrators lose access).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/directory-change", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path), ("tenantId" = String, Query, description = "The directory to map")),
+    params(("subscriptionId" = String, Path), ("tenantId" = String, Query, description = "The directory to map: its GUID, or the domain of a directory asked for")),
     responses((status = 200, body = api::DirectoryChange), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn preview_directory_change(
     State(st): State<AppState>,
@@ -194,7 +194,8 @@ async fn preview_directory_change(
     let tenant = q.tenant_id.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         Error::new(ErrorCode::MissingField).with_message("The query parameter 'tenantId' is required.").with_target("tenantId")
     })?;
-    let c = st.services.preview_directory_change(&actor, id, parse_directory(&tenant)?).await?;
+    let to = st.services.directory_for_change(&actor, id, &tenant).await?;
+    let c = st.services.preview_directory_change(&actor, id, to).await?;
     Ok(Json(change(&c, false)))
 }
 
@@ -209,7 +210,8 @@ async fn change_directory(
     ApiJson(req): ApiJson<api::ChangeDirectoryRequest>,
 ) -> ApiResult<Json<api::DirectoryChange>> {
     let id = subscription_id(&id)?;
-    let c = st.services.change_directory(&actor, id, parse_directory(&req.tenant_id)?).await?;
+    let to = st.services.directory_for_change(&actor, id, &req.tenant_id).await?;
+    let c = st.services.change_directory(&actor, id, to).await?;
     Ok(Json(change(&c, true)))
 }
 

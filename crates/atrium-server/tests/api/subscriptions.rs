@@ -125,6 +125,12 @@ async fn seed_003_subscription_steps_1_to_5(app: TestApp) {
     let losing: Vec<&str> = preview["coadministratorsLosingAccess"].as_array().unwrap().iter().map(|c| c["userPrincipalName"].as_str().unwrap()).collect();
     assert_eq!(losing, [pat_upn.as_str()]);
     assert_eq!(app.get(&base, &pat_token).await.status, 200, "the preview took nothing away");
+    // The directory also by the domain asked for in step 1 (issue 19: the CLI names it so); a
+    // domain never asked for is refused like an unconsented GUID.
+    let r = app.get(&format!("{change}?tenantId=Contoso.onatrium.local"), &owner).await;
+    assert_eq!(r.ok()["to"]["id"], tid.as_str());
+    app.get(&format!("{change}?tenantId=fabrikam.onatrium.local"), &owner).await.assert_error(409, "directory_not_consented", Some("tenantId"));
+    app.get(&format!("{change}?tenantId=contoso.onatrium.local"), &pat_token).await.assert_error(403, "owner_only", None);
     app.post(&change, &owner, json!({"tenantId": "nope"})).await.assert_error(400, "invalid_id", Some("tenantId"));
     let r = app.post(&change, &owner, json!({"tenantId": tid})).await;
     assert_eq!(r.ok()["changed"], true);

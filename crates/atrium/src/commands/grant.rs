@@ -21,3 +21,19 @@ pub(crate) fn grant(roles: &[String], permissions: &[String]) -> anyhow::Result<
     }
     Ok(json!({"roles": roles, "permissions": perms}))
 }
+
+/// The grant with its products named by name or GUID, as GUIDs for the server.
+pub(crate) async fn resolved(c: &crate::client::Client, account: &str, roles: &[String], permissions: &[String]) -> anyhow::Result<Value> {
+    let mut g = grant(roles, permissions)?;
+    if let Some(perms) = g["permissions"].as_array_mut() {
+        for p in perms {
+            if let Some(products) = p["products"].as_array_mut() {
+                for product in products {
+                    let name = product.as_str().unwrap_or_default().to_owned();
+                    *product = json!(super::resolve::product(c, account, &name).await?);
+                }
+            }
+        }
+    }
+    Ok(g)
+}

@@ -1,7 +1,6 @@
-use super::{list_query, tenant_id};
+use super::{list_query, resolve, tenant_id};
 use crate::client::{Client, GlobalArgs, confirm, seg};
 use crate::output;
-use anyhow::bail;
 use atrium_api_types::{Group, Page, User};
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
@@ -106,22 +105,11 @@ fn row(g: &Group) -> Vec<String> {
 
 /// A group GUID, or the id of the group with exactly this name.
 async fn group_id(c: &Client, tid: &str, reference: &str) -> anyhow::Result<String> {
-    if uuid::Uuid::parse_str(reference).is_ok() {
-        return Ok(reference.to_owned());
-    }
-    let page: Page<Group> = c.get(&format!("/api/v1/tenants/{}/groups?search={}&limit=200", seg(tid), seg(reference))).await?;
-    match page.items.into_iter().find(|g| g.display_name.eq_ignore_ascii_case(reference.trim())) {
-        Some(g) => Ok(g.id.to_string()),
-        None => bail!("no group named '{reference}' in this tenant"),
-    }
+    Ok(resolve::group(c, tid, reference).await?.id.to_string())
 }
 
 async fn user_id(c: &Client, tid: &str, reference: &str) -> anyhow::Result<String> {
-    if uuid::Uuid::parse_str(reference).is_ok() {
-        return Ok(reference.to_owned());
-    }
-    let u: User = c.get(&format!("/api/v1/tenants/{}/users/{}", seg(tid), seg(reference))).await?;
-    Ok(u.id.to_string())
+    Ok(resolve::user(c, tid, reference).await?.id.to_string())
 }
 
 pub async fn run(cmd: GroupCommand) -> anyhow::Result<()> {

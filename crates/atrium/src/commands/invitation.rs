@@ -1,7 +1,9 @@
 //! `atrium account invitation ...` ("Invite outside users") and `atrium mail ...` (the outbox).
 
-use super::grant::grant;
+use super::grant::resolved as grant;
+use super::resolve;
 use crate::client::{Client, GlobalArgs, confirm, seg};
+use anyhow::bail;
 use crate::output;
 use atrium_api_types::{Invitation, InvitationList, MailStatusBody};
 use clap::Subcommand;
@@ -100,6 +102,22 @@ fn print_invitation(i: &Invitation) {
     ]);
 }
 
+/// An invitation by id or by the invited address (the pending one if it was invited again).
+async fn invitation_id(c: &Client, acc: &str, reference: &str) -> anyhow::Result<String> {
+    if resolve::is_guid(reference) {
+        return Ok(reference.trim().to_owned());
+    }
+    let r: InvitationList = c.get(&format!("/api/v1/accounts/{}/invitations", seg(acc))).await?;
+    let of: Vec<&Invitation> = r.value.iter().filter(|i| i.email.eq_ignore_ascii_case(reference.trim())).collect();
+    let pending: Vec<&&Invitation> = of.iter().filter(|i| i.status == "pending").collect();
+    match (of.as_slice(), pending.as_slice()) {
+        ([], _) => bail!("no invitation of '{reference}' in this account"),
+        ([one], _) => Ok(one.id.to_string()),
+        (_, [one]) => Ok(one.id.to_string()),
+        _ => bail!("'{reference}' was invited {} times; give the invitation's id (see `atrium account invitation list`)", of.len()),
+    }
+}
+
 fn mail_rows(list: &[MailStatusBody]) {
     output::table(
         &["id", "to", "status", "attempts", "created", "last error"],
@@ -113,18 +131,28 @@ pub async fn run(cmd: InvitationCommand) -> anyhow::Result<()> {
     match cmd {
         InvitationCommand::Send { g, account, emails, roles, permissions, message, redirect_url } => {
             let c = Client::from_args(&g)?;
-            let body = json!({"emails": emails, "grant": grant(&roles, &permissions)?, "message": message, "inviteRedirectUrl": redirect_url});
-            let r: InvitationList = c.post(&format!("/api/v1/accounts/{}/invitations", seg(&account)), &body).await?;
+            let acc = resolve::account(&c, &account).await?;
+            let body = json!({"emails": emails, "grant": grant(&c, &acc, &roles, &permissions).await?, "message": message, "inviteRedirectUrl": redirect_url});
+            let r: InvitationList = c.post(&format!("/api/v1/accounts/{}/invitations", seg(&acc)), &body).await?;
             if g.json {
                 return output::json(&r);
             }
             for i in &r.value {
-                println!("Invited {} ({}): invitation pending; the mail is queued.", i.email, i.id);
+                // The mail's state as the server reports it: without a mail server it is not sent.
+                let mail = match &i.mail {
+                    Some(m) => match &m.last_error {
+                        Some(e) => format!("mail {}: {e}", m.status),
+                        None => format!("mail {}", m.status),
+                    },
+                    None => "no mail".into(),
+                };
+                println!("Invited {} ({}): invitation pending; {mail}.", i.email, i.id);
             }
         }
         InvitationCommand::List { g, account } => {
             let c = Client::from_args(&g)?;
-            let r: InvitationList = c.get(&format!("/api/v1/accounts/{}/invitations", seg(&account))).await?;
+            let acc = resolve::account(&c, &account).await?;
+            let r: InvitationList = c.get(&format!("/api/v1/accounts/{}/invitations", seg(&acc))).await?;
             if g.json {
                 return output::json(&r);
             }
@@ -138,7 +166,9 @@ pub async fn run(cmd: InvitationCommand) -> anyhow::Result<()> {
         }
         InvitationCommand::Show { g, account, id } => {
             let c = Client::from_args(&g)?;
-            let i: Invitation = c.get(&format!("/api/v1/accounts/{}/invitations/{}", seg(&account), seg(&id))).await?;
+            let acc = resolve::account(&c, &account).await?;
+            let id = invitation_id(&c, &acc, &id).await?;
+            let i: Invitation = c.get(&format!("/api/v1/accounts/{}/invitations/{}", seg(&acc), seg(&id))).await?;
             if g.json {
                 return output::json(&i);
             }
@@ -146,7 +176,9 @@ pub async fn run(cmd: InvitationCommand) -> anyhow::Result<()> {
         }
         InvitationCommand::Resend { g, account, id } => {
             let c = Client::from_args(&g)?;
-            let i: Invitation = c.post(&format!("/api/v1/accounts/{}/invitations/{}/resend", seg(&account), seg(&id)), &json!({})).await?;
+            let acc = resolve::account(&c, &account).await?;
+            let id = invitation_id(&c, &acc, &id).await?;
+            let i: Invitation = c.post(&format!("/api/v1/accounts/{}/invitations/{}/resend", seg(&acc), seg(&id)), &json!({})).await?;
             if g.json {
                 return output::json(&i);
             }
@@ -155,7 +187,9 @@ pub async fn run(cmd: InvitationCommand) -> anyhow::Result<()> {
         InvitationCommand::Revoke { g, account, id, yes } => {
             confirm(yes, &format!("Revoke invitation {id} and delete its guest user"))?;
             let c = Client::from_args(&g)?;
-            let i: Invitation = c.post(&format!("/api/v1/accounts/{}/invitations/{}/revoke", seg(&account), seg(&id)), &json!({})).await?;
+            let acc = resolve::account(&c, &account).await?;
+            let id = invitation_id(&c, &acc, &id).await?;
+            let i: Invitation = c.post(&format!("/api/v1/accounts/{}/invitations/{}/revoke", seg(&acc), seg(&id)), &json!({})).await?;
             if g.json {
                 return output::json(&i);
             }

@@ -2,30 +2,22 @@
 //! enforced by the server's services, the same as for every other interface.
 
 pub mod account;
+pub mod application;
 pub mod auth;
 mod grant;
 pub mod group;
 pub mod invitation;
 pub mod provisioning;
+pub mod resolve;
 pub mod subscription;
 pub mod tenant;
 pub mod user;
 
 use crate::client::{Client, seg};
-use anyhow::bail;
-use atrium_api_types::{Page, Tenant};
 
 /// Resolves a tenant given as a GUID or a domain to its GUID.
 pub async fn tenant_id(c: &Client, reference: &str) -> anyhow::Result<String> {
-    if uuid::Uuid::parse_str(reference).is_ok() {
-        return Ok(reference.to_owned());
-    }
-    let wanted = reference.trim().to_ascii_lowercase();
-    let page: Page<Tenant> = c.get(&format!("/api/v1/tenants?search={}&limit=200", seg(&wanted))).await?;
-    match page.items.into_iter().find(|t| t.domain == wanted) {
-        Some(t) => Ok(t.id.to_string()),
-        None => bail!("no tenant with the domain '{reference}' is visible to you"),
-    }
+    resolve::tenant(c, reference).await
 }
 
 /// Appends `search`, `cursor` and `limit` query parameters.

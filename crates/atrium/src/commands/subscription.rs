@@ -1,11 +1,12 @@
 //! `atrium subscription ...`: subscriptions (seed 003) from the command line (thin REST calls).
 
+use super::resolve;
 use crate::client::{Client, GlobalArgs, confirm, seg};
 use crate::output;
 use anyhow::bail;
-use atrium_api_types::{AuditEvent, Coadministrator, DirectoryChange, DirectoryConsentResponse, DirectoryRequestCreated, Subscription};
+use atrium_api_types::{Coadministrator, DirectoryChange, DirectoryConsentResponse, DirectoryRequestCreated, Subscription};
 use clap::Subcommand;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Subcommand)]
 pub enum SubscriptionCommand {
@@ -51,8 +52,8 @@ pub enum SubscriptionCommand {
         #[command(flatten)]
         g: GlobalArgs,
         subscription: String,
-        /// The directory's GUID.
-        #[arg(long)]
+        /// The directory's domain (or GUID), as asked for in step 1.
+        #[arg(long, visible_alias = "tenant")]
         tenant_id: String,
         #[arg(long)]
         yes: bool,
@@ -105,7 +106,7 @@ pub enum CoadminCommand {
         #[command(flatten)]
         g: GlobalArgs,
         subscription: String,
-        /// The user's id.
+        /// The co-administrator's userPrincipalName (or user id).
         user: String,
         #[arg(long)]
         yes: bool,
@@ -137,8 +138,9 @@ fn coadmins(list: &[Coadministrator]) {
     );
 }
 
-fn path(subscription: &str) -> String {
-    format!("/api/v1/subscriptions/{}", seg(subscription))
+/// The subscription's API path; the subscription by name or GUID.
+async fn path(c: &Client, subscription: &str) -> anyhow::Result<String> {
+    Ok(format!("/api/v1/subscriptions/{}", seg(&resolve::subscription(c, subscription).await?)))
 }
 
 pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
@@ -158,14 +160,16 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
             println!("Created subscription {} ({}). It trusts {} until you map another directory.", s.name, s.id, s.directory.domain);
         }
         SubscriptionCommand::Show { g, subscription } => {
-            let s: Subscription = Client::from_args(&g)?.get(&path(&subscription)).await?;
+            let c = Client::from_args(&g)?;
+            let s: Subscription = c.get(&path(&c, &subscription).await?).await?;
             if g.json {
                 return output::json(&s);
             }
             show(&s);
         }
         SubscriptionCommand::RequestDirectory { g, subscription, tenant } => {
-            let r: DirectoryRequestCreated = Client::from_args(&g)?.post(&format!("{}/directory-requests", path(&subscription)), &json!({"tenant": tenant})).await?;
+            let c = Client::from_args(&g)?;
+            let r: DirectoryRequestCreated = c.post(&format!("{}/directory-requests", path(&c, &subscription).await?), &json!({"tenant": tenant})).await?;
             if g.json {
                 return output::json(&r);
             }
@@ -188,7 +192,7 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
         }
         SubscriptionCommand::ChangeDirectory { g, subscription, tenant_id, yes } => {
             let c = Client::from_args(&g)?;
-            let base = format!("{}/directory-change", path(&subscription));
+            let base = format!("{}/directory-change", path(&c, &subscription).await?);
             let preview: DirectoryChange = c.get(&format!("{base}?tenantId={}", seg(&tenant_id))).await?;
             if !g.json {
                 println!("Confirm directory mapping: {} → {}", preview.from.domain, preview.to.domain);
@@ -210,14 +214,16 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
         }
         SubscriptionCommand::Coadmin(cmd) => match cmd {
             CoadminCommand::List { g, subscription } => {
-                let list: Vec<Coadministrator> = Client::from_args(&g)?.get(&format!("{}/coadministrators", path(&subscription))).await?;
+                let c = Client::from_args(&g)?;
+                let list: Vec<Coadministrator> = c.get(&format!("{}/coadministrators", path(&c, &subscription).await?)).await?;
                 if g.json {
                     return output::json(&list);
                 }
                 coadmins(&list);
             }
             CoadminCommand::Add { g, subscription, email } => {
-                let a: Coadministrator = Client::from_args(&g)?.post(&format!("{}/coadministrators", path(&subscription)), &json!({"email": email})).await?;
+                let c = Client::from_args(&g)?;
+                let a: Coadministrator = c.post(&format!("{}/coadministrators", path(&c, &subscription).await?), &json!({"email": email})).await?;
                 if g.json {
                     return output::json(&a);
                 }
@@ -225,31 +231,31 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
             }
             CoadminCommand::Remove { g, subscription, user, yes } => {
                 let c = Client::from_args(&g)?;
-                confirm(yes, &format!("Remove co-administrator {user}: they lose access to the subscription"))?;
-                c.delete(&format!("{}/coadministrators/{}", path(&subscription), seg(&user))).await?;
-                println!("Removed co-administrator {user}.");
+                let base = format!("{}/coadministrators", path(&c, &subscription).await?);
+                let list: Vec<Coadministrator> = c.get(&base).await?;
+                let Some(a) = list.iter().find(|a| a.user_id.to_string().eq_ignore_ascii_case(user.trim()) || a.user_principal_name.eq_ignore_ascii_case(user.trim())) else {
+                    let names: Vec<&str> = list.iter().map(|a| a.user_principal_name.as_str()).collect();
+                    bail!("{user} is not a co-administrator of this subscription (they are: {})", if names.is_empty() { "none".into() } else { names.join(", ") });
+                };
+                confirm(yes, &format!("Remove co-administrator {}: they lose access to the subscription", a.user_principal_name))?;
+                c.delete(&format!("{base}/{}", a.user_id)).await?;
+                println!("Removed co-administrator {}.", a.user_principal_name);
             }
         },
         SubscriptionCommand::Disable { g, subscription } => set_state(&g, &subscription, "disable").await?,
         SubscriptionCommand::Enable { g, subscription } => set_state(&g, &subscription, "enable").await?,
         SubscriptionCommand::Audit { g, subscription } => {
-            let events: Vec<AuditEvent> = Client::from_args(&g)?.get(&format!("{}/audit", path(&subscription))).await?;
+            let c = Client::from_args(&g)?;
+            let events: Vec<Value> = c.get(&format!("{}/audit", path(&c, &subscription).await?)).await?;
             if g.json {
                 return output::json(&events);
             }
-            output::table(
-                &["at", "action", "actor", "details"],
-                events
-                    .iter()
-                    .map(|e| {
-                        let details: Vec<String> = e.details.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                        vec![e.at.clone(), e.action.clone(), e.actor_user_id.map(|u| u.to_string()).unwrap_or_default(), details.join(" ")]
-                    })
-                    .collect(),
-            );
+            output::audit(&events, &|_| None, &|_, v| v.to_owned());
         }
         SubscriptionCommand::Deployment { g, account } => {
-            let list: Vec<Subscription> = Client::from_args(&g)?.get(&format!("/api/v1/accounts/{}/deployment/subscriptions", seg(&account))).await?;
+            let c = Client::from_args(&g)?;
+            let acc = resolve::account(&c, &account).await?;
+            let list: Vec<Subscription> = c.get(&format!("/api/v1/accounts/{}/deployment/subscriptions", seg(&acc))).await?;
             if g.json {
                 return output::json(&list);
             }
@@ -260,7 +266,8 @@ pub async fn run(cmd: SubscriptionCommand) -> anyhow::Result<()> {
 }
 
 async fn set_state(g: &GlobalArgs, subscription: &str, action: &str) -> anyhow::Result<()> {
-    let s: Subscription = Client::from_args(g)?.post(&format!("{}/{action}", path(subscription)), &json!({})).await?;
+    let c = Client::from_args(g)?;
+    let s: Subscription = c.post(&format!("{}/{action}", path(&c, subscription).await?), &json!({})).await?;
     if g.json {
         return output::json(&s);
     }

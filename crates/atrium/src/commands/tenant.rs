@@ -65,7 +65,7 @@ pub struct CreateArgs {
     prefix: String,
     #[arg(long)]
     contact_email: Option<String>,
-    /// Objects arrive by directory synchronisation (SCIM); interactive creates are refused.
+    /// Objects arrive by directory synchronization (SCIM); interactive creates are refused.
     #[arg(long)]
     directory_sync: bool,
     /// Also create the first global administrator with this username (alias or full UPN).

@@ -1,4 +1,4 @@
-use super::{list_query, tenant_id};
+use super::{list_query, resolve, tenant_id};
 use crate::client::{Client, GlobalArgs, confirm, read_secret, seg};
 use crate::output;
 use atrium_api_types::{CreateUserResponse, Group, Page, User};
@@ -24,7 +24,7 @@ pub enum UserCommand {
     },
     /// Create a user. Without --password-stdin a temporary password is generated and shown once.
     Create(CreateArgs),
-    /// Show a user (GUID or userPrincipalName) and their groups.
+    /// Show a user (GUID, userPrincipalName, alias or display name) and their groups.
     Show {
         #[command(flatten)]
         g: GlobalArgs,
@@ -173,7 +173,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Show { g, tenant, user } => {
             let c = Client::from_args(&g)?;
             let tid = tenant_id(&c, &tenant).await?;
-            let u: User = c.get(&format!("/api/v1/tenants/{}/users/{}", seg(&tid), seg(&user))).await?;
+            let u = resolve::user(&c, &tid, &user).await?;
             let groups: Vec<Group> = c.get(&format!("/api/v1/tenants/{}/users/{}/groups", seg(&tid), u.id)).await?;
             if g.json {
                 return output::json(&json!({"user": u, "groups": groups}));
@@ -185,7 +185,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Update(a) => {
             let c = Client::from_args(&a.g)?;
             let tid = tenant_id(&c, &a.tenant).await?;
-            let current: User = c.get(&format!("/api/v1/tenants/{}/users/{}", seg(&tid), seg(&a.user))).await?;
+            let current = resolve::user(&c, &tid, &a.user).await?;
             let mut body = Map::new();
             if let Some(v) = a.upn {
                 body.insert("userPrincipalName".into(), json!(v));
@@ -212,7 +212,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Delete { g, tenant, user, yes } => {
             let c = Client::from_args(&g)?;
             let tid = tenant_id(&c, &tenant).await?;
-            let u: User = c.get(&format!("/api/v1/tenants/{}/users/{}", seg(&tid), seg(&user))).await?;
+            let u = resolve::user(&c, &tid, &user).await?;
             confirm(yes, &format!("Delete user {} from the directory", u.user_principal_name))?;
             c.delete(&format!("/api/v1/tenants/{}/users/{}", seg(&tid), u.id)).await?;
             println!("Deleted user {}.", u.user_principal_name);

@@ -25,7 +25,8 @@ macro_rules! cli_tests {
     )*};
 }
 
-cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions, cli_manages_provisioning_tokens);
+cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions, cli_manages_provisioning_tokens,
+           cli_walks_seeds_000_to_002_by_name, cli_names_resolve_or_say_why_not);
 
 const NEW_OWNER_PASSWORD: &str = "Owner-Passw0rd!";
 
@@ -34,11 +35,11 @@ async fn cli_manages_tenants_users_and_groups(backend: Backend) {
     let cli = tempfile_dir("cli");
     let run = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", cli.to_str().unwrap())]);
 
-    let login = run(
-        &["login", "--url", &srv.url, "--ca-cert", srv.ca.to_str().unwrap(), "--tenant", "personal.onatrium.local",
-          "--username", &srv.owner_upn, "--password-stdin", "--new-password-stdin", "--json"],
-        Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password)),
-    );
+    // The login command `serve` prints works as printed: it names the CA to trust (issue 19).
+    assert!(srv.login_hint.contains(&format!("--ca-cert {}", srv.ca.display())), "{}", srv.login_hint);
+    let mut args: Vec<&str> = srv.login_hint.split_whitespace().skip(1).collect();
+    args.extend(["--password-stdin", "--new-password-stdin", "--json"]);
+    let login = run(&args, Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password)));
     let login: Value = serde_json::from_str(&login.ok()).unwrap();
     assert_eq!(login["mustChangePassword"], false, "the one-time password was changed during login");
     assert!(run(&["whoami"], None).ok().contains("instance admin        true"));
@@ -377,9 +378,12 @@ async fn cli_walks_seed_003_subscriptions(backend: Backend) {
     assert!(!asked.success && asked.stdout.contains("asks to use your directory contoso.onatrium.local with the subscription Pay-As-You-Go"), "{}", asked.stdout);
     let out = admin(&["subscription", "consent", "--code", &code, "--yes"], None).ok();
     assert!(out.contains("may now use contoso.onatrium.local"), "{out}");
-    // Step 3: the confirm page first; nothing changes without --yes.
-    let asked = owner(&["subscription", "change-directory", &sub, "--tenant-id", &tid], None);
+    // Step 3: the confirm page first; nothing changes without --yes. The subscription and the
+    // directory by name (issue 19 item 4), or by GUID.
+    let asked = owner(&["subscription", "change-directory", "pay-as-you-go", "--tenant-id", "contoso.onatrium.local"], None);
     assert!(!asked.success && asked.stdout.contains("personal.onatrium.local → contoso.onatrium.local") && asked.stderr.contains("--yes"), "{}", asked.stdout);
+    let never = owner(&["subscription", "change-directory", "Pay-As-You-Go", "--tenant", "fabrikam.onatrium.local"], None);
+    assert!(!never.success && never.stderr.contains("'fabrikam.onatrium.local' was not asked for") && never.stderr.contains("[directory_not_consented]"), "{}", never.stderr);
     let out = owner(&["subscription", "change-directory", &sub, "--tenant-id", &tid, "--yes"], None).ok();
     assert!(out.contains("now trusts contoso.onatrium.local"), "{out}");
     // Step 4: co-administrators from the mapped directory only, with a clear error otherwise.
@@ -393,7 +397,7 @@ async fn cli_walks_seed_003_subscriptions(backend: Backend) {
     assert!(view.contains("Pay-As-You-Go") && view.contains("contoso.onatrium.local"), "{view}");
     owner(&["subscription", "disable", &sub], None).ok();
     assert!(owner(&["subscription", "deployment", "--account", &acc], None).ok().contains("(none)"));
-    let audit = owner(&["subscription", "audit", &sub], None).ok();
+    let audit = owner(&["subscription", "audit", "Pay-As-You-Go"], None).ok();
     assert!(audit.contains("subscription.directory.change") && audit.contains("subscription.disable"), "{audit}");
 }
 
@@ -445,4 +449,180 @@ async fn cli_manages_provisioning_tokens(backend: Backend) {
     assert!(admin(&["tenant", "provisioning", "token", "list", "--tenant", contoso], None).ok().contains("(none)"));
     let gone = admin(&["tenant", "provisioning", "token", "revoke", "--tenant", contoso, okta, "--yes"], None);
     assert!(!gone.success && gone.stderr.contains("no provisioning token"), "{}", gone.stderr);
+}
+
+/// Seeds 000–002 from the command line with names only: no GUID is typed. The owner opens an
+/// account, creates one tenant and associates another, and makes the new tenant's global
+/// administrator a Manager by userPrincipalName; the administrator creates users, a group and an
+/// application (Reply URL, App ID URI, a key), adds them to the account by alias, group name and
+/// application name, edits and removes them, creates members from the account, resets a password;
+/// the owner reads the history and the audit log.
+async fn cli_walks_seeds_000_to_002_by_name(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir, ann_dir) = (tempfile_dir("names-owner"), tempfile_dir("names-admin"), tempfile_dir("names-ann"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ann = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", ann_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    let (acc, contoso) = ("Contoso Games", "contoso.onatrium.local");
+
+    // Seed 000: open the account and create a brand-new tenant with its global administrator.
+    owner(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", "personal.onatrium.local", "--username", &srv.owner_upn,
+            "--password-stdin", "--new-password-stdin"], Some(&format!("{}\n{NEW_OWNER_PASSWORD}\n", srv.owner_password))).ok();
+    let out = owner(&["account", "create", "--name", acc], None).ok();
+    assert!(out.contains("--account 'Contoso Games'"), "the next step is shown by name: {out}");
+    let out = owner(&["account", "tenant", "create", "--account", acc, "--name", "Contoso", "--prefix", "contoso", "--admin-username", "admin",
+                      "--admin-given-name", "Ada", "--admin-surname", "Admin", "--admin-password-stdin"], Some("Adm1n-Passw0rd!\n")).ok();
+    assert!(out.contains("Created and associated contoso.onatrium.local") && out.contains("admin@contoso.onatrium.local"), "{out}");
+    // Seeds 000/001: associate an existing tenant, by domain.
+    owner(&["tenant", "create", "--name", "Fabrikam", "--prefix", "fabrikam", "--admin-username", "frank", "--admin-given-name", "Frank",
+            "--admin-surname", "Miller", "--admin-password-stdin"], Some("Fr4nk-Passw0rd!\n")).ok();
+    let out = owner(&["account", "tenant", "associate", "--account", acc, "--tenant", "fabrikam.onatrium.local", "--username", "frank",
+                      "--password-stdin", "--yes"], Some("Fr4nk-Passw0rd!\n")).ok();
+    assert!(out.contains("Organization: Fabrikam") && out.contains("Associated fabrikam.onatrium.local"), "{out}");
+
+    // The owner makes contoso's global administrator a Manager, naming the user and the tenant.
+    // (If creating the tenant already made its administrator a member, the add reports it and
+    // the update below sets the role either way.)
+    let added = owner(&["account", "member", "add", "--account", acc, "--tenant", contoso, "--id", "admin@contoso.onatrium.local", "--role", "manager"], None);
+    assert!(added.stdout.contains("added   user admin@contoso.onatrium.local") || added.stdout.contains("[already_member]"), "{}", added.stdout);
+    let out = owner(&["account", "member", "update", "--account", acc, "admin@contoso.onatrium.local", "--role", "manager"], None).ok();
+    assert!(out.contains("Access of user Ada Admin (admin@contoso.onatrium.local) is now: manager"), "{out}");
+
+    // Seed 002 as the Manager: the directory first (users, a group, an application with a key).
+    admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", contoso, "--username", "admin", "--password-stdin"], Some("Adm1n-Passw0rd!\n")).ok();
+    admin(&["user", "create", "--tenant", contoso, "--upn", "ann", "--given-name", "Ann", "--surname", "Lee", "--password-stdin"], Some("Us3r-Passw0rd!\n")).ok();
+    admin(&["user", "create", "--tenant", contoso, "--upn", "bob", "--given-name", "Bob", "--surname", "Kim", "--password-stdin"], Some("Us3r-Passw0rd!\n")).ok();
+    admin(&["group", "create", "--tenant", contoso, "--name", "Engineering", "--member", "ann"], None).ok();
+    let out = admin(&["app", "create", "--tenant", contoso, "--name", "Store Client", "--reply-url", "https://store.contoso.com/signin",
+                      "--app-id-uri", "api://contoso-store"], None).ok();
+    assert!(out.contains("Registered application Store Client") && out.contains("https://store.contoso.com/signin") && out.contains("api://contoso-store"), "{out}");
+    let out = admin(&["app", "update", "--tenant", contoso, "store client", "--add-reply-url", "https://store.contoso.com/callback",
+                      "--app-id-uri", "api://contoso-store-2"], None).ok();
+    assert!(out.contains("https://store.contoso.com/signin, https://store.contoso.com/callback") && out.contains("api://contoso-store-2"), "{out}");
+    let out = admin(&["app", "key", "add", "--tenant", contoso, "Store Client", "--description", "build server", "--months", "12"], None).ok();
+    assert!(out.contains("Client ID") && out.contains("shown only now"), "{out}");
+    let secret = out.lines().find_map(|l| l.strip_prefix("key")).unwrap().trim().to_owned();
+    let keys = admin(&["app", "key", "list", "--tenant", contoso, "Store Client"], None).ok();
+    assert!(keys.contains("build server") && !keys.contains(&secret), "keys are listed without their value: {keys}");
+
+    // Add them to the account by alias, group name and application name.
+    let out = admin(&["account", "member", "add", "--account", acc, "--id", "ann", "--role", "marketer"], None).ok();
+    assert!(out.contains("added   user ann"), "{out}");
+    let out = admin(&["account", "member", "add", "--account", acc, "--type", "group", "--id", "Engineering", "--role", "developer"], None).ok();
+    assert!(out.contains("added   group Engineering"), "{out}");
+    let out = admin(&["account", "member", "add", "--account", acc, "--type", "application", "--id", "Store Client", "--role", "developer"], None).ok();
+    assert!(out.contains("added   application Store Client"), "{out}");
+    let list = admin(&["account", "member", "list", "--account", acc], None).ok();
+    assert!(list.contains("ann@contoso.onatrium.local") && list.contains("Engineering") && list.contains("Store Client"), "{list}");
+    // Ann is a Marketer and, through Engineering, a Developer: the check says so in words.
+    let check = admin(&["account", "check", "--account", acc, "--permission", "packages", "--principal", "ann"], None).ok();
+    assert!(check.contains("Allowed: Read/write.") && check.contains("role developer, through the group Engineering"), "{check}");
+    assert!(!check.contains('{'), "no raw JSON: {check}");
+
+    // Edit and remove by name.
+    let out = admin(&["account", "member", "update", "--account", acc, "Engineering", "--role", "business_contributor"], None).ok();
+    assert!(out.contains("Access of group Engineering is now: business_contributor"), "{out}");
+    let check = admin(&["account", "check", "--account", acc, "--permission", "packages", "--principal", "ann"], None).ok();
+    assert!(check.contains("Not allowed: no access."), "{check}");
+    let asked = admin(&["account", "member", "remove", "--account", acc, "Store Client"], None);
+    assert!(!asked.success && asked.stderr.contains("--yes"), "{}", asked.stderr);
+    let out = admin(&["account", "member", "remove", "--account", acc, "Store Client", "--yes"], None).ok();
+    assert!(out.contains("Removed application Store Client from the account."), "{out}");
+    assert!(admin(&["app", "show", "--tenant", contoso, "Store Client"], None).ok().contains("api://contoso-store-2"), "the directory object stays");
+    let out = admin(&["app", "key", "remove", "--tenant", contoso, "Store Client", "build server", "--yes"], None).ok();
+    assert!(out.contains("Removed key build server of Store Client."), "{out}");
+    assert!(admin(&["app", "key", "list", "--tenant", contoso, "Store Client"], None).ok().contains("(none)"));
+
+    // Create users, groups and applications from the account (global admin of the tenant signed in through).
+    let out = admin(&["account", "member", "create-user", "--account", acc, "--upn", "carol", "--given-name", "Carol", "--surname", "Diaz",
+                      "--group", "Engineering", "--role", "developer"], None).ok();
+    assert!(out.contains("Created carol@contoso.onatrium.local") && out.contains("Temporary password (shown only now"), "{out}");
+    let members = admin(&["group", "members", "--tenant", contoso, "Engineering"], None).ok();
+    assert!(members.contains("carol@contoso.onatrium.local"), "{members}");
+    let out = admin(&["account", "member", "create-group", "--account", acc, "--name", "Marketing", "--member", "bob", "--role", "marketer"], None).ok();
+    assert!(out.contains("Created group Marketing with 1 member(s)"), "{out}");
+    let out = admin(&["account", "member", "create-app", "--account", acc, "--name", "Ingestion", "--reply-url", "https://ingest.contoso.com",
+                      "--app-id-uri", "api://contoso-ingest", "--role", "developer"], None).ok();
+    assert!(out.contains("Registered application Ingestion") && out.contains("api://contoso-ingest"), "{out}");
+    // A Reply URL is unique in the directory: the service's error reaches the command line.
+    let dup = admin(&["account", "member", "create-app", "--account", acc, "--name", "Again", "--reply-url", "https://ingest.contoso.com", "--role", "developer"], None);
+    assert!(!dup.success && dup.stderr.contains("replyUrls"), "{}", dup.stderr);
+
+    // Reset Ann's password: the temporary one is printed once and works once.
+    let out = admin(&["account", "member", "reset-password", "--account", acc, "ann"], None).ok();
+    let temporary = out.lines().find_map(|l| l.split("next sign-in): ").nth(1)).unwrap().trim().to_owned();
+    let login = ann(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", contoso, "--username", "ann", "--password-stdin", "--new-password-stdin", "--json"],
+                    Some(&format!("{temporary}\nAnn-N3w-Passw0rd!\n"))).ok();
+    assert!(login.contains("\"mustChangePassword\": false"), "{login}");
+    // Ann opens the account (what the owner will see in her history).
+    ann(&["account", "product", "list", "--account", acc], None).ok();
+
+    // Seed 000: remove a tenant by domain.
+    let out = owner(&["account", "tenant", "remove", "--account", acc, "fabrikam.onatrium.local", "--yes"], None).ok();
+    assert!(out.contains("Removed fabrikam.onatrium.local."), "{out}");
+
+    // The owner reads a member's history and the account's audit log.
+    // History is written in batches, once a second.
+    let mut history = String::new();
+    for _ in 0..20 {
+        history = owner(&["account", "member", "history", "--account", acc, "ann"], None).ok();
+        if !history.contains("(none)") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(history.contains("History of user Ann Lee (ann@contoso.onatrium.local)") && !history.contains("(none)"), "{history}");
+    let audit = owner(&["account", "audit", "--account", acc], None).ok();
+    for action in ["account.tenant.remove", "account.member.add", "account.member.update", "account.member.remove"] {
+        assert!(audit.contains(action), "{action} missing: {audit}");
+    }
+    // People and grants in words, not GUIDs and JSON.
+    assert!(audit.contains("Ada Admin (admin@contoso.onatrium.local)") && audit.contains("user Ann Lee (ann@contoso.onatrium.local)"), "{audit}");
+    assert!(audit.contains("grant: marketer") && !audit.contains("\"roles\""), "{audit}");
+    let about_ann: Value = serde_json::from_str(&owner(&["account", "audit", "--account", acc, "--target", "ann", "--json"], None).ok()).unwrap();
+    let about_ann = about_ann.as_array().unwrap();
+    assert!(!about_ann.is_empty() && about_ann.iter().all(|e| e["targetType"] == "user"), "{about_ann:?}");
+}
+
+/// Item 4 of issue 19: names are taken wherever a GUID is, and a name that matches nothing, or
+/// several things, is refused with the candidates listed.
+async fn cli_names_resolve_or_say_why_not(backend: Backend) {
+    let srv = Server::start(backend).await;
+    let (owner_dir, admin_dir) = (tempfile_dir("res-owner"), tempfile_dir("res-admin"));
+    let owner = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", owner_dir.to_str().unwrap())]);
+    let admin = |args: &[&str], stdin: Option<&str>| atrium(args, stdin, &[("ATRIUM_CLI_DIR", admin_dir.to_str().unwrap())]);
+    let ca = srv.ca.to_str().unwrap().to_owned();
+    let (_, _, _) = account_with_tenant(&srv, owner);
+    let (acc, contoso) = ("Contoso Games", "contoso.onatrium.local");
+    owner(&["account", "member", "add", "--account", acc, "--tenant", contoso, "--id", "admin", "--role", "manager"], None);
+    admin(&["login", "--url", &srv.url, "--ca-cert", &ca, "--tenant", contoso, "--username", "admin", "--password-stdin"], Some("Adm1n-Passw0rd!\n")).ok();
+
+    let bad = owner(&["account", "member", "list", "--account", "Fabrikam Games"], None);
+    assert!(!bad.success && bad.stderr.contains("no account matches 'Fabrikam Games'; there are: Contoso Games"), "{}", bad.stderr);
+    let bad = owner(&["account", "tenant", "remove", "--account", acc, "fabrikam.onatrium.local", "--yes"], None);
+    assert!(!bad.success && bad.stderr.contains("no tenant associated with the account matches 'fabrikam.onatrium.local'; there are: contoso.onatrium.local"),
+            "{}", bad.stderr);
+    // Two applications with one name: adding by that name names both, with their App IDs.
+    admin(&["app", "create", "--tenant", contoso, "--name", "Design", "--reply-url", "https://one.contoso.com"], None).ok();
+    admin(&["app", "create", "--tenant", contoso, "--name", "Design", "--reply-url", "https://two.contoso.com"], None).ok();
+    let bad = admin(&["account", "member", "add", "--account", acc, "--type", "application", "--id", "design", "--role", "developer"], None);
+    assert!(!bad.success && bad.stderr.contains("'design' matches 2 applications: Design (App ID ") && bad.stderr.contains("give its id"), "{}", bad.stderr);
+    let bad = admin(&["account", "member", "add", "--account", acc, "--type", "group", "--id", "Nope", "--role", "developer"], None);
+    assert!(!bad.success && bad.stderr.contains("no group matches 'Nope'"), "{}", bad.stderr);
+    // A user alias and a group name that are the same: the member commands ask which.
+    admin(&["user", "create", "--tenant", contoso, "--upn", "ops", "--given-name", "Olga", "--surname", "Ops", "--password-stdin"], Some("Us3r-Passw0rd!\n")).ok();
+    admin(&["group", "create", "--tenant", contoso, "--name", "ops"], None).ok();
+    admin(&["account", "member", "add", "--account", acc, "--id", "ops", "--role", "developer"], None).ok();
+    admin(&["account", "member", "add", "--account", acc, "--type", "group", "--id", "ops", "--role", "developer"], None).ok();
+    let bad = admin(&["account", "member", "remove", "--account", acc, "ops", "--yes"], None);
+    assert!(!bad.success && bad.stderr.contains("'ops' matches 2 members of the account: user Olga Ops (ops@contoso.onatrium.local")
+            && bad.stderr.contains("group ops"), "{}", bad.stderr);
+    let out = admin(&["account", "member", "remove", "--account", acc, "--type", "group", "ops", "--yes"], None).ok();
+    assert!(out.contains("Removed group ops from the account."), "{out}");
+    // The full userPrincipalName is exact, so it wins over looser matches.
+    let out = admin(&["account", "member", "update", "--account", acc, "ops@contoso.onatrium.local", "--role", "marketer"], None).ok();
+    assert!(out.contains("is now: marketer"), "{out}");
+    let bad = admin(&["account", "member", "update", "--account", acc, "nobody", "--role", "marketer"], None);
+    assert!(!bad.success && bad.stderr.contains("no member of the account matches 'nobody'"), "{}", bad.stderr);
 }

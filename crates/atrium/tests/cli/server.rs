@@ -49,6 +49,8 @@ pub struct Server {
     pub owner_upn: String,
     /// Empty when this start printed no credentials.
     pub owner_password: String,
+    /// The `atrium login ...` command the first start prints (empty otherwise).
+    pub login_hint: String,
     pub data_dir: PathBuf,
     pub db: Option<TestDatabase>,
     database_url: String,
@@ -82,7 +84,7 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let (mut url, mut ca, mut owner_upn, mut owner_password) = (String::new(), PathBuf::new(), String::new(), String::new());
+        let (mut url, mut ca, mut owner_upn, mut owner_password, mut login_hint) = (String::new(), PathBuf::new(), String::new(), String::new(), String::new());
         loop {
             let line = rx.recv_timeout(Duration::from_secs(60)).expect("atrium serve became ready within 60 s");
             if let Some(u) = line.strip_prefix("Atrium is listening on ") {
@@ -93,12 +95,14 @@ impl Server {
                 owner_upn = u.trim().to_owned();
             } else if let Some(p) = line.trim().strip_prefix("password: ") {
                 owner_password = p.trim().to_owned();
+            } else if line.trim().starts_with("atrium login ") {
+                login_hint = line.trim().to_owned();
             }
             if line.starts_with("Ready.") {
                 break;
             }
         }
-        Server { child: Some(child), url, ca, owner_upn, owner_password, data_dir: data_dir.to_path_buf(), db: None, database_url: database_url.to_owned() }
+        Server { child: Some(child), url, ca, owner_upn, owner_password, login_hint, data_dir: data_dir.to_path_buf(), db: None, database_url: database_url.to_owned() }
     }
 
     pub fn database_url(&self) -> &str {
