@@ -75,7 +75,11 @@ test("Add existing users: switching the Tenant drop-down (htmx) adds from the te
   await owner.getByLabel("Tenant").selectOption({ label: ADATUM });
   // The choices follow the drop-down without a page load…
   await owner.locator("#picker legend", { hasText: ADATUM }).waitFor();
+  // Search as you type; tick once its results are in (a later swap would replace the boxes).
+  const searched = owner.waitForResponse((r) => r.url().includes("search=ada"));
   await owner.getByLabel("Search").pressSequentially("ada", { delay: 50 });
+  await searched;
+  await owner.waitForFunction(() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling"));
   await owner.getByRole("checkbox", { name: /Adatum Admin/ }).check();
   await owner.getByRole("checkbox", { name: "Manager" }).check();
   await shot(owner, "add-users-switched-tenant");

@@ -189,10 +189,10 @@ async fn edit_save(State(st): State<AppState>, Path((id, pid)): Path<(String, St
     };
     let boxes = tenant_user_boxes(&st, &ctx, tenant, &before).await?;
     let (add, remove) = changes(&boxes, &before, &after);
-    if patch.display_name.is_some() || patch.description.is_some() {
-        if let Err(e) = st.services.update_group(ctx.actor(), tenant, gid, patch).await {
-            return Ok(fail(e, tenant_user_boxes(&st, &ctx, tenant, &after).await?));
-        }
+    if (patch.display_name.is_some() || patch.description.is_some())
+        && let Err(e) = st.services.update_group(ctx.actor(), tenant, gid, patch).await
+    {
+        return Ok(fail(e, tenant_user_boxes(&st, &ctx, tenant, &after).await?));
     }
     for (uid, adding) in add.iter().map(|u| (u, true)).chain(remove.iter().map(|u| (u, false))) {
         let uid = UserId::parse(uid, "member")?;

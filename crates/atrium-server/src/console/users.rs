@@ -348,10 +348,10 @@ async fn edit_save(State(st): State<AppState>, Path((id, pid)): Path<(String, St
     let boxes = tenant_group_boxes(&st, &ctx, u.tenant_id, &before).await?;
     let (add, remove) = changes(&boxes, &before, &after);
     let ticked = || async { tenant_group_boxes(&st, &ctx, u.tenant_id, &after).await };
-    if patch.user_principal_name.is_some() || patch.given_name.is_some() {
-        if let Err(e) = st.services.update_user(ctx.actor(), u.tenant_id, u.id, patch).await {
-            return Ok(fail(e, ticked().await?));
-        }
+    if (patch.user_principal_name.is_some() || patch.given_name.is_some())
+        && let Err(e) = st.services.update_user(ctx.actor(), u.tenant_id, u.id, patch).await
+    {
+        return Ok(fail(e, ticked().await?));
     }
     for (gid, adding) in add.iter().map(|g| (g, true)).chain(remove.iter().map(|g| (g, false))) {
         let gid = GroupId::parse(gid, "group")?;
