@@ -95,7 +95,7 @@ error_codes! {
     ReplyUrlTaken => ("reply_url_taken", 409, "Another application in this tenant already uses this Reply URL."),
     AppIdUriTaken => ("app_id_uri_taken", 409, "Another application in this tenant already uses this App ID URI."),
     TooManyKeys => ("too_many_keys", 409, "The application has the maximum number of keys; remove one first."),
-    DirectorySyncEnabled => ("directory_sync_enabled", 409, "This tenant is synchronised from an on-premises directory: create the object there; it arrives through SCIM."),
+    DirectorySyncEnabled => ("directory_sync_enabled", 409, "This tenant is synchronized from an on-premises directory: create the object there; it arrives through SCIM."),
     AlreadyInTenant => ("already_in_tenant", 409, "A user with this email address is already in the tenant, or has a pending invitation."),
     DuplicateAddress => ("duplicate_address", 400, "This email address appears more than once in the request."),
     InvitationNotPending => ("invitation_not_pending", 409, "The invitation was already accepted or revoked."),

@@ -10,7 +10,7 @@ pub struct Tenant {
     pub display_name: DisplayName,
     pub domain: TenantDomain,
     pub contact_email: Option<Email>,
-    /// Synchronised from an on-premises directory: objects arrive through SCIM and cannot be
+    /// Synchronized from an on-premises directory: objects arrive through SCIM and cannot be
     /// created interactively (R5).
     pub directory_sync: bool,
     pub created_at: Timestamp,

@@ -147,7 +147,7 @@ impl AccountCaller {
 
     /// Creating users, groups or applications in `tenant` through this account: a company
     /// account (A4), a global administrator signed in through `tenant` (R4), and a tenant that
-    /// is not synchronised from an on-premises directory (R5). The create operations run this;
+    /// is not synchronized from an on-premises directory (R5). The create operations run this;
     /// [`AccountCaller::actions`] reports it.
     pub(super) fn require_directory_creator(&self, tenant: &Tenant) -> Result<(), Error> {
         Services::require_company(self)?;
@@ -160,7 +160,7 @@ impl AccountCaller {
 
     /// Inviting outside users (R11) into the tenant the caller signed in through: the checks
     /// `invite_guests` runs (a company account and a global administrator). Guests are not
-    /// synchronised users, so a directory-sync tenant may invite.
+    /// synchronized users, so a directory-sync tenant may invite.
     pub(super) fn require_inviter(&self) -> Result<(), Error> {
         Services::require_company(self)?;
         self.require_directory_admin_of(self.actor.tenant_id)
@@ -664,7 +664,7 @@ impl Services {
     /// Who may reset member `m`'s password, in the order [`Services::reset_member_password`]
     /// checks it: a user who is not a pending guest, and a global administrator signed in
     /// through the user's tenant (A2, R4). Directory sync does not matter: R5 forbids creating
-    /// objects in a synchronised tenant, not resetting passwords. Returns the user.
+    /// objects in a synchronized tenant, not resetting passwords. Returns the user.
     pub(super) async fn require_password_resetter(&self, tx: &mut dyn Tx, caller: &AccountCaller, m: &Member) -> Result<UserId, Error> {
         let PrincipalRef::User(uid) = m.principal else { return Err(ErrorCode::MemberNotFound.into()) };
         // A guest signs in only after accepting (R11): a password set for them here would

@@ -10,7 +10,7 @@ use super::Services;
 use crate::actor::Actor;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AccountId, PERSONAL_ACCOUNTS_TENANT};
-use crate::model::{Account, Tenant};
+use crate::model::{Account, PrincipalRef, Tenant};
 
 /// Whether one action is allowed; if not, the error its operation refuses it with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +70,16 @@ pub struct MemberActions {
     pub remove: Verdict,
     /// Reset a user member's password (global admin of its tenant; not a pending guest).
     pub reset_password: Verdict,
-    /// Delete a user member from the organization (global admin of its tenant, not yourself).
+    /// Delete a user member from the organization (global admin of its tenant, not yourself,
+    /// not an object a SCIM source owns).
     pub delete_from_organization: Verdict,
+    /// Change the member's directory details (a user's names, username and groups, a group's
+    /// name and members, an application's Reply URL and App ID URI): a global administrator
+    /// signed in through its tenant (R4).
+    pub edit_details: Verdict,
+    /// Change the attributes a SCIM source owns (a user's names and username, a group's name
+    /// and members): refused for a provisioned object, which changes at its source.
+    pub edit_source_owned: Verdict,
     /// Resend or revoke the member's pending invitation (global admin of its tenant).
     pub manage_invitation: Verdict,
     /// Read the member's activity history (R12): the owner.
@@ -130,11 +138,22 @@ impl Services {
         let m = self.find_member(tx.as_mut(), account, kind, id).await?;
         let manage = Verdict::pure(caller.require_user_manager_of(m.tenant_id));
         let reset_password = Verdict::of(self.require_password_resetter(tx.as_mut(), &caller, &m).await)?;
+        // Whether a SCIM source owns the directory object, as the directory operations check it.
+        let source_owned = match m.principal {
+            PrincipalRef::User(id) => tx.get_user(m.tenant_id, id).await?.is_some_and(|u| u.provisioning.is_some()).then(|| super::provisioning::source_owned("user")),
+            PrincipalRef::Group(id) => tx.get_group(m.tenant_id, id).await?.is_some_and(|g| g.provisioning.is_some()).then(|| super::provisioning::source_owned("group")),
+            PrincipalRef::Application(_) => None,
+        };
+        let edit_source_owned = Verdict::pure(source_owned.clone().map_or(Ok(()), Err));
+        // In the order delete_member_from_organization checks: who, then the source.
+        let delete_from_organization = Verdict::pure(caller.require_deleter_of(&m).map(drop).and_then(|()| source_owned.map_or(Ok(()), Err)));
         Ok(MemberActions {
             edit_access: manage.clone(),
             remove: manage,
             reset_password,
-            delete_from_organization: Verdict::pure(caller.require_deleter_of(&m).map(drop)),
+            delete_from_organization,
+            edit_details: Verdict::pure(caller.require_directory_admin_of(m.tenant_id)),
+            edit_source_owned,
             manage_invitation: Verdict::pure(caller.require_directory_admin_of(m.tenant_id)),
             view_history: Verdict::pure(caller.require_owner()),
         })

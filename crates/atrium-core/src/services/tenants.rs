@@ -50,10 +50,38 @@ impl Services {
         input: NewTenant,
         associate: Option<crate::ids::AccountId>,
     ) -> Result<(Tenant, Option<User>), Error> {
-        let display_name = DisplayName::parse(&input.display_name, "displayName")?;
-        let prefix = DomainPrefix::parse(&input.domain_prefix)?;
-        let contact_email = opt(input.contact_email.as_deref(), |s| Email::parse(s, "contactEmail"))?;
-        let domain = TenantDomain::new(&prefix, &self.policy.domain_suffix);
+        // Every field is checked before answering, so a form can show all its errors at once;
+        // the first is the error itself and all of them are its details.
+        let mut problems = Vec::new();
+        let display_name = keep(&mut problems, DisplayName::parse(&input.display_name, "displayName"));
+        let prefix = keep(&mut problems, DomainPrefix::parse(&input.domain_prefix));
+        let contact_email = keep(&mut problems, opt(input.contact_email.as_deref(), |s| Email::parse(s, "contactEmail"))).flatten();
+        let domain = prefix.map(|p| TenantDomain::new(&p, &self.policy.domain_suffix));
+        let admin_input = match &input.global_admin {
+            None => None,
+            Some(a) => {
+                let given = keep(&mut problems, PersonName::parse(&a.given_name, "globalAdmin.givenName"));
+                let surname = keep(&mut problems, PersonName::parse(&a.surname, "globalAdmin.surname"));
+                // The user name is checked against the domain, so only once the domain is valid.
+                let upn = match &domain {
+                    Some(d) => keep(
+                        &mut problems,
+                        Upn::parse_in_domain(&a.username, d.as_str()).map_err(|e| e.with_target("globalAdmin.username")).and_then(|u| {
+                            if u.domain() == d.as_str() { Ok(u) } else { Err(Error::new(ErrorCode::UpnDomainNotVerified).with_target("globalAdmin.username")) }
+                        }),
+                    ),
+                    None => None,
+                };
+                let password = keep(&mut problems, Password::parse(&a.password, "globalAdmin.password"));
+                Some((given, surname, upn, password))
+            }
+        };
+        if let Some(first) = problems.first() {
+            return Err(if problems.len() == 1 { first.clone() } else { first.clone().with_details(problems) });
+        }
+        let (Some(display_name), Some(domain)) = (display_name, domain) else {
+            return Err(Error::internal("tenant input parsed without errors but incompletely"));
+        };
         let now = self.clock.now();
         let tenant = Tenant {
             id: TenantId::random(self.rng.as_ref()),
@@ -64,18 +92,10 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        // Parse and hash the admin before the transaction: argon2 must not hold a write lock.
-        let admin = match &input.global_admin {
+        // Hash the admin's password before the transaction: argon2 must not hold a write lock.
+        let admin = match admin_input {
             None => None,
-            Some(a) => {
-                let given = PersonName::parse(&a.given_name, "globalAdmin.givenName")?;
-                let surname = PersonName::parse(&a.surname, "globalAdmin.surname")?;
-                let upn = Upn::parse_in_domain(&a.username, tenant.domain.as_str())
-                    .map_err(|e| e.with_target("globalAdmin.username"))?;
-                if upn.domain() != tenant.domain.as_str() {
-                    return Err(Error::new(ErrorCode::UpnDomainNotVerified).with_target("globalAdmin.username"));
-                }
-                let password = Password::parse(&a.password, "globalAdmin.password")?;
+            Some((Some(given), Some(surname), Some(upn), Some(password))) => {
                 let hash = self.hasher.hash(password.secret()).await?;
                 Some(User {
                     given_name: Some(given.clone()),
@@ -91,6 +111,7 @@ impl Services {
                     )
                 })
             }
+            Some(_) => return Err(Error::internal("tenant admin parsed without errors but incompletely")),
         };
         let mut tx = self.write().await?;
         match tx.insert_tenant(&tenant).await {
@@ -184,7 +205,7 @@ impl Services {
         };
         if patch.directory_sync == Some(true) && id == PERSONAL_ACCOUNTS_TENANT {
             return Err(Error::new(ErrorCode::ProtectedObject)
-                .with_message("The personal-accounts tenant cannot be synchronised from a directory.")
+                .with_message("The personal-accounts tenant cannot be synchronized from a directory.")
                 .with_target("directorySync"));
         }
         let mut tx = self.write().await?;
@@ -256,4 +277,15 @@ fn tenant_matches(t: &Tenant, q: &ListQuery) -> bool {
         t.domain.as_str().starts_with(p.as_str()) || t.display_name.as_str().to_lowercase().starts_with(p.as_str())
     });
     after_ok && prefix_ok
+}
+
+/// A field's parsed value, or `None` with its error kept for the answer that lists them all.
+fn keep<T>(problems: &mut Vec<Error>, r: Result<T, Error>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    }
 }

@@ -8,7 +8,8 @@ use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, optional
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::KeyId;
-use atrium_core::services::{MemberView, NewApplication};
+use super::users::{MemberButtons, editable};
+use atrium_core::services::{ApplicationPatch, MemberView, NewApplication};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts/{accountId}/applications/new", get(create_form).post(create))
         .route("/accounts/{accountId}/members/application/{principalId}/keys", post(add_key))
+        .route("/accounts/{accountId}/members/application/{principalId}/edit", get(edit_form).post(edit_save))
         .route("/accounts/{accountId}/members/application/{principalId}/keys/{keyId}/remove", get(remove_key_confirm).post(remove_key))
 }
 
@@ -129,6 +131,7 @@ struct AppPage {
     new_key: Option<NewKey>,
     errors: FieldErrors,
     can_view_history: bool,
+    buttons: MemberButtons,
 }
 
 pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>) -> PageResult {
@@ -137,6 +140,7 @@ pub async fn detail(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Op
 
 async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: Option<NewKey>, errors: FieldErrors) -> PageResult {
     let pid = m.member.principal.uuid().to_string();
+    let actions = st.services.member_actions(ctx.actor(), ctx.id, "application", &pid).await?;
     // Directory details only where the caller may read the application's tenant.
     let app = optional(st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await)?;
     let now = st.services.clock().now();
@@ -164,6 +168,7 @@ async fn detail_with(st: &AppState, ctx: &AccountCtx, m: &MemberView, new_key: O
             new_key,
             errors,
             can_view_history: ctx.actions.view_history.allowed(),
+            buttons: MemberButtons::of(&actions),
         },
     ))
 }
@@ -215,4 +220,75 @@ async fn remove_key(State(st): State<AppState>, Path((id, pid, kid)): Path<(Stri
     let m = find_member(&st, &ctx, "application", &pid).await?;
     st.services.remove_application_key(&s.actor, m.member.tenant_id, &pid, KeyId::parse(&kid, "keyId")?).await?;
     Ok(redirect(&format!("{}/members/application/{}", ctx.base(), pid)))
+}
+
+#[derive(Template)]
+#[template(path = "app_edit.html")]
+struct EditPage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+    reply_urls: String,
+    app_id_uri: String,
+    errors: FieldErrors,
+}
+
+const EDIT_FIELDS: &[&str] = &["replyUrls", "appIdUri"];
+
+/// The Reply URLs typed in the form: one a line.
+fn lines(s: &str) -> Vec<String> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+async fn edit_form(State(st): State<AppState>, s: Session, Path((id, pid)): Path<(String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let (m, _) = editable(&st, &ctx, "application", &pid).await?;
+    let app = st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await?;
+    Ok(render(&EditPage {
+        l: ctx.layout(format!("Edit {}", m.display_name), "users"),
+        base: ctx.base(),
+        reply_urls: app.reply_urls.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        app_id_uri: app.app_id_uri.map(|u| u.to_string()).unwrap_or_default(),
+        errors: FieldErrors::default(),
+        m: row(&m, ctx.program()),
+    }))
+}
+
+/// Saves an application's Reply URL and App ID URI (seed 002 "Edit an Azure AD application").
+async fn edit_save(State(st): State<AppState>, Path((id, pid)): Path<(String, String)>, Post { s, f }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let (m, _) = editable(&st, &ctx, "application", &pid).await?;
+    let app = st.services.get_application(ctx.actor(), m.member.tenant_id, &pid).await?;
+    let (urls, uri) = (lines(f.get("replyUrls")), f.get("appIdUri").trim().to_owned());
+    let mut patch = ApplicationPatch::default();
+    if f.has("replyUrls") && urls != app.reply_urls.iter().map(ToString::to_string).collect::<Vec<_>>() {
+        patch.reply_urls = Some(urls);
+    }
+    if f.has("appIdUri") && uri != app.app_id_uri.as_ref().map(ToString::to_string).unwrap_or_default() {
+        patch.app_id_uri = Some(Some(uri.clone()).filter(|u| !u.is_empty()));
+    }
+    if patch.reply_urls.is_none() && patch.app_id_uri.is_none() {
+        return Ok(redirect(&format!("{}/members/application/{}", ctx.base(), pid)));
+    }
+    match st.services.update_application(ctx.actor(), m.member.tenant_id, &pid, patch).await {
+        Ok(_) => Ok(redirect(&format!("{}/members/application/{}", ctx.base(), pid))),
+        Err(e) => {
+            // The directory names list items (`replyUrls[1]`); the form has one field for them.
+            let e = match e.target.as_deref() {
+                Some(t) if t.starts_with("replyUrls") => e.clone().with_target("replyUrls"),
+                _ => e,
+            };
+            Ok(render_status(
+                super::status_of(&e),
+                &EditPage {
+                    l: ctx.layout(format!("Edit {}", m.display_name), "users"),
+                    base: ctx.base(),
+                    m: row(&m, ctx.program()),
+                    reply_urls: f.get("replyUrls").to_owned(),
+                    app_id_uri: uri,
+                    errors: FieldErrors::from_error(&e, EDIT_FIELDS),
+                },
+            ))
+        }
+    }
 }

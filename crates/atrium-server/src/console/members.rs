@@ -172,6 +172,7 @@ struct AddPage {
     noun: &'static str,
     tenants: Vec<TenantOption>,
     tenant: String,
+    tenant_domain: String,
     search: String,
     choices: Vec<Choice>,
     next_cursor: Option<String>,
@@ -245,6 +246,7 @@ async fn add_page(
             Err(e) => errors.general = errors.general.or(Some(e.message)),
         }
     }
+    let tenant_domain = associated.iter().find(|(t, _)| Some(t.id) == tenant).map(|(t, _)| t.domain.to_string()).unwrap_or_default();
     let tenants = associated
         .iter()
         .map(|(t, _)| TenantOption { id: t.id.to_string(), domain: t.domain.to_string(), selected: Some(t.id) == tenant })
@@ -256,6 +258,7 @@ async fn add_page(
         noun: tab.noun(),
         tenants,
         tenant: tenant.map(|t| t.to_string()).unwrap_or_default(),
+        tenant_domain,
         search: q.search.clone().unwrap_or_default(),
         choices,
         next_cursor,
@@ -356,6 +359,10 @@ struct AccessPage {
 async fn access_form(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
     let m = find_member(&st, &ctx, &kind, &pid).await?;
+    // Not offered where Save would be refused: the services' answer, with its reason.
+    if let Some(e) = st.services.member_actions(ctx.actor(), ctx.id, &kind, &pid).await?.edit_access.refusal() {
+        return Err(e.clone().into());
+    }
     let editor = GrantEditor::from_grant(ctx.program(), &m.grant, &products(&st, &ctx).await?);
     Ok(render(&AccessPage { l: ctx.layout("Edit access", "users"), base: ctx.base(), m: row(&m, ctx.program()), editor, errors: FieldErrors::default() }))
 }
@@ -385,6 +392,9 @@ struct RemovePage {
 async fn remove_confirm(State(st): State<AppState>, s: Session, Path((id, kind, pid)): Path<(String, String, String)>) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
     let m = find_member(&st, &ctx, &kind, &pid).await?;
+    if let Some(e) = st.services.member_actions(ctx.actor(), ctx.id, &kind, &pid).await?.remove.refusal() {
+        return Err(e.clone().into());
+    }
     Ok(render(&RemovePage { l: ctx.layout("Remove", "users"), base: ctx.base(), m: row(&m, ctx.program()), tab: tab_of(&kind) }))
 }
 

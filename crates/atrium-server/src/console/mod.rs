@@ -162,6 +162,11 @@ impl FormData {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 
+    /// Whether the form has a field of this name at all (a field left out is left unchanged).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         !self.get(name).is_empty()
     }
@@ -365,7 +370,26 @@ pub struct FieldErrors {
 
 impl FieldErrors {
     /// Files `e` under its target when the form has such a field, else as a general error.
+    /// An error that lists several fields' errors in its details (a form checked as a whole)
+    /// files each of them, so every field shows its own at once.
     pub fn from_error(e: &Error, known: &[&str]) -> Self {
+        if !e.details.is_empty() && e.details.iter().all(|d| d.target.is_some()) {
+            let mut out = FieldErrors::default();
+            for d in &e.details {
+                let one = Self::one(d, known);
+                for (k, v) in one.fields {
+                    if !out.has(&k) {
+                        out.fields.push((k, v));
+                    }
+                }
+                out.general = out.general.or(one.general);
+            }
+            return out;
+        }
+        Self::one(e, known)
+    }
+
+    fn one(e: &Error, known: &[&str]) -> Self {
         let message = if e.code == ErrorCode::Internal { ErrorCode::Internal.default_message().to_owned() } else { e.message.clone() };
         let target = e.target.clone().unwrap_or_default();
         // Grant errors name an item inside the grant (`roles[0]`, `permissions[2].level`).

@@ -1,14 +1,16 @@
 //! Users: create a new user (its temporary password shown once), the user's page, and
 //! password reset (the new temporary password shown once). Also the member page dispatcher.
 
-use super::boxes::{CheckBox, group_boxes};
+use super::boxes::{CheckBox, changes, group_boxes, tenant_group_boxes};
 use super::grant::{GrantEditor, grant_input};
 use super::members::{MemberRow, find_member, products, row};
-use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, optional, render, render_status, when};
+use super::{AccountCtx, Failure, FieldErrors, Layout, PageResult, Post, Session, optional, redirect, render, render_status, when};
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ErrorCode;
-use atrium_core::services::NewUser;
+use atrium_core::ids::GroupId;
+use atrium_core::model::User;
+use atrium_core::services::{MemberActions, MemberView, NewUser, UserPatch};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -18,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{accountId}/users/new", get(create_form).post(create))
         .route("/accounts/{accountId}/members/{type}/{principalId}", get(detail))
         .route("/accounts/{accountId}/members/user/{principalId}/reset-password", post(reset_password))
+        .route("/accounts/{accountId}/members/user/{principalId}/edit", get(edit_form).post(edit_save))
+        .route("/accounts/{accountId}/members/user/{principalId}/delete", get(delete_confirm).post(delete))
 }
 
 #[derive(Default)]
@@ -137,8 +141,10 @@ struct UserPage {
     global_admin: Option<bool>,
     groups: Vec<String>,
     can_reset: bool,
-    /// Why Reset password is not offered, when the page does not already say it.
+    /// Why the directory actions (edit details, reset password, delete) are not offered, when
+    /// the page does not already say it.
     reset_why: Option<String>,
+    buttons: MemberButtons,
     can_view_history: bool,
     invitation: Option<super::invitations::InvitationPanel>,
 }
@@ -172,7 +178,10 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
             // Reset follows the service (a directory-sync tenant may reset: R5 is about
             // creating). A pending guest has no password yet; its invitation panel says so.
             let reset_why = match actions.reset_password.refusal() {
-                Some(e) if e.code != ErrorCode::GuestNotAccepted => Some(format!("Resetting the password needs a global administrator signed in through {}.", m.tenant_domain)),
+                Some(e) if e.code != ErrorCode::GuestNotAccepted => Some(format!(
+                    "Editing the user's details, resetting the password and deleting the user from the organization need a global administrator signed in through {}.",
+                    m.tenant_domain
+                )),
                 _ => None,
             };
             Ok(render(&UserPage {
@@ -183,6 +192,7 @@ async fn detail(State(st): State<AppState>, s: Session, Path((id, kind, pid)): P
                 groups,
                 can_reset: actions.reset_password.allowed(),
                 reset_why,
+                buttons: MemberButtons::of(&actions),
                 can_view_history: actions.view_history.allowed(),
                 invitation,
                 m: row(&m, ctx.program()),
@@ -205,4 +215,181 @@ async fn reset_password(State(st): State<AppState>, Path((id, pid)): Path<(Strin
         password: password.expose().to_owned(),
         member_url: format!("{}/members/user/{}", ctx.base(), pid),
     }))
+}
+
+/// The buttons of a member's page, from the services' answers: what is offered, and why an
+/// action is not (shown next to its disabled button).
+pub struct MemberButtons {
+    pub edit_access: Option<String>,
+    pub remove: Option<String>,
+    /// The reason for Remove when it differs from Edit access's (else one note says both).
+    pub remove_note: Option<String>,
+    pub edit_details: bool,
+    pub delete: bool,
+    /// Why synchronized attributes cannot be changed here (a SCIM-provisioned object).
+    pub source_owned: Option<String>,
+}
+
+impl MemberButtons {
+    pub fn of(a: &MemberActions) -> Self {
+        let why = |v: &atrium_core::services::Verdict| v.refusal().map(|e| e.message.clone());
+        let (edit_access, remove) = (why(&a.edit_access), why(&a.remove));
+        MemberButtons {
+            remove_note: remove.clone().filter(|r| Some(r) != edit_access.as_ref()),
+            edit_access,
+            remove,
+            edit_details: a.edit_details.allowed(),
+            delete: a.delete_from_organization.allowed(),
+            source_owned: why(&a.edit_source_owned),
+        }
+    }
+}
+
+/// The member and the services' answers for it, when the caller may change its directory
+/// details; the refusal (the console's error page) otherwise.
+pub async fn editable(st: &AppState, ctx: &AccountCtx, kind: &str, pid: &str) -> Result<(MemberView, MemberActions), Failure> {
+    let m = find_member(st, ctx, kind, pid).await?;
+    let actions = st.services.member_actions(ctx.actor(), ctx.id, kind, pid).await?;
+    if let Some(e) = actions.edit_details.refusal() {
+        return Err(e.clone().into());
+    }
+    Ok((m, actions))
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+struct EditPage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+    given: String,
+    surname: String,
+    username: String,
+    /// Why the names and username are not editable here (provisioned by SCIM).
+    source_owned: Option<String>,
+    groups: Vec<CheckBox>,
+    errors: FieldErrors,
+}
+
+impl EditPage {
+    fn any_locked(&self) -> bool {
+        self.groups.iter().any(|g| g.locked)
+    }
+}
+
+const EDIT_FIELDS: &[&str] = &["givenName", "surname", "userPrincipalName", "groups"];
+
+fn name_of(v: &Option<atrium_core::domain::PersonName>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+async fn user_groups(st: &AppState, ctx: &AccountCtx, u: &User) -> Result<Vec<String>, Failure> {
+    Ok(st.services.list_user_groups(ctx.actor(), u.tenant_id, u.id).await?.iter().map(|g| g.id.to_string()).collect())
+}
+
+async fn edit_form(State(st): State<AppState>, s: Session, Path((id, pid)): Path<(String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let (m, actions) = editable(&st, &ctx, "user", &pid).await?;
+    let u = st.services.get_user(ctx.actor(), m.member.tenant_id, &pid).await?;
+    let checked = user_groups(&st, &ctx, &u).await?;
+    Ok(render(&EditPage {
+        l: ctx.layout(format!("Edit {}", m.display_name), "users"),
+        base: ctx.base(),
+        given: name_of(&u.given_name),
+        surname: name_of(&u.surname),
+        username: u.upn.to_string(),
+        source_owned: actions.edit_source_owned.refusal().map(|e| e.message.clone()),
+        groups: tenant_group_boxes(&st, &ctx, u.tenant_id, &checked).await?,
+        errors: FieldErrors::default(),
+        m: row(&m, ctx.program()),
+    }))
+}
+
+/// Saves a user's details in the directory (seed 002 "Edit a user"): the names and username
+/// (only what changed, so an unchanged field never meets a rule), then group membership.
+async fn edit_save(State(st): State<AppState>, Path((id, pid)): Path<(String, String)>, Post { s, f }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let (m, actions) = editable(&st, &ctx, "user", &pid).await?;
+    let u = st.services.get_user(ctx.actor(), m.member.tenant_id, &pid).await?;
+    let before = user_groups(&st, &ctx, &u).await?;
+    let after = f.all("group");
+    let source_owned = actions.edit_source_owned.refusal().map(|e| e.message.clone());
+    let (given, surname, username) = (f.get("givenName").trim().to_owned(), f.get("surname").trim().to_owned(), f.get("userPrincipalName").trim().to_owned());
+    let mut patch = UserPatch::default();
+    if source_owned.is_none() {
+        let names_changed = (f.has("givenName") && given != name_of(&u.given_name)) || (f.has("surname") && surname != name_of(&u.surname));
+        if names_changed {
+            patch.given_name = Some(Some(given.clone()).filter(|v| !v.is_empty()));
+            patch.surname = Some(Some(surname.clone()).filter(|v| !v.is_empty()));
+            // The name shown everywhere follows the first and last name, as when the user was created.
+            let full = format!("{given} {surname}").trim().to_owned();
+            patch.display_name = Some(full).filter(|v| !v.is_empty());
+        }
+        if f.has("userPrincipalName") && !username.eq_ignore_ascii_case(u.upn.as_str()) {
+            patch.user_principal_name = Some(username.clone());
+        }
+    }
+    let fail = |e: atrium_core::Error, boxes: Vec<CheckBox>| {
+        render_status(
+            super::status_of(&e),
+            &EditPage {
+                l: ctx.layout(format!("Edit {}", m.display_name), "users"),
+                base: ctx.base(),
+                m: row(&m, ctx.program()),
+                given: given.clone(),
+                surname: surname.clone(),
+                username: username.clone(),
+                source_owned: source_owned.clone(),
+                groups: boxes,
+                errors: FieldErrors::from_error(&e, EDIT_FIELDS),
+            },
+        )
+    };
+    let boxes = tenant_group_boxes(&st, &ctx, u.tenant_id, &before).await?;
+    let (add, remove) = changes(&boxes, &before, &after);
+    let ticked = || async { tenant_group_boxes(&st, &ctx, u.tenant_id, &after).await };
+    if (patch.user_principal_name.is_some() || patch.given_name.is_some())
+        && let Err(e) = st.services.update_user(ctx.actor(), u.tenant_id, u.id, patch).await
+    {
+        return Ok(fail(e, ticked().await?));
+    }
+    for (gid, adding) in add.iter().map(|g| (g, true)).chain(remove.iter().map(|g| (g, false))) {
+        let gid = GroupId::parse(gid, "group")?;
+        let r = if adding {
+            st.services.add_group_member(ctx.actor(), u.tenant_id, gid, u.id).await
+        } else {
+            st.services.remove_group_member(ctx.actor(), u.tenant_id, gid, u.id).await
+        };
+        if let Err(e) = r {
+            // Group membership errors belong to the membership list, whatever the service names.
+            let e = if e.code == ErrorCode::Internal { e } else { e.with_target("groups") };
+            return Ok(fail(e, ticked().await?));
+        }
+    }
+    Ok(redirect(&format!("{}/members/user/{}", ctx.base(), pid)))
+}
+
+#[derive(Template)]
+#[template(path = "user_delete.html")]
+struct DeletePage {
+    l: Layout,
+    base: String,
+    m: MemberRow,
+}
+
+/// "Delete from organization" asks first: unlike Remove, the user is gone from the directory.
+async fn delete_confirm(State(st): State<AppState>, s: Session, Path((id, pid)): Path<(String, String)>) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    let m = find_member(&st, &ctx, "user", &pid).await?;
+    let actions = st.services.member_actions(ctx.actor(), ctx.id, "user", &pid).await?;
+    if let Some(e) = actions.delete_from_organization.refusal() {
+        return Err(e.clone().into());
+    }
+    Ok(render(&DeletePage { l: ctx.layout(format!("Delete {}", m.display_name), "users"), base: ctx.base(), m: row(&m, ctx.program()) }))
+}
+
+async fn delete(State(st): State<AppState>, Path((id, pid)): Path<(String, String)>, Post { s, .. }: Post) -> PageResult {
+    let ctx = AccountCtx::load(&st, &s, &id).await?;
+    st.services.delete_member_from_organization(&s.actor, ctx.id, &pid).await?;
+    Ok(redirect(&format!("{}/users", ctx.base())))
 }

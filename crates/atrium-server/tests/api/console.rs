@@ -15,6 +15,8 @@ api_tests!(
     console_invite_outside_users,
     console_invite_needs_a_global_admin,
     console_reset_password_follows_the_service,
+    console_directory_edits_follow_the_service,
+    console_tenant_create_shows_every_field_error,
     console_subscription_pages_walk_seed_003
 );
 
@@ -316,7 +318,7 @@ async fn console_reset_password_follows_the_service(app: TestApp) {
     add(&app, &admin, &acc, serde_json::json!([{"type": "user", "id": carol, "tenantId": tid}]), serde_json::json!({"roles": ["developer"]})).await;
     let dave = app.create_user(&admin, &tid, "dave").await["id"].as_str().unwrap().to_owned();
     add(&app, &owner, &acc, serde_json::json!([{"type": "user", "id": dave, "tenantId": tid}]), serde_json::json!({"roles": ["manager"]})).await;
-    // R5 forbids creating objects in a synchronised tenant, not resetting a password: the
+    // R5 forbids creating objects in a synchronized tenant, not resetting a password: the
     // service allows it, so the console offers it.
     app.patch(&format!("/api/v1/tenants/{tid}"), &owner, serde_json::json!({"directorySync": true})).await.ok();
     let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
@@ -325,7 +327,7 @@ async fn console_reset_password_follows_the_service(app: TestApp) {
     let page = format!("/accounts/{acc}/members/user/{carol}");
     let (status, html, _) = b.get(&page).await;
     assert_eq!(status, 200);
-    assert!(html.contains(">Reset password</button>") && !html.contains("Resetting the password needs"), "{html}");
+    assert!(html.contains(">Reset password</button>") && !html.contains("resetting the password and deleting"), "{html}");
     let (status, html, _) = b.post(&format!("{page}/reset-password"), &[("csrf", &csrf_of(&html))], Some(&app.base)).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("The password was reset") && html.contains("id=\"temporary-password\""), "{html}");
@@ -333,7 +335,11 @@ async fn console_reset_password_follows_the_service(app: TestApp) {
     let (dev, _) = Browser::sign_in(&app, "contoso.onatrium.local", "dave", "Us3r-Passw0rd!").await;
     let (status, html, _) = dev.get(&page).await;
     assert_eq!(status, 200);
-    assert!(!html.contains(">Reset password</button>") && html.contains("Resetting the password needs a global administrator signed in through contoso.onatrium.local."), "{html}");
+    assert!(
+        !html.contains(">Reset password</button>")
+            && html.contains("resetting the password and deleting the user from the organization need a global administrator signed in through contoso.onatrium.local."),
+        "{html}"
+    );
     let (status, _, _) = dev.post(&format!("{page}/reset-password"), &[("csrf", &csrf_of(&html))], Some(&app.base)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -433,4 +439,116 @@ async fn console_subscription_pages_walk_seed_003(app: TestApp) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html, _) = ab.get(&format!("/accounts/{acc}/deployment")).await;
     assert!(html.contains("id=\"no-subscriptions\"") && !html.contains("Pay-As-You-Go"), "{html}");
+}
+
+/// Seed 002 "Edit a user, group, or Azure AD application" and "Delete from organization": the
+/// console offers each where the service allows it, saves through it, shows its errors next to
+/// the fields, and shows why a SCIM-provisioned object's names cannot be changed here.
+async fn console_directory_edits_follow_the_service(app: TestApp) {
+    use serde_json::json;
+    let owner = app.owner().await;
+    let (acc, tid, admin) = account_with_manager(&app, &owner, "contoso").await;
+    let carol = app.create_user(&admin, &tid, "carol").await["id"].as_str().unwrap().to_owned();
+    add(&app, &admin, &acc, json!([{"type": "user", "id": carol, "tenantId": tid}]), json!({"roles": ["developer"]})).await;
+    let group = app.post(&format!("/api/v1/tenants/{tid}/groups"), &admin, json!({"displayName": "QA"})).await.ok()["id"].as_str().unwrap().to_owned();
+    let reader = app.create_user(&admin, &tid, "reader").await["id"].as_str().unwrap().to_owned();
+    add(&app, &admin, &acc, json!([{"type": "user", "id": reader, "tenantId": tid}]), json!({"permissions": [{"permission": "account_users", "level": "read_only"}]})).await;
+
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let page = format!("/accounts/{acc}/members/user/{carol}");
+    let (_, html, _) = b.get(&page).await;
+    assert!(html.contains(&format!("href=\"{page}/edit\">Edit details</a>")) && html.contains(&format!("href=\"{page}/delete\">Delete from organization</a>")), "{html}");
+    // A bad username is reported next to its field; nothing changes.
+    let (status, html, _) = b.get(&format!("{page}/edit")).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&html);
+    let (status, html, _) = b
+        .post(&format!("{page}/edit"), &[("csrf", &csrf), ("givenName", "Caroline"), ("surname", "Lee"), ("userPrincipalName", "not a name")], Some(&app.base))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"userPrincipalName-error\""), "{html}");
+    let (status, _, location) = b
+        .post(&format!("{page}/edit"), &[("csrf", &csrf), ("givenName", "Caroline"), ("surname", "Lee"), ("userPrincipalName", "caroline"), ("group", &group)], Some(&app.base))
+        .await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some(page.as_str())));
+    let u = app.get(&format!("/api/v1/tenants/{tid}/users/{carol}"), &admin).await;
+    assert_eq!((&u.ok()["displayName"], &u.body["givenName"], &u.body["userPrincipalName"]), (&json!("Caroline Lee"), &json!("Caroline"), &json!("caroline@contoso.onatrium.local")));
+    let groups = app.get(&format!("/api/v1/tenants/{tid}/users/{carol}/groups"), &admin).await;
+    assert_eq!(groups.ok()[0]["displayName"], "QA");
+    // Unticking the group takes the user out of it.
+    let (status, _, _) = b.post(&format!("{page}/edit"), &[("csrf", &csrf), ("givenName", "Caroline"), ("surname", "Lee"), ("userPrincipalName", "caroline")], Some(&app.base)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/api/v1/tenants/{tid}/users/{carol}/groups"), &admin).await.ok().as_array().unwrap().len(), 0);
+
+    // A member with read-only access to users sees why Edit access and Remove are not offered.
+    let (r, _) = Browser::sign_in(&app, "contoso.onatrium.local", "reader", "Us3r-Passw0rd!").await;
+    let (status, html, _) = r.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("disabled aria-describedby=\"access-why\">Edit access</button>") && !html.contains(&format!("{page}/access")), "{html}");
+    assert!(html.contains("aria-describedby=\"access-why\">Remove</button>") && html.contains("id=\"access-why\">This needs the"), "{html}");
+    assert!(!html.contains("Edit details") && !html.contains("Delete from organization"), "{html}");
+    assert_eq!(r.get(&format!("{page}/edit")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(r.get(&format!("{page}/access")).await.0, StatusCode::FORBIDDEN);
+
+    // Delete from organization, behind its confirmation page: gone from the account and the directory.
+    let (status, html, _) = b.get(&format!("{page}/delete")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("role=\"alertdialog\"") && html.contains("deleted from the directory of contoso.onatrium.local"), "{html}");
+    let (status, _, location) = b.post(&format!("{page}/delete"), &[("csrf", &csrf_of(&html))], Some(&app.base)).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, Some(format!("/accounts/{acc}/users"))));
+    assert_eq!(app.get(&format!("/api/v1/tenants/{tid}/users/{carol}"), &admin).await.status, 404);
+
+    // Objects a SCIM source owns: the reason instead of the name fields; no delete.
+    let value = app.post(&format!("/api/v1/tenants/{tid}/provisioning/tokens"), &admin, json!({"name": "Entra"})).await.ok()["token"].as_str().unwrap().to_owned();
+    let p = app.services.authenticate_provisioner(&atrium_core::secret::Secret::new(value)).await.unwrap();
+    let input = atrium_core::services::provisioning::ProvisionUser { user_name: "pat@contoso.com".into(), given_name: Some("Pat".into()), family_name: Some("Synced".into()), ..Default::default() };
+    let pat = app.services.provision_user(&p, input).await.unwrap();
+    let (sg, _) = app
+        .services
+        .provision_group(&p, atrium_core::services::provisioning::ProvisionGroup { display_name: "Synced team".into(), external_id: None, members: Some(vec![pat.id.to_string()]) })
+        .await
+        .unwrap();
+    add(&app, &admin, &acc, json!([{"type": "user", "id": pat.id.to_string(), "tenantId": tid}, {"type": "group", "id": sg.id.to_string(), "tenantId": tid}]), json!({"roles": ["developer"]})).await;
+    let pat_page = format!("/accounts/{acc}/members/user/{}", pat.id);
+    let (_, html, _) = b.get(&pat_page).await;
+    assert!(html.contains("id=\"source-owned\">This user is provisioned by SCIM") && !html.contains("Delete from organization"), "{html}");
+    let (status, html, _) = b.get(&format!("{pat_page}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"source-owned\">This user is provisioned by SCIM") && !html.contains("name=\"givenName\""), "{html}");
+    // Its synchronized group is shown, locked; the tenant's own group can still be ticked.
+    assert!(html.contains("disabled> Synced team <span class=\"tag\">Synchronized</span>"), "{html}");
+    let (status, _, _) = b.post(&format!("{pat_page}/edit"), &[("csrf", &csrf), ("group", &group)], Some(&app.base)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let groups = app.get(&format!("/api/v1/tenants/{tid}/users/{}/groups", pat.id), &admin).await;
+    assert_eq!(groups.ok().as_array().unwrap().len(), 2, "{}", groups.body);
+    assert_eq!(b.get(&format!("{pat_page}/delete")).await.0, StatusCode::BAD_REQUEST);
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/members/group/{}/edit", sg.id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"source-owned\">This group is provisioned by SCIM") && !html.contains("name=\"displayName\""), "{html}");
+}
+
+/// Tenant create checks the whole form: every field's error at once, each next to its field.
+async fn console_tenant_create_shows_every_field_error(app: TestApp) {
+    let b = Browser::owner(&app).await;
+    let (_, html, _) = b.get("/accounts").await;
+    let (_, _, location) = b.post("/accounts", &[("csrf", &csrf_of(&html)), ("name", "Contoso Games")], Some(&app.base)).await;
+    let acc = location.unwrap().trim_end_matches("/tenants").to_owned();
+    let (_, html, _) = b.get(&format!("{acc}/tenants/new")).await;
+    let bad = [
+        ("csrf", csrf_of(&html).as_str()),
+        ("domainPrefix", "no good"),
+        ("contactEmail", "not-an-email"),
+        ("globalAdmin.givenName", ""),
+        ("globalAdmin.surname", "Admin"),
+        ("globalAdmin.username", "admin"),
+        ("globalAdmin.password", "weak"),
+    ]
+    .map(|(k, v)| (k, v.to_owned()));
+    let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html, _) = b.post(&format!("{acc}/tenants/new"), &pairs, Some(&app.base)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for field in ["domainPrefix", "contactEmail", "globalAdmin.givenName", "globalAdmin.password"] {
+        assert!(html.contains(&format!("id=\"{field}-error\"")), "{field} has its error: {html}");
+    }
+    assert!(!html.contains("globalAdmin.surname-error"), "{html}");
 }

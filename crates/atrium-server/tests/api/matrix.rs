@@ -45,6 +45,10 @@ enum Prep {
     User,
     /// A directory user added as Developer: `{x}`.
     Member,
+    /// A directory group added as Developer: `{x}`.
+    GroupMember,
+    /// A directory application added as Developer: `{x}` (its object id).
+    AppMember,
     /// A tenant created from the account: `{x}`.
     AccountTenant,
     /// A new tenant with an association started by the caller: `{x}` is the token.
@@ -174,11 +178,23 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/accounts/{acc}/applications/new", Some("displayName=CApp+{n}&role=developer"), Prep::None, [F, O, F, F, F, F, F, F, N, S]),
         // One member.
         r(Method::GET, "/accounts/{acc}/members/user/{x}", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
-        r(Method::GET, "/accounts/{acc}/members/user/{x}/access", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
+        // Edit access and Remove are not offered where their Save is refused (the services' answer).
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/access", None, Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
         r(Method::POST, "/accounts/{acc}/members/user/{x}/access", Some("role=marketer"), Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
-        r(Method::GET, "/accounts/{acc}/members/user/{x}/remove", None, Prep::Member, [O, O, F, F, F, F, O, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/remove", None, Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
         r(Method::POST, "/accounts/{acc}/members/user/{x}/remove", Some(""), Prep::Member, [O, O, F, F, F, F, F, F, N, S]),
         r(Method::POST, "/accounts/{acc}/members/user/{x}/reset-password", Some(""), Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        // Directory edits (seed 002) and Delete from organization: a global admin signed in
+        // through the member's tenant.
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/edit", None, Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/user/{x}/edit", Some("givenName=Renamed&surname=User"), Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/user/{x}/delete", None, Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/user/{x}/delete", Some(""), Prep::Member, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/group/{x}/edit", None, Prep::GroupMember, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/group/{x}/edit", Some("displayName=Renamed+{n}"), Prep::GroupMember, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::GET, "/accounts/{acc}/members/application/{x}/edit", None, Prep::AppMember, [F, O, F, F, F, F, F, F, N, S]),
+        r(Method::POST, "/accounts/{acc}/members/application/{x}/edit", Some("replyUrls=https%3A%2F%2Fedit{n}.example.com%2Fcb&appIdUri=api%3A%2F%2Fedit{n}"), Prep::AppMember,
+          [F, O, F, F, F, F, F, F, N, S]),
         r(Method::GET, "/accounts/{acc}/members/user/{dev}/history", None, Prep::None, [O, F, F, F, F, F, F, F, N, S]),
         // Invitations.
         r(Method::GET, "/accounts/{acc}/users/invite", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
@@ -334,6 +350,18 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
         Prep::Member => {
             let id = app.create_user(&f.admin, &f.tid, &format!("m{n}")).await["id"].as_str().unwrap().to_owned();
             add(app, &f.owner, &f.acc, json!([{"type": "user", "id": id, "tenantId": f.tid}]), json!({"roles": ["developer"]})).await;
+            id
+        }
+        Prep::GroupMember => {
+            let r = app.post(&format!("/api/v1/tenants/{}/groups", f.tid), &f.admin, json!({"displayName": format!("Group {n}")})).await;
+            let id = r.ok()["id"].as_str().unwrap().to_owned();
+            add(app, &f.owner, &f.acc, json!([{"type": "group", "id": id, "tenantId": f.tid}]), json!({"roles": ["developer"]})).await;
+            id
+        }
+        Prep::AppMember => {
+            let r = app.post(&format!("/api/v1/tenants/{}/applications", f.tid), &f.admin, json!({"displayName": format!("App {n}")})).await;
+            let id = r.ok()["id"].as_str().unwrap().to_owned();
+            add(app, &f.owner, &f.acc, json!([{"type": "application", "id": r.body["appId"], "tenantId": f.tid}]), json!({"roles": ["developer"]})).await;
             id
         }
         Prep::AccountTenant => {
