@@ -34,14 +34,18 @@ test("core forms work without JavaScript", async () => {
   await page.getByRole("button", { name: "Create" }).click();
   await page.waitForURL(/\/tenants$/);
   assert.match(await page.locator("table.list").textContent(), /Directory sync/);
-  // The permission editor without JavaScript: <details> still opens, radios still post.
-  await page.goto(page.url().replace(/\/tenants$/, "/users/add"));
-  await page.getByRole("checkbox", { name: /Sam Sync/ }).check();
-  await page.getByRole("checkbox", { name: "Manager" }).check();
+  // The permission editor without JavaScript: <details> still opens, radios still post. Sam, the
+  // new tenant's first global admin, is a Manager already (seed 000); Edit access adds a permission.
+  const users = page.url().replace(/\/tenants$/, "/users");
+  await page.goto(users);
+  await page.getByRole("link", { name: "Sam Sync" }).click();
+  await page.getByRole("link", { name: "Edit access" }).click();
+  assert.ok(await page.getByRole("checkbox", { name: "Manager" }).isChecked());
   await page.getByText("Customize permissions", { exact: true }).click();
   await page.getByRole("radio", { name: "Account settings: Read only" }).check();
   await page.getByRole("button", { name: "Save" }).click();
-  await page.waitForURL(/\/users$/);
+  await page.waitForURL(/\/members\/user\/[0-9a-f-]+$/);
+  await page.goto(users);
   assert.match(await page.locator("table.list").textContent(), /Sam Sync[\s\S]*Manager, Custom permissions \(1\)/);
   await shot(page, "nojs-users");
   await page.context().close();

@@ -362,6 +362,15 @@ pub struct AuditEvent {
     pub target_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<Uuid>,
+    /// Who did it, by name: "Ada Admin (admin@contoso.example)" (the account audit log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
+    /// What it was done to, by name (the account audit log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
+    /// The action in words, e.g. "Added to the account" (the account audit log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_text: Option<String>,
     pub details: serde_json_value::Value,
 }
 
@@ -369,11 +378,57 @@ pub struct AuditEvent {
 pub mod serde_json_value {
     use serde::{Deserialize, Serialize};
     use std::collections::BTreeMap;
+    use std::fmt;
 
-    /// Audit details: a flat object of strings.
+    /// Audit details: an object of texts, and of grants as objects (never JSON inside a string).
     #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(transparent)]
-    pub struct Value(pub BTreeMap<String, String>);
+    pub struct Value(pub BTreeMap<String, Detail>);
+
+    /// One detail: a text, or a grant with its roles and permissions in words.
+    #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(untagged)]
+    pub enum Detail {
+        Text(String),
+        Grant(GrantWords),
+    }
+
+    /// A grant in words: `{"roles":["Developer"],"permissions":[{"permission":"Packages","access":"Read/write","products":["Game One"]}]}`.
+    #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+    pub struct GrantWords {
+        pub roles: Vec<String>,
+        pub permissions: Vec<PermissionWords>,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+    pub struct PermissionWords {
+        pub permission: String,
+        /// "Read only" or "Read/write".
+        pub access: String,
+        /// The products it covers ("All products"); empty for an account-level permission.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub products: Vec<String>,
+    }
+
+    impl fmt::Display for Detail {
+        /// "Developer; Packages: Read/write (Game One)".
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Detail::Text(t) => f.write_str(t),
+                Detail::Grant(g) => {
+                    let mut parts: Vec<String> = Vec::new();
+                    if !g.roles.is_empty() {
+                        parts.push(g.roles.join(", "));
+                    }
+                    for p in &g.permissions {
+                        let scope = if p.products.is_empty() { String::new() } else { format!(" ({})", p.products.join(", ")) };
+                        parts.push(format!("{}: {}{scope}", p.permission, p.access));
+                    }
+                    if parts.is_empty() { f.write_str("No access") } else { f.write_str(&parts.join("; ")) }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -480,6 +535,10 @@ pub struct Account {
     pub owner_user_id: Uuid,
     /// Whether the caller is the owner.
     pub is_owner: bool,
+    /// The caller's access in words: "Owner", "Manager" ("Administrator" on hardware
+    /// accounts), "Developer, Marketer", "Custom permissions".
+    #[serde(default)]
+    pub role: String,
     pub created_at: String,
 }
 
@@ -795,8 +854,11 @@ pub struct MailStatusBody {
     pub id: Uuid,
     pub to: String,
     pub subject: String,
-    /// `queued`, `sending`, `sent` or `dead`.
+    /// `queued`, `sending`, `sent`, `dead`, or `not_sent`: no mail server is configured, so
+    /// the mail waits in the outbox (it goes out once one is).
     pub status: String,
+    /// The status in words, e.g. "Not sent: no mail server is configured".
+    pub summary: String,
     pub attempts: i32,
     pub next_attempt_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -27,6 +27,21 @@ impl Timestamp {
         Self(self.0.saturating_add(s.saturating_mul(1000)))
     }
 
+    /// The same day and time `months` calendar months later (UTC), on the month's last day
+    /// when it is shorter: 31 January + 1 month is 28 or 29 February.
+    pub fn plus_months(self, months: u32) -> Self {
+        let secs = self.0.div_euclid(1000);
+        let Ok(t) = ::time::OffsetDateTime::from_unix_timestamp(secs) else { return self };
+        let total = i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1 + i64::from(months);
+        let (Ok(year), Ok(month)) = (i32::try_from(total.div_euclid(12)), u8::try_from(total.rem_euclid(12) + 1)) else { return self };
+        let Ok(month) = ::time::Month::try_from(month) else { return self };
+        let day = t.day().min(month.length(year));
+        match ::time::Date::from_calendar_date(year, month, day) {
+            Ok(d) => Self((t.replace_date(d).unix_timestamp()).saturating_mul(1000).saturating_add(self.0.rem_euclid(1000))),
+            Err(_) => self,
+        }
+    }
+
     /// RFC 3339 in UTC with second precision, e.g. `2026-11-25T16:26:45Z`.
     pub fn to_rfc3339(self) -> String {
         let secs = self.0.div_euclid(1000);
@@ -56,5 +71,18 @@ mod tests {
     fn formats_rfc3339() {
         assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp::from_millis(1_764_087_999_999).to_rfc3339(), "2025-11-25T16:26:39Z");
+    }
+
+    #[test]
+    fn months_follow_the_calendar() {
+        let at = |s: &str| {
+            let t = ::time::OffsetDateTime::parse(s, &::time::format_description::well_known::Rfc3339).unwrap();
+            Timestamp::from_millis(t.unix_timestamp() * 1000 + 7)
+        };
+        assert_eq!(at("2025-11-24T16:00:00Z").plus_months(12), at("2026-11-24T16:00:00Z"));
+        assert_eq!(at("2025-11-24T16:00:00Z").plus_months(24), at("2027-11-24T16:00:00Z"));
+        assert_eq!(at("2024-01-31T00:00:00Z").plus_months(1), at("2024-02-29T00:00:00Z"));
+        assert_eq!(at("2025-01-31T00:00:00Z").plus_months(1), at("2025-02-28T00:00:00Z"));
+        assert_eq!(at("2025-12-15T12:30:00Z").plus_months(1), at("2026-01-15T12:30:00Z"));
     }
 }

@@ -44,6 +44,23 @@ impl PendingActivity {
     }
 }
 
+/// The page or API call a request visited, as the history shows it: the concrete path
+/// (`/accounts/8c1…/users`), not the route template. Without the query string, which may hold
+/// search text; capped so a crafted path cannot bloat the table.
+pub fn visited(parts: &axum::http::request::Parts) -> String {
+    const MAX: usize = 512;
+    // Nested routers see their own part of the path; the original URI is the one visited.
+    let p = parts.extensions.get::<axum::extract::OriginalUri>().map_or_else(|| parts.uri.path(), |o| o.0.path());
+    if p.len() <= MAX {
+        return p.to_owned();
+    }
+    let mut end = MAX;
+    while !p.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &p[..end])
+}
+
 /// Middleware for the account routes.
 pub async fn record(State(sink): State<ActivitySink>, mut req: Request, next: Next) -> Response {
     let pending = PendingActivity::default();

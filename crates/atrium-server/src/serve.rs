@@ -191,6 +191,7 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     policy.invitation_seconds = (config.invitation_days > 0).then(|| config.invitation_days * 86_400);
     policy.mail_max_attempts = config.mail_max_attempts;
     policy.mail_retry_seconds = config.mail_retry_seconds;
+    policy.mail_server = config.smtp_host.is_some();
     let clock: Arc<dyn Clock> = if config.debug_clock_offset_seconds != 0 {
         tracing::warn!(offset_seconds = config.debug_clock_offset_seconds, "debug_clock_offset_seconds is set: this node's clock is shifted (tests only)");
         eprintln!("WARNING: debug_clock_offset_seconds = {}: this node's clock is shifted. Use it only in tests.", config.debug_clock_offset_seconds);

@@ -11,12 +11,14 @@ use super::users::{NewUser, find_user, insert_user_checked};
 use super::{Services, authz, details};
 use crate::access::{Decision, Grant, GrantInput, GrantSource, Level, Program, Role, covers, evaluate, permission};
 use crate::actor::Actor;
-use crate::audit::{AuditEvent, AuditFilter};
+use crate::audit::{AuditEntry, AuditFilter};
 use crate::domain::{DisplayName, Password};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AccountId, GroupId, ProductId, TenantId, UserId};
 use crate::model::{Account, AccountType, Activity, Member, PendingAssociation, PrincipalRef, Product, Tenant, User};
+use crate::page::{ListQuery, Page};
 use crate::ports::{StoreError, Tx};
+use crate::query::{DirectoryQuery, ObjectKind};
 use crate::secret::Secret;
 use crate::time::Timestamp;
 use base64::Engine;
@@ -104,6 +106,23 @@ impl AccountCaller {
                 required.as_str()
             )))
         }
+    }
+
+    /// The caller's access in words, as the account list shows it: "Owner", "Manager",
+    /// "Developer, Marketer", "Custom permissions" (Hardware accounts say "Administrator").
+    pub fn role_label(&self) -> String {
+        if self.is_owner {
+            return "Owner".into();
+        }
+        let mut parts: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| self.grants.iter().any(|(_, g)| g.roles.contains(r)))
+            .map(|r| r.display_name(self.account.program))
+            .collect();
+        if self.grants.iter().any(|(_, g)| !g.permissions.is_empty()) {
+            parts.push("Custom permissions");
+        }
+        if parts.is_empty() { "No access".into() } else { parts.join(", ") }
     }
 
     pub fn is_manager(&self) -> bool {
@@ -233,18 +252,22 @@ impl Services {
         Ok(account)
     }
 
-    /// The accounts the caller owns or is a member of.
-    pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>, Error> {
+    /// The accounts the caller owns or is a member of, each with the caller's grants (for
+    /// [`AccountCaller::role_label`]).
+    pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<AccountCaller>, Error> {
         authz::active(actor)?;
         let mut tx = self.read().await?;
         let groups: Vec<GroupId> = tx.list_user_groups(actor.tenant_id, actor.user_id).await?.iter().map(|g| g.id).collect();
         let principal = UserId::from_uuid(actor.principal().uuid());
         let accounts = tx.list_accounts_for_user(actor.tenant_id, principal, &groups).await?;
-        // Membership counts only while the caller's tenant is associated (R3).
+        // Membership counts only while the caller's tenant is associated (R3): the caller check
+        // answers "not found" otherwise.
         let mut out = Vec::new();
         for a in accounts {
-            if a.owner_user_id == actor.user_id || tx.account_tenant_ids(a.id).await?.contains(&actor.tenant_id) {
-                out.push(a);
+            match self.caller_in(tx.as_mut(), actor, a.id).await {
+                Ok(c) => out.push(c),
+                Err(e) if e.code == ErrorCode::AccountNotFound => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(out)
@@ -355,7 +378,8 @@ impl Services {
     }
 
     /// Create a brand-new tenant from the account (R2): domain prefix, contact email and the
-    /// first global administrator. It is associated at once; no email is sent.
+    /// first global administrator, who becomes a Manager of the account so they can sign in and
+    /// add users (seed 000). It is associated at once; no email is sent.
     pub async fn create_account_tenant(&self, actor: &Actor, account: AccountId, input: super::NewTenant) -> Result<(Tenant, User), Error> {
         let caller = self.account_caller(actor, account).await?;
         caller.require_manager()?;
@@ -437,6 +461,54 @@ impl Services {
             }
         };
         Ok((principal, tenant_id))
+    }
+
+    /// Who may see the directory of `tenant` to choose principals to add ("Add existing users"):
+    /// `Account users` readers, for an associated tenant they signed in through (R4). The owner
+    /// (outside every directory) may look at every associated tenant. Anyone else gets a refusal
+    /// that says where to sign in, never an empty list.
+    async fn require_directory_viewer(&self, actor: &Actor, account: AccountId, tenant: TenantId) -> Result<(), Error> {
+        let caller = self.account_caller(actor, account).await?;
+        caller.require("account_users", Level::ReadOnly)?;
+        let mut tx = self.read().await?;
+        let tenants = tx.list_account_tenants(account).await?;
+        let Some((t, _)) = tenants.iter().find(|(t, _)| t.id == tenant) else {
+            return Err(Error::new(ErrorCode::TenantNotAssociated).with_message("The tenant is not associated with this account.").with_target("tenantId"));
+        };
+        if caller.is_owner || actor.tenant_id == tenant {
+            return Ok(());
+        }
+        let own = tenants.iter().find(|(o, _)| o.id == actor.tenant_id).map(|(o, _)| o.domain.to_string()).unwrap_or_else(|| "another tenant".into());
+        Err(Error::new(ErrorCode::WrongTenant)
+            .with_message(format!(
+                "You are signed in through {own}. To see and add the users, groups and applications of {0}, sign in through {0}.",
+                t.domain
+            ))
+            .with_target("tenantId"))
+    }
+
+    /// One page of the users of an associated tenant, for "Add existing users".
+    pub async fn list_account_tenant_users(&self, actor: &Actor, account: AccountId, tenant: TenantId, q: &ListQuery) -> Result<Page<User>, Error> {
+        self.require_directory_viewer(actor, account, tenant).await?;
+        let q = DirectoryQuery::search(ObjectKind::User, q)?;
+        let rows = self.read().await?.query_users(tenant, &q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
+    }
+
+    /// One page of the groups of an associated tenant, for "Add existing groups".
+    pub async fn list_account_tenant_groups(&self, actor: &Actor, account: AccountId, tenant: TenantId, q: &ListQuery) -> Result<Page<crate::model::Group>, Error> {
+        self.require_directory_viewer(actor, account, tenant).await?;
+        let q = DirectoryQuery::search(ObjectKind::Group, q)?;
+        let rows = self.read().await?.query_groups(tenant, &q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
+    }
+
+    /// One page of the applications of an associated tenant, for "Add existing applications".
+    pub async fn list_account_tenant_applications(&self, actor: &Actor, account: AccountId, tenant: TenantId, q: &ListQuery) -> Result<Page<crate::model::Application>, Error> {
+        self.require_directory_viewer(actor, account, tenant).await?;
+        let q = DirectoryQuery::search(ObjectKind::Application, q)?;
+        let rows = self.read().await?.query_applications(tenant, &q).await?;
+        Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
     /// Adds existing users, groups or applications with one grant (R6), reporting per item.
@@ -824,15 +896,17 @@ impl Services {
 
     // ------------------------------------------------------------------ audit and activity
 
-    /// The account's audit log, filtered by actor, target and time (owner and Managers).
-    pub async fn list_account_audit(&self, actor: &Actor, account: AccountId, mut filter: AuditFilter) -> Result<Vec<AuditEvent>, Error> {
+    /// The account's audit log, filtered by actor, target and time (owner and Managers), as
+    /// people read it: names of people and objects, roles and permissions in words.
+    pub async fn list_account_audit(&self, actor: &Actor, account: AccountId, mut filter: AuditFilter) -> Result<Vec<AuditEntry>, Error> {
         let caller = self.account_caller(actor, account).await?;
         caller.require_manager()?;
         filter.account_id = Some(account);
         filter.tenant_id = None;
         filter.limit = filter.limit.clamp(1, 500);
         let mut tx = self.read().await?;
-        tx.list_audit(&filter).await.map_err(Error::from)
+        let events = tx.list_audit(&filter).await?;
+        self.readable_audit(tx.as_mut(), events).await
     }
 
     /// Stores a batch of activity rows (the server batches them off the request path).

@@ -214,8 +214,9 @@ impl Services {
             hint: secret.expose().chars().take(3).collect(),
             secret_hash: secret.sha256(),
             created_at: now,
-            // A month is 30 days here, so expiry never depends on the calendar.
-            expires_at: now.plus_seconds(i64::from(months) * 30 * 86_400),
+            // Calendar months, as the portal shows them: a 12-month key made on 24 November
+            // expires on 24 November of the next year.
+            expires_at: now.plus_months(months),
         };
         tx.insert_app_key(&key).await?;
         tx.insert_audit(&self.audit(

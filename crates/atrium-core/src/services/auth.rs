@@ -257,14 +257,15 @@ impl Services {
     }
 
     /// The audit log, newest first; instance admins see all, tenant admins their tenant.
-    pub async fn list_audit(&self, actor: &Actor, tenant: Option<crate::ids::TenantId>, limit: u32) -> Result<Vec<crate::audit::AuditEvent>, Error> {
+    pub async fn list_audit(&self, actor: &Actor, tenant: Option<crate::ids::TenantId>, limit: u32) -> Result<Vec<crate::audit::AuditEntry>, Error> {
         match tenant {
             Some(t) => authz::tenant_admin(actor, t)?,
             None => authz::instance_admin(actor)?,
         }
         let mut tx = self.read().await?;
         let filter = crate::audit::AuditFilter { tenant_id: tenant, limit: limit.clamp(1, 500), ..Default::default() };
-        tx.list_audit(&filter).await.map_err(Error::from)
+        let events = tx.list_audit(&filter).await?;
+        self.readable_audit(tx.as_mut(), events).await
     }
 }
 

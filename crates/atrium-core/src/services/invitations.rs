@@ -50,7 +50,9 @@ pub struct SentInvitation {
     pub invitation: Invitation,
     pub user: User,
     pub redeem_url: Secret,
-    pub mail_id: Option<MailId>,
+    /// The queued mail (none when the caller hands the link over itself); its state is
+    /// [`Services::mail_state`].
+    pub mail: Option<Mail>,
 }
 
 /// An invitation with the state of its newest mail, for lists and status pages.
@@ -161,6 +163,19 @@ impl Services {
                 if !seen.insert(email.normalized()) {
                     return Err(Error::new(ErrorCode::DuplicateAddress).with_message(format!("'{email}' appears more than once.")).with_target(&field));
                 }
+                // An address of the tenant's own domain is one of its members (or would be): a
+                // guest is an outsider, so it is never invited into its own tenant.
+                let own_domain = email.normalized().rsplit_once('@').is_some_and(|(_, d)| d == tenant.domain.as_str().to_lowercase());
+                if own_domain {
+                    let member = tx.find_user_by_upn(tenant.id, &email.normalized()).await?.is_some();
+                    return Err(Error::new(ErrorCode::AlreadyInTenant)
+                        .with_message(if member {
+                            format!("'{email}' is a user of {}: add them with \"Add existing users\" instead of inviting them as a guest.", tenant.domain)
+                        } else {
+                            format!("'{email}' is an address of {} itself: create the user instead of inviting a guest.", tenant.domain)
+                        })
+                        .with_target(&field));
+                }
                 let upn = guest_upn(&email, tenant.domain.as_str(), &field)?;
                 let present = tx.find_user_by_mail(tenant.id, &email.normalized()).await?.is_some()
                     || tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.is_some();
@@ -251,17 +266,17 @@ impl Services {
         }
         let url = redeem_url(base_url, &token);
         let what = account.as_ref().map(|(_, name)| name.as_str()).unwrap_or(tenant.display_name.as_str());
-        let mail_id = if send {
+        let mail = if send {
             let content = invitation_mail(inviter_name, what, tenant.domain.as_str(), checked.message.as_deref(), &url, invitation.expires_at);
             Some(self.queue_mail(tx, email, content, &invitation).await?)
         } else {
             None
         };
-        Ok(SentInvitation { invitation, user, redeem_url: url, mail_id })
+        Ok(SentInvitation { invitation, user, redeem_url: url, mail })
     }
 
     /// Writes a mail to the outbox (in the caller's transaction).
-    async fn queue_mail(&self, tx: &mut dyn Tx, to: &Email, content: MailContent, invitation: &Invitation) -> Result<MailId, Error> {
+    async fn queue_mail(&self, tx: &mut dyn Tx, to: &Email, content: MailContent, invitation: &Invitation) -> Result<Mail, Error> {
         let now = self.clock.now();
         let mail = Mail {
             id: MailId::random(self.rng.as_ref()),
@@ -281,7 +296,7 @@ impl Services {
             tenant_id: Some(invitation.tenant_id),
         };
         tx.insert_mail(&mail).await?;
-        Ok(mail.id)
+        Ok(mail)
     }
 
     /// "Invite outside users" (R11): needs a global admin of the tenant signed in through; the
@@ -410,7 +425,7 @@ impl Services {
         tx.update_invitation(&inv).await?;
         let url = redeem_url(base_url, &token);
         let content = invitation_mail(&inviter, acc.name.as_str(), tenant.domain.as_str(), None, &url, inv.expires_at);
-        let mail_id = self.queue_mail(tx.as_mut(), &inv.email, content, &inv).await?;
+        let mail = self.queue_mail(tx.as_mut(), &inv.email, content, &inv).await?;
         tx.insert_audit(
             &self
                 .audit(Some(actor), "account.invitation.resend", "user", inv.user_id, Some(inv.tenant_id), details(&[("invitationId", &inv.id.to_string()), ("resendCount", &inv.resend_count.to_string())]))
@@ -418,7 +433,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        Ok(SentInvitation { invitation: inv, user, redeem_url: url, mail_id: Some(mail_id) })
+        Ok(SentInvitation { invitation: inv, user, redeem_url: url, mail: Some(mail) })
     }
 
     /// Revokes a pending invitation: the link stops working, and the guest (who never signed

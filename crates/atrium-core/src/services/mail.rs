@@ -91,6 +91,36 @@ pub fn invitation_mail(inviter: &str, account: &str, tenant_domain: &str, messag
     MailContent { subject, text, html }
 }
 
+/// What an unsent mail's state says when this deployment has no mail server.
+pub const NO_MAIL_SERVER: &str = "Not sent: no mail server is configured";
+
+/// Where a mail is, in the words every interface shows: the stored status alone would call a
+/// mail "queued" that no server will ever send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailState {
+    /// `queued`, `sending`, `sent`, `dead`, or `not_sent`: queued, but no mail server is
+    /// configured, so it waits in the outbox (it goes out once one is).
+    pub status: &'static str,
+    /// The same in a sentence, e.g. "Not sent: no mail server is configured".
+    pub summary: String,
+}
+
+impl Services {
+    /// The state of `m` as people should read it (see [`MailState`]).
+    pub fn mail_state(&self, m: &Mail) -> MailState {
+        let attempts = if m.attempts == 1 { "1 attempt".to_owned() } else { format!("{} attempts", m.attempts) };
+        let (status, summary) = match m.status {
+            MailStatus::Queued | MailStatus::Sending if !self.policy.mail_server => ("not_sent", NO_MAIL_SERVER.to_owned()),
+            MailStatus::Queued if m.attempts == 0 => ("queued", "Queued: it will be sent shortly".to_owned()),
+            MailStatus::Queued => ("queued", format!("Not delivered yet after {attempts}; next try at {}", m.next_attempt_at)),
+            MailStatus::Sending => ("sending", "Sending now".to_owned()),
+            MailStatus::Sent => ("sent", format!("Sent at {}", m.sent_at.unwrap_or(m.next_attempt_at))),
+            MailStatus::Dead => ("dead", format!("Could not be delivered ({attempts}); resend the invitation to try again")),
+        };
+        MailState { status, summary }
+    }
+}
+
 impl Services {
     /// One delivery pass: claims due mail, sends it, and records each outcome.
     pub async fn deliver_due_mail(&self, mailer: &dyn Mailer, batch: u32) -> Result<DeliveryReport, Error> {
@@ -134,8 +164,9 @@ impl Services {
         let invitation = invitation.map(|i| InvitationId::parse(i, "invitationId")).transpose()?;
         let status = status
             .map(|s| {
-                MailStatus::parse(s).ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidRequest).with_message("'status' must be queued, sending, sent or dead.").with_target("status")
+                // `not_sent` is how a queued mail reads without a mail server (MailState).
+                MailStatus::parse(if s == "not_sent" { "queued" } else { s }).ok_or_else(|| {
+                    Error::new(ErrorCode::InvalidRequest).with_message("'status' must be queued, not_sent, sending, sent or dead.").with_target("status")
                 })
             })
             .transpose()?;

@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod applications;
+mod audit_view;
 mod auth;
 mod bootstrap;
 mod groups;
@@ -22,7 +23,7 @@ pub use auth::{SignIn, SignedIn};
 pub use bootstrap::OwnerCredentials;
 pub use groups::{GroupPatch, NewGroup};
 pub use invitations::{InvitationView, InviteGuests, MAX_INVITEES, RedemptionView, SentInvitation, guest_upn, split_addresses};
-pub use mail::{DeliveryReport, MailContent};
+pub use mail::{DeliveryReport, MailContent, MailState, NO_MAIL_SERVER};
 pub use subscriptions::{
     CreatedDirectoryRequest, DIRECTORY_REQUEST_SECONDS, DirectoryChange, DirectoryConsent, RequestedDirectory, SubscriptionRole, SubscriptionView, parse_directory,
 };
@@ -58,6 +59,9 @@ pub struct Policy {
     pub mail_max_attempts: i32,
     /// The first retry waits this long; each further one twice as long (at most an hour).
     pub mail_retry_seconds: i64,
+    /// Whether a mail server is configured. Without one, mail waits in the outbox and every
+    /// reply says it was not sent.
+    pub mail_server: bool,
 }
 
 impl Policy {
@@ -73,6 +77,7 @@ impl Policy {
             invitation_seconds: Some(30 * 86_400),
             mail_max_attempts: 8,
             mail_retry_seconds: 30,
+            mail_server: false,
         }
     }
 }

@@ -475,11 +475,12 @@ impl Services {
     }
 
     /// The subscription's audit events, newest first (the owner).
-    pub async fn list_subscription_audit(&self, actor: &Actor, id: SubscriptionId) -> Result<Vec<AuditEvent>, Error> {
+    pub async fn list_subscription_audit(&self, actor: &Actor, id: SubscriptionId) -> Result<Vec<crate::audit::AuditEntry>, Error> {
         let mut tx = self.read().await?;
         self.owned_subscription(tx.as_mut(), actor, id).await?;
         let filter = AuditFilter { target_id: Some(id.to_string()), limit: 500, ..AuditFilter::default() };
-        tx.list_audit(&filter).await.map_err(Error::from)
+        let events = tx.list_audit(&filter).await?;
+        self.readable_audit(tx.as_mut(), events).await
     }
 
     /// Step 5, the account's "Web storefront deployment" view: the Subscription drop-down lists

@@ -5,7 +5,8 @@ use crate::actor::Actor;
 use crate::domain::{DisplayName, DomainPrefix, Email, Password, PersonName, TenantDomain, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{PERSONAL_ACCOUNTS_TENANT, TenantId, UserId};
-use crate::model::{Tenant, User};
+use crate::access::{Grant, Role};
+use crate::model::{Member, PrincipalRef, Tenant, User};
 use crate::page::{ListQuery, Page};
 use crate::ports::StoreError;
 
@@ -147,6 +148,16 @@ impl Services {
                 details(&[("userPrincipalName", u.upn.as_str()), ("globalAdmin", "true")]),
             ))
             .await?;
+            // Seed 000: the new global admin signs in next "to begin adding and managing account
+            // users", which R4 allows a Manager signed in through the tenant: so a tenant created
+            // from an account makes its first global admin a Manager of that account.
+            if let Some(account) = associate {
+                let grant = Grant { roles: vec![Role::Manager], permissions: Vec::new() }.to_json();
+                let m = Member { account_id: account, tenant_id: tenant.id, principal: PrincipalRef::User(u.id), grant_json: grant.clone(), added_by: Some(actor.user_id), added_at: now, updated_at: now };
+                tx.insert_member(&m).await?;
+                let e = self.audit(Some(actor), "account.member.add", "user", u.id, Some(tenant.id), details(&[("grant", &grant)]));
+                tx.insert_audit(&e.in_account(account)).await?;
+            }
         }
         tx.commit().await?;
         Ok((tenant, admin))

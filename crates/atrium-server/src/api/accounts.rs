@@ -4,7 +4,7 @@
 use super::{convert, tenant_id};
 use crate::activity::PendingActivity;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, Authenticated, ListParams};
 use crate::state::AppState;
 use atrium_api_types as api;
 use atrium_api_types::ErrorResponse;
@@ -17,7 +17,7 @@ use atrium_core::services::{MemberView, NewAccount, NewTenant, NewTenantAdmin, N
 use atrium_core::time::Timestamp;
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
-use axum::extract::{FromRequestParts, MatchedPath, Path, Query, RawPathParams, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::{Value, json};
@@ -33,6 +33,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start_association))
         .routes(routes!(confirm_association))
         .routes(routes!(remove_tenant))
+        .routes(routes!(list_tenant_users))
+        .routes(routes!(list_tenant_groups))
+        .routes(routes!(list_tenant_applications))
         .routes(routes!(list_members, add_members))
         .routes(routes!(create_member_user))
         .routes(routes!(create_member_group))
@@ -65,7 +68,7 @@ impl FromRequestParts<AppState> for AccountActor {
             .map_err(|_| ApiError(Error::new(ErrorCode::InvalidRequest).with_message("bad path")))?;
         let raw = params.iter().find(|(k, _)| *k == "accountId").map(|(_, v)| v.to_owned()).unwrap_or_default();
         let account = AccountId::parse(&raw, "accountId")?;
-        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| parts.uri.path().to_owned());
+        let route = crate::activity::visited(parts);
         if let Some(p) = parts.extensions.get::<PendingActivity>() {
             p.set(account, actor.principal(), st.services.clock().now(), parts.method.as_str(), &route);
         }
@@ -122,7 +125,7 @@ fn plain_member(m: &atrium_core::model::Member) -> Result<api::Member, Error> {
     })
 }
 
-fn account(a: &atrium_core::model::Account, actor: &Actor) -> api::Account {
+fn account(a: &atrium_core::model::Account, actor: &Actor, role: String) -> api::Account {
     api::Account {
         id: a.id.as_uuid(),
         name: a.name.to_string(),
@@ -133,6 +136,7 @@ fn account(a: &atrium_core::model::Account, actor: &Actor) -> api::Account {
         },
         owner_user_id: a.owner_user_id.as_uuid(),
         is_owner: is_account_owner(a, actor),
+        role,
         created_at: a.created_at.to_rfc3339(),
     }
 }
@@ -142,7 +146,7 @@ fn account(a: &atrium_core::model::Account, actor: &Actor) -> api::Account {
     responses((status = 200, body = Vec<api::Account>), (status = 401, body = ErrorResponse)))]
 async fn list_accounts(State(st): State<AppState>, Authenticated(actor): Authenticated) -> ApiResult<Json<Vec<api::Account>>> {
     let list = st.services.list_accounts(&actor).await?;
-    Ok(Json(list.iter().map(|a| account(a, &actor)).collect()))
+    Ok(Json(list.iter().map(|c| account(&c.account, &actor, c.role_label())).collect()))
 }
 
 /// Opens an account; the caller (a personal account) becomes its owner.
@@ -154,7 +158,7 @@ async fn create_account(
     ApiJson(req): ApiJson<api::CreateAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<api::Account>)> {
     let a = st.services.create_account(&actor, NewAccount { name: req.name, account_type: req.account_type, program: req.program }).await?;
-    Ok((StatusCode::CREATED, Json(account(&a, &actor))))
+    Ok((StatusCode::CREATED, Json(account(&a, &actor, "Owner".into()))))
 }
 
 /// Reads an account.
@@ -162,7 +166,7 @@ async fn create_account(
     params(("accountId" = String, Path)), responses((status = 200, body = api::Account), (status = 404, body = ErrorResponse)))]
 async fn get_account(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<api::Account>> {
     let caller = st.services.get_account(&c.actor, c.account).await?;
-    Ok(Json(account(&caller.account, &c.actor)))
+    Ok(Json(account(&caller.account, &c.actor, caller.role_label())))
 }
 
 /// Every role and every account- and product-level permission, with the levels each offers.
@@ -254,6 +258,37 @@ async fn confirm_association(
 async fn remove_tenant(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     st.services.remove_account_tenant(&c.actor, c.account, tenant_id(&tid)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The users of an associated tenant, to choose from for "Add existing users". Only for a tenant
+/// you signed in through (the owner: any associated tenant); for another one the answer is 403
+/// `wrong_tenant` saying where to sign in, never an empty list.
+#[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/users", tag = "accounts", security(("bearer" = [])),
+    params(("accountId" = String, Path), ("tenantId" = String, Path),
+        ("search" = Option<String>, Query, description = "Case-insensitive prefix of the userPrincipalName or display name"),
+        ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, body = api::Page<api::User>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_tenant_users(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::User>>> {
+    let page = st.services.list_account_tenant_users(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
+    Ok(Json(convert::page(page, convert::user)))
+}
+
+/// The groups of an associated tenant, for "Add existing groups" (the same rules as its users).
+#[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/groups", tag = "accounts", security(("bearer" = [])),
+    params(("accountId" = String, Path), ("tenantId" = String, Path), ("search" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = api::Page<api::Group>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_tenant_groups(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Group>>> {
+    let page = st.services.list_account_tenant_groups(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
+    Ok(Json(convert::page(page, convert::group)))
+}
+
+/// The applications of an associated tenant, for "Add existing applications" (the same rules as its users).
+#[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/applications", tag = "accounts", security(("bearer" = [])),
+    params(("accountId" = String, Path), ("tenantId" = String, Path), ("search" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = api::Page<api::Application>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_tenant_applications(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Application>>> {
+    let page = st.services.list_account_tenant_applications(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
+    Ok(Json(convert::page(page, convert::application)))
 }
 
 /// Users, groups and applications with access to the account, with their grants.

@@ -1,7 +1,7 @@
 //! Domain → wire conversions. Secrets (password hashes) have no wire field to go to.
 
 use atrium_api_types as api;
-use atrium_core::audit::AuditEvent;
+use atrium_core::audit::{AuditDetail, AuditEntry, AuditEvent};
 use atrium_core::model::{AppKey, Application, Group, Tenant, User};
 use atrium_core::time::Timestamp;
 use atrium_core::page::Page;
@@ -56,7 +56,7 @@ pub fn group(g: &Group) -> api::Group {
     }
 }
 
-pub fn audit(e: &AuditEvent) -> api::AuditEvent {
+fn audit_event(e: &AuditEvent) -> api::AuditEvent {
     api::AuditEvent {
         id: e.id.as_uuid(),
         at: e.at.to_rfc3339(),
@@ -66,7 +66,39 @@ pub fn audit(e: &AuditEvent) -> api::AuditEvent {
         target_type: e.target_type.clone(),
         target_id: e.target_id.clone(),
         tenant_id: e.tenant_id.map(|i| i.as_uuid()),
-        details: serde_json::from_str(&e.details).unwrap_or_default(),
+        actor_name: None,
+        target_name: None,
+        action_text: None,
+        details: api::serde_json_value::Value::default(),
+    }
+}
+
+/// An audit entry: the event with names, the action in words and grants as objects.
+pub fn audit(e: &AuditEntry) -> api::AuditEvent {
+    use api::serde_json_value::{Detail, GrantWords, PermissionWords, Value};
+    let details = e
+        .details
+        .iter()
+        .map(|(k, v)| {
+            let d = match v {
+                AuditDetail::Text(t) => Detail::Text(t.clone()),
+                AuditDetail::Grant { roles, permissions } => Detail::Grant(GrantWords {
+                    roles: roles.clone(),
+                    permissions: permissions
+                        .iter()
+                        .map(|p| PermissionWords { permission: p.permission.clone(), access: p.access.clone(), products: p.products.clone() })
+                        .collect(),
+                }),
+            };
+            (k.clone(), d)
+        })
+        .collect();
+    api::AuditEvent {
+        actor_name: e.actor_name.clone(),
+        target_name: e.target_name.clone(),
+        action_text: Some(e.action_text.clone()),
+        details: Value(details),
+        ..audit_event(&e.event)
     }
 }
 

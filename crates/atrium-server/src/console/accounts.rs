@@ -3,7 +3,7 @@
 use super::{FieldErrors, Failure, Layout, PageResult, Post, Session, redirect, render, render_status};
 use crate::state::AppState;
 use askama::Template;
-use atrium_core::services::{NewAccount, is_account_owner, may_open_account};
+use atrium_core::services::{NewAccount, may_open_account};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -16,7 +16,7 @@ pub struct AccountRow {
     pub id: String,
     pub name: String,
     pub kind: String,
-    pub role: &'static str,
+    pub role: String,
 }
 
 #[derive(Template)]
@@ -36,11 +36,11 @@ async fn page(st: &AppState, s: &Session, name: String, errors: FieldErrors) -> 
         .list_accounts(&s.actor)
         .await?
         .into_iter()
-        .map(|a| AccountRow {
-            id: a.id.to_string(),
-            name: a.name.to_string(),
-            kind: format!("{} · {}", a.account_type.as_str(), if a.program == atrium_core::access::Program::Hardware { "hardware" } else { "developer" }),
-            role: if is_account_owner(&a, &s.actor) { "Owner" } else { "Member" },
+        .map(|c| AccountRow {
+            id: c.account.id.to_string(),
+            name: c.account.name.to_string(),
+            kind: format!("{} · {}", c.account.account_type.as_str(), if c.account.program == atrium_core::access::Program::Hardware { "hardware" } else { "developer" }),
+            role: c.role_label(),
         })
         .collect();
     let l = Layout {

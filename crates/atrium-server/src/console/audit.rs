@@ -39,11 +39,13 @@ async fn audit(State(st): State<AppState>, s: Session, Path(id): Path<String>, Q
     let all: Vec<AuditRow> = events
         .iter()
         .map(|e| AuditRow {
-            at: when(e.at),
-            action: e.action.clone(),
-            actor: e.actor_user_id.map(|u| u.to_string()).unwrap_or_else(|| "system".into()),
-            target: format!("{} {}", e.target_type, e.target_id),
-            details: e.details.clone(),
+            at: when(e.event.at),
+            action: e.action_text.clone(),
+            actor: e.actor_name.clone().unwrap_or_else(|| "System".into()),
+            target: e.target_name.clone().unwrap_or_else(|| format!("{} {}", e.event.target_type, e.event.target_id)),
+            // Key by key in words ("grant: Developer; Packages: Read/write (Game One)"); ids that
+            // only programs need stay in the API.
+            details: e.details.iter().filter(|(k, _)| !k.ends_with("Id")).map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · "),
         })
         .collect();
     let (rows, pager) = Pager::slice(&all, q.page);

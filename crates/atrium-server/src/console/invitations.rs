@@ -89,6 +89,9 @@ pub struct Invited {
     pub email: String,
     pub member_url: String,
     pub access: String,
+    /// "Invitation pending; …" with the mail's state: on its way, or (the service's words)
+    /// not sent because no mail server is configured.
+    pub status: String,
 }
 
 #[derive(Template)]
@@ -97,6 +100,8 @@ struct InvitedPage {
     l: Layout,
     base: String,
     invited: Vec<Invited>,
+    /// Some mail was not sent because no mail server is configured.
+    not_sent: bool,
 }
 
 async fn invite(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Post { s, f }: Post) -> PageResult {
@@ -116,9 +121,15 @@ async fn invite(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
                     email: x.invitation.email.to_string(),
                     member_url: format!("{}/members/user/{}", ctx.base(), x.user.id),
                     access: members.iter().find(|m| m.member.principal.uuid() == x.user.id.as_uuid()).map(|m| describe(&m.grant, ctx.program())).unwrap_or_default(),
+                    status: match x.mail.as_ref().map(|m| st.services.mail_state(m)) {
+                        Some(m) if m.status == "not_sent" => format!("Invitation pending; {}", m.summary.to_lowercase()),
+                        Some(_) => "Invitation pending; an email is on its way".into(),
+                        None => "Invitation pending; no email was sent".into(),
+                    },
                 })
                 .collect();
-            Ok(render(&InvitedPage { l: ctx.layout("Invitations sent", "users"), base: ctx.base(), invited }))
+            let not_sent = sent.iter().filter_map(|x| x.mail.as_ref()).any(|m| st.services.mail_state(m).status == "not_sent");
+            Ok(render(&InvitedPage { l: ctx.layout("Invitations sent", "users"), base: ctx.base(), invited, not_sent }))
         }
         Err(e) => {
             let (errors, bad) = invite_errors(&e, &emails);
@@ -169,13 +180,17 @@ pub struct MailLine {
     pub last_error: Option<String>,
 }
 
-fn mail_line(m: &atrium_core::model::Mail) -> MailLine {
+fn mail_line(st: &AppState, m: &atrium_core::model::Mail) -> MailLine {
+    let state = st.services.mail_state(m);
+    if state.status == "not_sent" {
+        return MailLine { status: state.status, text: state.summary, last_error: m.last_error.clone() };
+    }
     let attempts = match m.attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),
     };
     let text = match m.status {
-        MailStatus::Queued if m.attempts == 0 => "Queued: it is on its way".to_owned(),
+        MailStatus::Queued if m.attempts == 0 => "Queued: it will be sent shortly".to_owned(),
         MailStatus::Queued => format!("Queued: retrying after {attempts}, next try {}", when(m.next_attempt_at)),
         MailStatus::Sending => "Sending now".to_owned(),
         MailStatus::Sent => format!("Sent {}", m.sent_at.map(when).unwrap_or_default()),
@@ -199,7 +214,7 @@ impl InvitationPanel {
             invited: when(i.created_at),
             expires: i.expires_at.map(when).unwrap_or_else(|| "Never".into()),
             resend_count: i.resend_count,
-            mail: v.mail.as_ref().map(mail_line),
+            mail: v.mail.as_ref().map(|m| mail_line(st, m)),
             can_manage,
             resent,
         }))

@@ -175,26 +175,30 @@ struct AddPage {
     tenant_domain: String,
     search: String,
     choices: Vec<Choice>,
+    /// Why the tenant's directory is not listed (e.g. another tenant than the one signed in
+    /// through), shown instead of the list: an empty list would say the tenant has nobody.
+    refused: Option<String>,
     next_cursor: Option<String>,
     editor: GrantEditor,
     outcomes: Vec<ItemOutcome>,
     errors: FieldErrors,
 }
 
-/// The directory objects of one kind in `tenant`, one page of a prefix search.
+/// The directory objects of one kind in `tenant`, one page of a prefix search. The account's
+/// service decides who may see them (the owner: every associated tenant).
 async fn directory(st: &AppState, ctx: &AccountCtx, tab: Tab, tenant: TenantId, q: &ListQuery) -> Result<(Vec<(String, String, String)>, Option<String>), Error> {
     let a = ctx.actor();
     Ok(match tab {
         Tab::Users => {
-            let p = st.services.list_users(a, tenant, q).await?;
+            let p = st.services.list_account_tenant_users(a, ctx.id, tenant, q).await?;
             (p.items.iter().map(|u| (u.id.to_string(), u.display_name.to_string(), u.upn.to_string())).collect(), p.next_cursor)
         }
         Tab::Groups => {
-            let p = st.services.list_groups(a, tenant, q).await?;
+            let p = st.services.list_account_tenant_groups(a, ctx.id, tenant, q).await?;
             (p.items.iter().map(|g| (g.id.to_string(), g.name.to_string(), g.description.as_ref().map(ToString::to_string).unwrap_or_default())).collect(), p.next_cursor)
         }
         Tab::Applications => {
-            let p = st.services.list_applications(a, tenant, q).await?;
+            let p = st.services.list_account_tenant_applications(a, ctx.id, tenant, q).await?;
             (p.items.iter().map(|x| (x.id.to_string(), x.display_name.to_string(), format!("Client ID {}", x.client_id))).collect(), p.next_cursor)
         }
     })
@@ -229,7 +233,7 @@ async fn add_page(
         .or_else(|| associated.first().map(|(t, _)| t.id));
     let members: Vec<String> =
         st.services.list_members(ctx.actor(), ctx.id).await?.iter().filter(|m| m.member.principal.kind() == tab.kind()).map(|m| m.member.principal.uuid().to_string()).collect();
-    let (mut choices, mut next_cursor) = (Vec::new(), None);
+    let (mut choices, mut next_cursor, mut refused) = (Vec::new(), None, None);
     if let Some(t) = tenant {
         match ListQuery::parse(q.search.as_deref(), q.cursor.as_deref(), Some(25)) {
             // A tenant whose directory the caller may not read shows why; a fault fails the page.
@@ -241,7 +245,7 @@ async fn add_page(
                         .map(|(id, name, detail)| Choice { member: members.contains(&id), checked: checked.contains(&id), id, name, detail })
                         .collect();
                 }
-                Err(e) => errors.general = errors.general.or(Some(e.message)),
+                Err(e) => refused = Some(e.message),
             },
             Err(e) => errors.general = errors.general.or(Some(e.message)),
         }
@@ -261,6 +265,7 @@ async fn add_page(
         tenant_domain,
         search: q.search.clone().unwrap_or_default(),
         choices,
+        refused,
         next_cursor,
         editor,
         outcomes,

@@ -36,7 +36,7 @@ use atrium_core::time::Timestamp;
 use atrium_core::{Error, ErrorCode};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -130,7 +130,7 @@ impl FromRequestParts<AppState> for Session {
             && let Ok(account) = AccountId::parse(raw, "accountId")
             && let Some(p) = parts.extensions.get::<PendingActivity>()
         {
-            let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| parts.uri.path().to_owned());
+            let route = crate::activity::visited(parts);
             p.set(account, actor.principal(), st.services.clock().now(), parts.method.as_str(), &route);
         }
         Ok(Session { actor, csrf: csrf_token(token.expose()) })

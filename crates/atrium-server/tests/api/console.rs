@@ -127,7 +127,7 @@ async fn console_pages_render_for_a_signed_in_owner(app: TestApp) {
         ("/groups", "Microsoft Entra applications"),
         ("/applications", "User management"),
         ("/products", "This account has no products yet"),
-        ("/audit", "account.create"),
+        ("/audit", "Opened the account"),
     ] {
         let (status, html, _) = b.get(&format!("{account}{path}")).await;
         assert_eq!(status, 200, "{path}");
@@ -260,7 +260,9 @@ async fn console_invite_outside_users(app: TestApp) {
     // Invited: the result page lists them; the link is in the mail only.
     let (status, html, _) = b.post(&path, &[("csrf", &csrf), invite[0], invite[1], ("message", "Welcome!")], origin).await;
     assert_eq!(status, 200, "{html}");
-    assert_eq!(html.matches("Invitation pending; an email is on its way").count(), 2, "{html}");
+    // No mail server here: the page says so rather than "on its way" (issue 19, item 7).
+    assert_eq!(html.matches("Invitation pending; not sent: no mail server is configured").count(), 2, "{html}");
+    assert!(html.contains("id=\"mail-not-sent\"") && !html.contains("on its way"), "{html}");
     assert!(!html.contains("inv_") && !html.contains("token="), "no redemption link on the page");
     let (_, users, _) = b.get(&format!("/accounts/{acc}/users")).await;
     assert_eq!(users.matches(">Invitation pending</a>").count(), 2, "{users}");
@@ -271,7 +273,7 @@ async fn console_invite_outside_users(app: TestApp) {
     let (status, page, _) = b.get(&guest).await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"invitation-status\">Invitation pending") && page.contains("Resend invitation") && page.contains("Revoke invitation"), "{page}");
-    assert!(page.contains("data-status=\"queued\""), "no SMTP server here: the mail stays queued");
+    assert!(page.contains("data-status=\"not_sent\"") && page.contains("Not sent: no mail server is configured"), "no SMTP server here: {page}");
     assert!(!page.contains("Reset password") && !page.contains("inv_"));
     let inv = page[page.find("/invitations/").unwrap() + 13..].split('/').next().unwrap().to_owned();
     assert_eq!(b.post(&format!("/accounts/{acc}/invitations/{inv}/resend"), &[], origin).await.0, StatusCode::FORBIDDEN);

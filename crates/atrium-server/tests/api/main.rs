@@ -38,3 +38,4 @@ mod scim_filter;
 mod subscriptions;
 mod tenants;
 mod users;
+mod walkthrough;

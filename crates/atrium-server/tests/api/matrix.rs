@@ -97,6 +97,10 @@ fn rows() -> Vec<Row> {
           Prep::ForeignTenant, [O, O, F, F, F, F, F, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/tenants/associations/confirm", Some(r#"{"token":"{x}"}"#), Prep::AssociationToken, [O, O, F, F, F, F, F, F, N, U]),
         r(Method::DELETE, "/api/v1/accounts/{acc}/tenants/{x}", None, Prep::AccountTenant, [O, O, F, F, F, F, F, F, N, U]),
+        // "Add existing users" lists a tenant's directory: Account users readers signed in through it.
+        r(Method::GET, "/api/v1/accounts/{acc}/tenants/{tid}/users", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/tenants/{tid}/groups", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
+        r(Method::GET, "/api/v1/accounts/{acc}/tenants/{tid}/applications", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
         r(Method::GET, "/api/v1/accounts/{acc}/members", None, Prep::None, [O, O, F, F, F, F, O, F, N, U]),
         r(Method::POST, "/api/v1/accounts/{acc}/members", Some(r#"{"principals":[{"type":"user","id":"{x}","tenantId":"{tid}"}],"grant":{"roles":["developer"]}}"#),
           Prep::User, [O, O, F, F, F, F, F, F, N, U]),
@@ -331,8 +335,8 @@ async fn fixture(app: &TestApp) -> Fixture {
             .post(&format!("/api/v1/accounts/{other}/tenants"), &owner,
                   json!({"displayName": "Other", "domainPrefix": "elsewhere", "globalAdmin": {"givenName": "O", "surname": "M", "username": "boss", "password": "Adm1n-Passw0rd!"}}))
             .await;
+        // Its first global admin is a Manager of the account it was created from (seed 000).
         let other_tid = r.body["tenant"]["id"].as_str().unwrap().to_owned();
-        add(app, &owner, &other, json!([{"type": "user", "id": r.body["globalAdmin"]["id"], "tenantId": other_tid}]), json!({"roles": ["manager"]})).await;
         (other, other_tid, app.token("elsewhere.onatrium.local", "boss", "Adm1n-Passw0rd!").await)
     };
     tokens.push(Some(other_manager));
