@@ -74,7 +74,7 @@ pub fn audit(events: &[serde_json::Value], name: &dyn Fn(&str) -> Option<String>
                     serde_json::Value::Null => Vec::new(),
                     other => vec![detail_text(other)],
                 };
-                vec![first_str(e, &["at"]).unwrap_or_default(), first_str(e, &["actionText", "action"]).unwrap_or_default(), by, target, details.join("; ")]
+                vec![first_str(e, &["at"]).unwrap_or_default(), e["action"].as_str().unwrap_or_default().to_owned(), by, target, details.join("; ")]
             })
             .collect(),
     );
