@@ -202,6 +202,21 @@ impl Services {
     }
 }
 
+/// Adds a user to or removes them from a group inside the caller's transaction, with the same
+/// rules as [`Services::add_group_member`] and [`Services::remove_group_member`].
+pub(super) async fn change_membership(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId, user_id: UserId, adding: bool, at: crate::time::Timestamp) -> Result<(), Error> {
+    if find_group(tx, tenant_id, group_id).await?.provisioning.is_some() {
+        return Err(super::provisioning::source_owned("group"));
+    }
+    if adding {
+        add_member(tx, tenant_id, group_id, user_id, at, "userId").await
+    } else if tx.remove_group_member(tenant_id, group_id, user_id).await? {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::UserNotFound).with_message("The user is not a member of this group.").with_target("userId"))
+    }
+}
+
 async fn find_group(tx: &mut dyn Tx, tenant_id: TenantId, group_id: GroupId) -> Result<Group, Error> {
     tx.get_group(tenant_id, group_id)
         .await?

@@ -145,6 +145,20 @@ impl Services {
     }
 
     pub async fn update_user(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId, patch: UserPatch) -> Result<User, Error> {
+        self.edit_user(actor, tenant_id, user_id, patch, &[], &[]).await
+    }
+
+    /// Seed 002's "Edit a user": the details and group membership in one transaction, so a
+    /// refused group change leaves the details unchanged too. An empty patch changes nothing.
+    pub async fn edit_user(
+        &self,
+        actor: &Actor,
+        tenant_id: TenantId,
+        user_id: UserId,
+        patch: UserPatch,
+        add_groups: &[crate::ids::GroupId],
+        remove_groups: &[crate::ids::GroupId],
+    ) -> Result<User, Error> {
         authz::tenant_admin(actor, tenant_id)?;
         let tenant = self.tenant_for_write(tenant_id).await?;
         let upn = opt(patch.user_principal_name.as_deref(), |s| parse_upn_in(&tenant, s, "userPrincipalName"))?;
@@ -207,19 +221,28 @@ impl Services {
             changed.push(("enabled", v.to_string()));
             u.enabled = v;
         }
-        u.updated_at = self.clock.now();
-        match tx.update_user(&u).await {
-            Err(StoreError::Conflict) => return Err(upn_taken(&u.upn)),
-            r => r?,
-        };
-        if patch.enabled == Some(false) || patch.global_admin == Some(false) {
-            // A disabled or demoted user must not keep acting on an old session.
-            tx.delete_user_sessions(u.id, None).await?;
-            tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;
+        let now = self.clock.now();
+        if !changed.is_empty() {
+            u.updated_at = now;
+            match tx.update_user(&u).await {
+                Err(StoreError::Conflict) => return Err(upn_taken(&u.upn)),
+                r => r?,
+            };
+            if patch.enabled == Some(false) || patch.global_admin == Some(false) {
+                // A disabled or demoted user must not keep acting on an old session.
+                tx.delete_user_sessions(u.id, None).await?;
+                tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;
+            }
+            let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            tx.insert_audit(&self.audit(Some(actor), "user.update", "user", u.id, Some(tenant_id), details(&pairs)))
+                .await?;
         }
-        let pairs: Vec<(&str, &str)> = changed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        tx.insert_audit(&self.audit(Some(actor), "user.update", "user", u.id, Some(tenant_id), details(&pairs)))
-            .await?;
+        let uid = u.id.to_string();
+        for (g, adding) in add_groups.iter().map(|g| (*g, true)).chain(remove_groups.iter().map(|g| (*g, false))) {
+            super::groups::change_membership(tx.as_mut(), tenant_id, g, u.id, adding, now).await.map_err(|e| e.with_target("groups"))?;
+            let action = if adding { "group.member.add" } else { "group.member.remove" };
+            tx.insert_audit(&self.audit(Some(actor), action, "group", g, Some(tenant_id), details(&[("userId", &uid)]))).await?;
+        }
         tx.commit().await?;
         Ok(u)
     }

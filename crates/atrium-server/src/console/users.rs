@@ -348,23 +348,11 @@ async fn edit_save(State(st): State<AppState>, Path((id, pid)): Path<(String, St
     let boxes = tenant_group_boxes(&st, &ctx, u.tenant_id, &before).await?;
     let (add, remove) = changes(&boxes, &before, &after);
     let ticked = || async { tenant_group_boxes(&st, &ctx, u.tenant_id, &after).await };
-    if (patch.user_principal_name.is_some() || patch.given_name.is_some())
-        && let Err(e) = st.services.update_user(ctx.actor(), u.tenant_id, u.id, patch).await
-    {
+    let ids = |v: &[String]| v.iter().map(|g| GroupId::parse(g, "groups")).collect::<Result<Vec<_>, _>>();
+    let (add, remove) = (ids(&add)?, ids(&remove)?);
+    // One service call: the details and the groups are saved together or not at all.
+    if let Err(e) = st.services.edit_user(ctx.actor(), u.tenant_id, u.id, patch, &add, &remove).await {
         return Ok(fail(e, ticked().await?));
-    }
-    for (gid, adding) in add.iter().map(|g| (g, true)).chain(remove.iter().map(|g| (g, false))) {
-        let gid = GroupId::parse(gid, "group")?;
-        let r = if adding {
-            st.services.add_group_member(ctx.actor(), u.tenant_id, gid, u.id).await
-        } else {
-            st.services.remove_group_member(ctx.actor(), u.tenant_id, gid, u.id).await
-        };
-        if let Err(e) = r {
-            // Group membership errors belong to the membership list, whatever the service names.
-            let e = if e.code == ErrorCode::Internal { e } else { e.with_target("groups") };
-            return Ok(fail(e, ticked().await?));
-        }
     }
     Ok(redirect(&format!("{}/members/user/{}", ctx.base(), pid)))
 }

@@ -10,7 +10,34 @@ api_tests!(
     user_search_and_pagination,
     directory_sync_tenants_refuse_creates,
     admins_cannot_lock_themselves_out,
+    editing_details_and_groups_is_all_or_nothing,
 );
+
+/// Seed 002's "Edit a user" saves names and groups in one transaction: a refused group change
+/// leaves the new name unsaved, and a good one saves both.
+async fn editing_details_and_groups_is_all_or_nothing(app: TestApp) {
+    use atrium_core::ids::{GroupId, TenantId, UserId};
+    use atrium_core::secret::Secret;
+    use atrium_core::services::UserPatch;
+    let owner = app.owner().await;
+    let (tid, admin) = app.tenant_with_admin(&owner, "contoso").await;
+    let r = app.post(&format!("/api/v1/tenants/{tid}/users"), &admin, json!({"userPrincipalName": "pat", "givenName": "Pat", "password": "Us3r-Passw0rd!"})).await;
+    let uid = UserId::parse(r.body["user"]["id"].as_str().unwrap(), "id").unwrap();
+    let g = app.post(&format!("/api/v1/tenants/{tid}/groups"), &admin, json!({"displayName": "Engineering"})).await;
+    let gid = GroupId::parse(g.body["id"].as_str().unwrap(), "id").unwrap();
+    let tenant = TenantId::parse(&tid, "id").unwrap();
+    let actor = app.services.authenticate(&Secret::new(admin.clone())).await.unwrap();
+    let rename = || UserPatch { display_name: Some("Pat Renamed".into()), ..UserPatch::default() };
+    let missing = GroupId::from_uuid(uuid::Uuid::from_u128(7));
+    let e = app.services.edit_user(&actor, tenant, uid, rename(), &[gid, missing], &[]).await.unwrap_err();
+    assert_eq!(e.target.as_deref(), Some("groups"), "{e:?}");
+    let u = app.services.get_user(&actor, tenant, &uid.to_string()).await.unwrap();
+    assert_eq!(u.display_name.as_str(), "Pat", "the name is not saved when a group change is refused");
+    assert!(app.services.list_user_groups(&actor, tenant, uid).await.unwrap().is_empty(), "nor is the first group");
+    app.services.edit_user(&actor, tenant, uid, rename(), &[gid], &[]).await.unwrap();
+    assert_eq!(app.services.get_user(&actor, tenant, &uid.to_string()).await.unwrap().display_name.as_str(), "Pat Renamed");
+    assert_eq!(app.services.list_user_groups(&actor, tenant, uid).await.unwrap().len(), 1);
+}
 
 async fn user_lifecycle(app: TestApp) {
     let owner = app.owner().await;
