@@ -55,7 +55,7 @@ test("seed 000: open an account; until a tenant is associated it has only its ow
   assert.match(await owner.locator(".empty").textContent(), /No tenant is associated/);
 });
 
-test("seed 000: create a new tenant (errors next to fields), then associate an existing one", async () => {
+test("seed 000 and 001: create a new tenant (errors next to fields), then associate an existing one", async () => {
   await owner.goto(accountUrl + "/tenants");
   await owner.getByRole("link", { name: "Create Microsoft Entra ID" }).click();
   await owner.getByLabel("Domain name").fill("no good");
