@@ -43,6 +43,19 @@ async function createUser(page, given, surname, alias) {
   await page.getByRole("heading", { name: "The user was created" }).waitFor();
 }
 
+/** A user in a tenant's directory only (not in the account), made by its admin through the REST API. */
+async function directoryUser(domain, alias, given, surname) {
+  const api = (await context(browser)).request;
+  const signedIn = await api.post(BASE + "/api/v1/sign-in", { data: { tenant: domain, username: "admin", password: ADMIN_PASSWORD } });
+  assert.equal(signedIn.status(), 200, await signedIn.text());
+  const { token, tenant } = await signedIn.json();
+  const created = await api.post(`${BASE}/api/v1/tenants/${tenant.id}/users`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { userPrincipalName: alias, givenName: given, surname, password: ADMIN_PASSWORD },
+  });
+  assert.equal(created.status(), 201, await created.text());
+}
+
 test("setup: tenant create shows every field's error at once, then two tenants and their admin as Manager", async () => {
   await signIn(owner, PERSONAL, OWNER, OWNER_PASSWORD);
   await owner.waitForURL(/\/accounts$/);
@@ -66,6 +79,9 @@ test("setup: tenant create shows every field's error at once, then two tenants a
   await createTenant(owner, "litware", "Litware Inc");
   await createTenant(owner, "adatum", "Adatum Corp");
   assert.equal(await owner.locator("table.list tbody tr").count(), 2);
+  // A new tenant's admin is a Manager already; these two are in the directories only.
+  await directoryUser(ADATUM, "ada.byron", "Ada", "Byron");
+  await directoryUser(LITWARE, "lita.ford", "Lita", "Ford");
 });
 
 test("Add existing users: switching the Tenant drop-down (htmx) adds from the tenant chosen", async () => {
@@ -80,13 +96,14 @@ test("Add existing users: switching the Tenant drop-down (htmx) adds from the te
   await owner.getByLabel("Search").pressSequentially("ada", { delay: 50 });
   await searched;
   await owner.waitForFunction(() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling"));
-  await owner.getByRole("checkbox", { name: /Adatum Admin/ }).check();
+  assert.ok(await owner.getByRole("checkbox", { name: /Adatum Admin/ }).isDisabled(), "the tenant's admin is already a Manager");
+  await owner.getByRole("checkbox", { name: /Ada Byron/ }).check();
   await owner.getByRole("checkbox", { name: "Manager" }).check();
   await shot(owner, "add-users-switched-tenant");
   // …and so does what Save sends: the user is added from Wingtip, not from the first tenant.
   await owner.getByRole("button", { name: "Save" }).click();
   await owner.waitForURL(/\/users$/);
-  const row = owner.locator("tr", { hasText: "Adatum Admin" });
+  const row = owner.locator("tr", { hasText: "Ada Byron" });
   assert.match(await row.textContent(), new RegExp(`${ADATUM.replace(/\./g, "\\.")}[\\s\\S]*Manager`));
 });
 
@@ -98,11 +115,11 @@ test("Add existing users without JavaScript: the tenant chosen with Search is th
   await page.getByLabel("Tenant").selectOption({ label: LITWARE });
   await page.getByLabel("Search").fill("lit");
   await page.getByRole("button", { name: "Search" }).click();
-  await page.getByRole("checkbox", { name: /Litware Admin/ }).check();
+  await page.getByRole("checkbox", { name: /Lita Ford/ }).check();
   await page.getByRole("checkbox", { name: "Manager" }).check();
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(/\/users$/);
-  assert.match(await page.locator("tr", { hasText: "Litware Admin" }).textContent(), /litware\.onatrium\.local[\s\S]*Manager/);
+  assert.match(await page.locator("tr", { hasText: "Lita Ford" }).textContent(), /litware\.onatrium\.local[\s\S]*Manager/);
   await shot(page, "add-users-nojs");
   await page.context().close();
 });
