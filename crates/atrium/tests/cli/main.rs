@@ -580,8 +580,8 @@ async fn cli_walks_seeds_000_to_002_by_name(backend: Backend) {
         assert!(audit.contains(action), "{action} missing: {audit}");
     }
     // People and grants in words, not GUIDs and JSON.
-    assert!(audit.contains("Ada Admin (admin@contoso.onatrium.local)") && audit.contains("user Ann Lee (ann@contoso.onatrium.local)"), "{audit}");
-    assert!(audit.contains("grant: marketer") && !audit.contains("\"roles\""), "{audit}");
+    assert!(audit.contains("Ada Admin (admin@contoso.onatrium.local)") && audit.contains("Ann Lee (ann@contoso.onatrium.local)"), "{audit}");
+    assert!(audit.contains("grant: Marketer") && !audit.contains("\"roles\""), "{audit}");
     let about_ann: Value = serde_json::from_str(&owner(&["account", "audit", "--account", acc, "--target", "ann", "--json"], None).ok()).unwrap();
     let about_ann = about_ann.as_array().unwrap();
     assert!(!about_ann.is_empty() && about_ann.iter().all(|e| e["targetType"] == "user"), "{about_ann:?}");
