@@ -165,10 +165,7 @@ async fn change_members(st: &AppState, ctx: &Ctx, id: &str, mut add: Vec<String>
 }
 
 pub async fn delete(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>, headers: HeaderMap) -> ScimResult<Response> {
-    if super::if_match(&headers)?.is_some() {
-        let (g, _) = st.services.get_provisioned_group(&ctx.p, &id, false).await?;
-        super::check_if_match(&headers, g.updated_at)?;
-    }
-    st.services.delete_provisioned_group(&ctx.p, &id).await?;
+    // If-Match is checked inside the delete's transaction, so nothing can change in between.
+    st.services.delete_provisioned_group(&ctx.p, &id, super::if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

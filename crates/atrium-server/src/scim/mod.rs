@@ -125,14 +125,6 @@ pub fn if_match(headers: &HeaderMap) -> ScimResult<Option<Timestamp>> {
     v.parse::<i64>().map(|ms| Some(Timestamp::from_millis(ms))).map_err(|_| ScimError::precondition_failed())
 }
 
-/// Checks `If-Match` against the current version (for DELETE, which takes no `expected`).
-pub fn check_if_match(headers: &HeaderMap, current: Timestamp) -> ScimResult<()> {
-    match if_match(headers)? {
-        Some(v) if v != current => Err(ScimError::precondition_failed()),
-        _ => Ok(()),
-    }
-}
-
 /// A resource reply: the document, with `ETag` and (on create) `Location`.
 pub fn resource_reply(status: StatusCode, doc: &Value, version: Timestamp) -> Response {
     let mut res = scim_json(status, doc);

@@ -209,10 +209,7 @@ pub async fn patch(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>,
 }
 
 pub async fn delete(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>, headers: HeaderMap) -> ScimResult<Response> {
-    if super::if_match(&headers)?.is_some() {
-        let u = st.services.get_provisioned_user(&ctx.p, &id).await?;
-        super::check_if_match(&headers, u.updated_at)?;
-    }
-    st.services.delete_provisioned_user(&ctx.p, &id).await?;
+    // If-Match is checked inside the delete's transaction, so nothing can change in between.
+    st.services.delete_provisioned_user(&ctx.p, &id, super::if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

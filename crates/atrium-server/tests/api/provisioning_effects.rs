@@ -169,7 +169,7 @@ async fn deleting_a_provisioned_user_removes_memberships_and_is_audited(app: Tes
     assert!(account_member_ids(&app, &s).await.contains(&bid));
     let session = sign_in_provisioned(&app, &s, "bob", &bid, "B0b-Passw0rd!x").await;
 
-    app.services.delete_provisioned_user(&s.p, &bid).await.unwrap();
+    app.services.delete_provisioned_user(&s.p, &bid, None).await.unwrap();
     app.get(&format!("/api/v1/tenants/{}/users/{bid}", s.tid), &s.admin).await.assert_error(404, "user_not_found", None);
     app.get("/api/v1/me", &session).await.assert_error(401, "unauthenticated", None);
     let left = app.get(&format!("/api/v1/tenants/{}/groups/{gid}/members", s.tid), &s.admin).await;
@@ -180,7 +180,7 @@ async fn deleting_a_provisioned_user_removes_memberships_and_is_audited(app: Tes
     assert!(after.contains(&gid), "the group stays a member");
     // Gone for SCIM too, and a second delete is a 404.
     assert_eq!(app.services.get_provisioned_user(&s.p, &bid).await.unwrap_err().code, ErrorCode::UserNotFound);
-    assert_eq!(app.services.delete_provisioned_user(&s.p, &bid).await.unwrap_err().code, ErrorCode::UserNotFound);
+    assert_eq!(app.services.delete_provisioned_user(&s.p, &bid, None).await.unwrap_err().code, ErrorCode::UserNotFound);
 
     let deletes = audit_events(&app, &s.admin, &s.tid, "user.provision.delete").await;
     assert_eq!(deletes.len(), 1, "{deletes:?}");

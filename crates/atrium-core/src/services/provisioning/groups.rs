@@ -204,9 +204,10 @@ impl Services {
     }
 
     /// Deletes a provisioned group; its members stay in the directory.
-    pub async fn delete_provisioned_group(&self, p: &Provisioner, id: &str) -> Result<(), Error> {
+    pub async fn delete_provisioned_group(&self, p: &Provisioner, id: &str, expected: Option<Timestamp>) -> Result<(), Error> {
         let mut tx = self.write().await?;
         let g = find(tx.as_mut(), p.tenant_id, id).await?;
+        check_version(expected, g.updated_at)?;
         // Accounts the group was a member of lose it too; each account's log says so. (A nil
         // user owns and joins nothing, so only the group's memberships are listed.)
         let accounts = tx.list_accounts_for_user(p.tenant_id, UserId::from_uuid(uuid::Uuid::nil()), &[g.id]).await?;

@@ -278,10 +278,12 @@ impl Services {
         Ok(u)
     }
 
-    /// Deletes a provisioned user with their group and account memberships.
-    pub async fn delete_provisioned_user(&self, p: &Provisioner, id: &str) -> Result<(), Error> {
+    /// Deletes a provisioned user with their group and account memberships; `expected` as in
+    /// [`Services::replace_provisioned_user`].
+    pub async fn delete_provisioned_user(&self, p: &Provisioner, id: &str, expected: Option<Timestamp>) -> Result<(), Error> {
         let mut tx = self.write().await?;
         let u = find(tx.as_mut(), p.tenant_id, id).await?;
+        check_version(expected, u.updated_at)?;
         // Accounts the user was a direct member of lose them too; each account's log says so.
         let accounts = tx.list_accounts_for_user(p.tenant_id, u.id, &[]).await?;
         tx.delete_user_sessions(u.id, None).await?;
