@@ -83,11 +83,13 @@ impl DirectoryTx for DbTx {
     }
 
     async fn insert_user(&mut self, u: &User) -> Result<(), StoreError> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO users (id, tenant_id, upn, upn_lower, display_name, display_name_lower, given_name, surname, mail, user_type, \
              enabled, password_hash, must_change_password, recovery_email, global_admin, failed_sign_ins, locked_until, last_sign_in, \
-             created_at, updated_at, given_name_lower, surname_lower, mail_lower) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+             created_at, updated_at, given_name_lower, surname_lower, mail_lower, \
+             user_name, user_name_lower, external_id, title, title_lower, department, employee_number, manager_id, formatted_name, emails, scim_active) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)",
         )
         .bind(u.id.as_uuid())
         .bind(u.tenant_id.as_uuid())
@@ -111,14 +113,8 @@ impl DirectoryTx for DbTx {
         .bind(u.updated_at.as_millis())
         .bind(folded(u.given_name.as_ref().map(|v| v.as_str())))
         .bind(folded(u.surname.as_ref().map(|v| v.as_str())))
-        .bind(folded(u.mail.as_ref().map(|v| v.as_str())))
-        .execute(self.c())
-        .await
-        .map_err(map_err)?;
-        if u.provisioning.is_some() {
-            self.write_user_provisioning(u).await?;
-        }
-        Ok(())
+        .bind(folded(u.mail.as_ref().map(|v| v.as_str())));
+        bind_provisioning(q, u)?.execute(self.c()).await.map_err(map_err).map(|_| ())
     }
 
     async fn get_user(&mut self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
@@ -160,10 +156,12 @@ impl DirectoryTx for DbTx {
     }
 
     async fn update_user(&mut self, u: &User) -> Result<bool, StoreError> {
-        let r = sqlx::query(
+        let q = sqlx::query(
             "UPDATE users SET upn = $3, upn_lower = $4, display_name = $5, display_name_lower = $6, given_name = $7, surname = $8, \
              mail = $9, user_type = $10, enabled = $11, password_hash = $12, must_change_password = $13, recovery_email = $14, \
-             global_admin = $15, updated_at = $16, given_name_lower = $17, surname_lower = $18, mail_lower = $19 \
+             global_admin = $15, updated_at = $16, given_name_lower = $17, surname_lower = $18, mail_lower = $19, \
+             user_name = $20, user_name_lower = $21, external_id = $22, title = $23, title_lower = $24, department = $25, \
+             employee_number = $26, manager_id = $27, formatted_name = $28, emails = $29, scim_active = $30 \
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(u.tenant_id.as_uuid())
@@ -184,13 +182,8 @@ impl DirectoryTx for DbTx {
         .bind(u.updated_at.as_millis())
         .bind(folded(u.given_name.as_ref().map(|v| v.as_str())))
         .bind(folded(u.surname.as_ref().map(|v| v.as_str())))
-        .bind(folded(u.mail.as_ref().map(|v| v.as_str())))
-        .execute(self.c())
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 1 {
-            self.write_user_provisioning(u).await?;
-        }
+        .bind(folded(u.mail.as_ref().map(|v| v.as_str())));
+        let r = bind_provisioning(q, u)?.execute(self.c()).await.map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -401,21 +394,17 @@ impl DirectoryTx for DbTx {
     }
 }
 
-impl DbTx {
-    /// Writes what a provisioning source says about `u` (clears it when `u` is not provisioned).
-    async fn write_user_provisioning(&mut self, u: &User) -> Result<(), StoreError> {
-        let p = u.provisioning.as_ref();
-        let emails = match p {
-            Some(p) if !p.emails.is_empty() => Some(serde_json::to_string(&p.emails).map_err(|e| StoreError::Corrupt(format!("users.emails: {e}")))?),
-            _ => None,
-        };
-        sqlx::query(
-            "UPDATE users SET user_name = $3, user_name_lower = $4, external_id = $5, title = $6, title_lower = $7, department = $8, \
-             employee_number = $9, manager_id = $10, formatted_name = $11, emails = $12, scim_active = $13 WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(u.tenant_id.as_uuid())
-        .bind(u.id.as_uuid())
-        .bind(p.map(|p| p.user_name.as_str()))
+type DbQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+/// Binds what a provisioning source says about `u` (NULLs when it is not provisioned): the
+/// columns `user_name` to `scim_active`, in that order, after the user's own.
+fn bind_provisioning<'q>(q: DbQuery<'q>, u: &'q User) -> Result<DbQuery<'q>, StoreError> {
+    let p = u.provisioning.as_ref();
+    let emails = match p {
+        Some(p) if !p.emails.is_empty() => Some(serde_json::to_string(&p.emails).map_err(|e| StoreError::Corrupt(format!("users.emails: {e}")))?),
+        _ => None,
+    };
+    Ok(q.bind(p.map(|p| p.user_name.as_str()))
         .bind(p.map(|p| fold(&p.user_name)))
         .bind(p.and_then(|p| p.external_id.as_deref()))
         .bind(p.and_then(|p| p.title.as_deref()))
@@ -425,10 +414,5 @@ impl DbTx {
         .bind(p.and_then(|p| p.manager).map(|m| m.as_uuid()))
         .bind(p.and_then(|p| p.formatted_name.as_deref()))
         .bind(emails)
-        .bind(p.and_then(|p| p.active))
-        .execute(self.c())
-        .await
-        .map_err(map_err)
-        .map(|_| ())
-    }
+        .bind(p.and_then(|p| p.active)))
 }
