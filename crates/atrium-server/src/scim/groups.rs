@@ -116,7 +116,7 @@ pub async fn patch(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>,
     if expected.is_none()
         && let Some((add, remove)) = super::patch::member_changes(&ops)?
     {
-        change_members(&st, &ctx, &id, add, &remove).await?;
+        st.services.change_provisioned_group_members(&ctx.p, &id, &add, &remove).await?;
         let (g, members) = st.services.get_provisioned_group(&ctx.p, &id, with_members).await?;
         return Ok(resource_reply(StatusCode::OK, &params.project(render(&g, &members, with_members, &ctx.base)), g.updated_at));
     }
@@ -135,30 +135,6 @@ pub async fn patch(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>,
         match st.services.replace_provisioned_group(&ctx.p, &id, input, Some(current.updated_at)).await {
             Ok((g, members)) => return Ok(resource_reply(StatusCode::OK, &params.project(render(&g, &members, with_members, &ctx.base)), g.updated_at)),
             Err(e) if e.code == atrium_core::ErrorCode::ConcurrentChange && expected.is_none() && attempts < 3 => attempts += 1,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Adds and removes members. A value that names no user of the tenant is skipped rather than
-/// failing the whole change: SCIM does not ask servers to check member references, clients
-/// (and scim-sanity) add members they cannot be sure of, and the reply shows who is a member.
-async fn change_members(st: &AppState, ctx: &Ctx, id: &str, mut add: Vec<String>, remove: &[String]) -> ScimResult<()> {
-    // Our user ids are GUIDs: anything else cannot name a user.
-    add.retain(|v| uuid::Uuid::parse_str(v.trim()).is_ok());
-    loop {
-        match st.services.change_provisioned_group_members(&ctx.p, id, &add, remove).await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.code == atrium_core::ErrorCode::InvalidRequest => {
-                // The service names the first unknown value as `members[i].value`.
-                let i = e.target.as_deref().and_then(|t| t.strip_prefix("members[")).and_then(|t| t.split(']').next()).and_then(|n| n.parse::<usize>().ok());
-                match i {
-                    Some(i) if i < add.len() => {
-                        add.remove(i);
-                    }
-                    _ => return Err(e.into()),
-                }
-            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -169,11 +169,20 @@ impl Services {
     }
 
     /// Adds and removes members without sending the whole list (SCIM PATCH on `members`).
-    /// Adding a member twice or removing a non-member changes nothing, as SCIM clients expect.
+    /// Adding a member twice or removing a non-member changes nothing, as SCIM clients expect,
+    /// and a value that names no user of the tenant is skipped rather than failing the change:
+    /// SCIM does not ask servers to check member references, clients (and scim-sanity) add
+    /// members they cannot be sure of, and the reply shows who is a member.
     pub async fn change_provisioned_group_members(&self, p: &Provisioner, id: &str, add: &[String], remove: &[String]) -> Result<Group, Error> {
         let mut tx = self.write().await?;
         let mut g = find(tx.as_mut(), p.tenant_id, id).await?;
-        let add = member_ids(tx.as_mut(), p.tenant_id, add).await?;
+        let mut known = BTreeSet::new();
+        for id in add.iter().filter_map(|v| UserId::parse(v.trim(), "value").ok()) {
+            if !known.contains(&id) && tx.get_user(p.tenant_id, id).await?.is_some() {
+                known.insert(id);
+            }
+        }
+        let add = known;
         let remove: BTreeSet<UserId> = remove.iter().filter_map(|v| UserId::parse(v.trim(), "value").ok()).collect();
         let now = self.clock.now().max(g.updated_at.plus_millis(1));
         // Diffed against the current members: a refused insert would abort a PostgreSQL transaction.

@@ -15,7 +15,7 @@ pub use users::{ProvisionUser, upn_for_user_name};
 
 use crate::audit::AuditEvent;
 use crate::error::{Error, ErrorCode};
-use crate::ids::{AuditEventId, ProvisioningTokenId, TenantId};
+use crate::ids::{ProvisioningTokenId, TenantId};
 use crate::services::Services;
 use crate::time::Timestamp;
 
@@ -60,17 +60,7 @@ impl Services {
         pairs.insert(0, ("actor", format!("SCIM: {}", p.name)));
         pairs.insert(1, ("provisioningTokenId", token));
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        AuditEvent {
-            id: AuditEventId::random(self.rng.as_ref()),
-            at: self.clock.now(),
-            actor_user_id: None,
-            actor_tenant_id: Some(p.tenant_id),
-            action: action.to_owned(),
-            target_type: target_type.to_owned(),
-            target_id: target_id.to_string(),
-            tenant_id: Some(p.tenant_id),
-            account_id: None,
-            details: crate::services::details(&refs),
-        }
+        // No user acts; the token's tenant is the actor's.
+        AuditEvent { actor_tenant_id: Some(p.tenant_id), ..self.audit(None, action, target_type, target_id, Some(p.tenant_id), crate::services::details(&refs)) }
     }
 }

@@ -76,7 +76,7 @@ struct Parsed {
     provisioning: ProvisionedUser,
 }
 
-fn parse(input: &ProvisionUser, tenant: TenantId, manager_of: Option<UserId>) -> Result<(Parsed, Option<UserId>), Error> {
+fn parse(input: &ProvisionUser, manager_of: Option<UserId>) -> Result<(Parsed, Option<UserId>), Error> {
     let user_name = input.user_name.as_str();
     if user_name.trim().is_empty() || user_name.chars().count() > 256 || user_name.chars().any(char::is_control) {
         return Err(invalid("userName", "'userName' is required: 1 to 256 characters without control characters.".into()));
@@ -122,7 +122,6 @@ fn parse(input: &ProvisionUser, tenant: TenantId, manager_of: Option<UserId>) ->
             Some(id)
         }
     };
-    let _ = tenant;
     let provisioning = ProvisionedUser {
         user_name: user_name.to_owned(),
         external_id: text(input.external_id.as_deref(), "externalId", 256)?,
@@ -189,7 +188,7 @@ async fn free_upn(svc: &Services, tx: &mut dyn Tx, tenant: &Tenant, user_name: &
 
 impl Services {
     pub async fn provision_user(&self, p: &Provisioner, input: ProvisionUser) -> Result<User, Error> {
-        let (parsed, manager) = parse(&input, p.tenant_id, None)?;
+        let (parsed, manager) = parse(&input, None)?;
         let now = self.clock.now();
         let mut tx = self.write().await?;
         let tenant = self.require_tenant(tx.as_mut(), p.tenant_id).await?;
@@ -242,10 +241,10 @@ impl Services {
         let mut tx = self.write().await?;
         let mut u = find(tx.as_mut(), p.tenant_id, id).await?;
         check_version(expected, u.updated_at)?;
-        let (parsed, manager) = parse(&input, p.tenant_id, Some(u.id))?;
+        let (parsed, manager) = parse(&input, Some(u.id))?;
         check_manager(tx.as_mut(), p.tenant_id, manager).await?;
         let old = u.provisioning.clone().unwrap_or_default();
-        if !old.user_name.eq_ignore_ascii_case(&parsed.provisioning.user_name) || old.user_name != parsed.provisioning.user_name {
+        if old.user_name != parsed.provisioning.user_name {
             if user_name_used(tx.as_mut(), p.tenant_id, &parsed.provisioning.user_name, Some(u.id)).await? {
                 return Err(user_name_taken(&parsed.provisioning.user_name));
             }
