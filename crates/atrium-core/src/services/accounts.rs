@@ -903,7 +903,10 @@ impl Services {
         caller.require_manager()?;
         filter.account_id = Some(account);
         filter.tenant_id = None;
-        filter.limit = filter.limit.clamp(1, 500);
+        // Refused, not clamped: the API documents 1 to 500, as `GET /api/v1/audit` does.
+        if !(1..=500).contains(&filter.limit) {
+            return Err(Error::new(ErrorCode::InvalidLimit).with_message("'limit' must be between 1 and 500.").with_target("limit"));
+        }
         let mut tx = self.read().await?;
         let events = tx.list_audit(&filter).await?;
         self.readable_audit(tx.as_mut(), events).await

@@ -17,7 +17,7 @@ use atrium_core::services::{MemberView, NewAccount, NewTenant, NewTenantAdmin, N
 use atrium_core::time::Timestamp;
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, RawPathParams, State};
+use axum::extract::{FromRequestParts, Path, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::{Value, json};
@@ -163,7 +163,7 @@ async fn create_account(
 
 /// Reads an account.
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = api::Account), (status = 404, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = api::Account), (status = 404, body = ErrorResponse)))]
 async fn get_account(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<api::Account>> {
     let caller = st.services.get_account(&c.actor, c.account).await?;
     Ok(Json(account(&caller.account, &c.actor, caller.role_label())))
@@ -191,7 +191,7 @@ async fn catalog(Authenticated(_): Authenticated) -> Json<Value> {
 
 /// The tenants associated with the account (Account settings → Tenants).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = Vec<api::AccountTenant>), (status = 404, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::AccountTenant>), (status = 404, body = ErrorResponse)))]
 async fn list_tenants(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<Vec<api::AccountTenant>>> {
     let list = st.services.list_account_tenants(&c.actor, c.account).await?;
     Ok(Json(list.iter().map(|(t, at)| api::AccountTenant { tenant: convert::tenant(t), associated_at: at.to_rfc3339() }).collect()))
@@ -199,7 +199,7 @@ async fn list_tenants(State(st): State<AppState>, c: AccountActor) -> ApiResult<
 
 /// Creates a brand-new tenant with its global administrator and associates it (no email is sent).
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/tenants", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::CreateTenantRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::CreateTenantRequest,
     responses((status = 201, body = api::CreateTenantResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_tenant(
     State(st): State<AppState>,
@@ -220,7 +220,7 @@ async fn create_tenant(
 /// Associate an existing tenant, step 1: sign in with that tenant's credentials and review its
 /// organization and domain.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/tenants/associations", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::StartAssociationRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::StartAssociationRequest,
     responses((status = 200, body = api::StartAssociationResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 async fn start_association(
     State(st): State<AppState>,
@@ -239,7 +239,7 @@ async fn start_association(
 
 /// Associate an existing tenant, step 2: Confirm.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/tenants/associations/confirm", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::ConfirmAssociationRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::ConfirmAssociationRequest,
     responses((status = 201, body = api::Tenant), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn confirm_association(
     State(st): State<AppState>,
@@ -253,7 +253,7 @@ async fn confirm_association(
 /// Removes a tenant from the account: its principals lose every permission; the directory is
 /// untouched. Not the tenant you signed in through; the last one only by the owner.
 #[utoipa::path(delete, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("tenantId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn remove_tenant(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     st.services.remove_account_tenant(&c.actor, c.account, tenant_id(&tid)?).await?;
@@ -264,9 +264,9 @@ async fn remove_tenant(State(st): State<AppState>, c: AccountActor, Path((_, tid
 /// you signed in through (the owner: any associated tenant); for another one the answer is 403
 /// `wrong_tenant` saying where to sign in, never an empty list.
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/users", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("tenantId" = String, Path),
-        ("search" = Option<String>, Query, description = "Case-insensitive prefix of the userPrincipalName or display name"),
-        ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
+    params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path),
+        ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Case-insensitive prefix of the userPrincipalName or display name"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50")),
     responses((status = 200, body = api::Page<api::User>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn list_tenant_users(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::User>>> {
     let page = st.services.list_account_tenant_users(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
@@ -275,7 +275,7 @@ async fn list_tenant_users(State(st): State<AppState>, c: AccountActor, Path((_,
 
 /// The groups of an associated tenant, for "Add existing groups" (the same rules as its users).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/groups", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("tenantId" = String, Path), ("search" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path), ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
     responses((status = 200, body = api::Page<api::Group>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn list_tenant_groups(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Group>>> {
     let page = st.services.list_account_tenant_groups(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
@@ -284,7 +284,7 @@ async fn list_tenant_groups(State(st): State<AppState>, c: AccountActor, Path((_
 
 /// The applications of an associated tenant, for "Add existing applications" (the same rules as its users).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/applications", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("tenantId" = String, Path), ("search" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path), ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
     responses((status = 200, body = api::Page<api::Application>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn list_tenant_applications(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Application>>> {
     let page = st.services.list_account_tenant_applications(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
@@ -293,7 +293,7 @@ async fn list_tenant_applications(State(st): State<AppState>, c: AccountActor, P
 
 /// Users, groups and applications with access to the account, with their grants.
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/members", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = Vec<api::Member>), (status = 403, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::Member>), (status = 403, body = ErrorResponse)))]
 async fn list_members(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<Vec<api::Member>>> {
     let list = st.services.list_members(&c.actor, c.account).await?;
     Ok(Json(list.iter().map(member).collect()))
@@ -301,7 +301,7 @@ async fn list_members(State(st): State<AppState>, c: AccountActor) -> ApiResult<
 
 /// Adds existing users, groups or applications, all with the same grant; results per item.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::AddMembersRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::AddMembersRequest,
     responses((status = 200, body = api::AddMembersResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 async fn add_members(State(st): State<AppState>, c: AccountActor, ApiJson(req): ApiJson<api::AddMembersRequest>) -> ApiResult<Json<api::AddMembersResponse>> {
     let inputs: Vec<PrincipalInput> = req.principals.iter().map(principal_input).collect();
@@ -324,7 +324,7 @@ async fn add_members(State(st): State<AppState>, c: AccountActor, ApiJson(req): 
 /// Creates a user in the tenant you signed in through (global admin) and adds it. The
 /// temporary password is shown once.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/users", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::CreateMemberUserRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::CreateMemberUserRequest,
     responses((status = 201, body = api::CreateMemberUserResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_member_user(
     State(st): State<AppState>,
@@ -353,7 +353,7 @@ async fn create_member_user(
 
 /// Creates a group in the tenant you signed in through (global admin), with members, and adds it.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/groups", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::CreateMemberGroupRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::CreateMemberGroupRequest,
     responses((status = 201, body = api::Member), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_member_group(
     State(st): State<AppState>,
@@ -368,7 +368,7 @@ async fn create_member_group(
 /// Registers an application in the tenant you signed in through (global admin) and adds it, in
 /// one transaction: a refused grant leaves no registration behind.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/applications", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::CreateMemberApplicationRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::CreateMemberApplicationRequest,
     responses((status = 201, body = api::CreateMemberApplicationResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_member_application(
     State(st): State<AppState>,
@@ -382,7 +382,7 @@ async fn create_member_application(
 
 /// Changes a member's roles and permissions (account access only).
 #[utoipa::path(patch, path = "/api/v1/accounts/{accountId}/members/{type}/{principalId}", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("type" = String, Path, description = "user, group or application"), ("principalId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("type" = super::contract::MemberType, Path, description = "user, group or application"), ("principalId" = uuid::Uuid, Path)),
     request_body = api::UpdateMemberRequest,
     responses((status = 200, body = api::Member), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn update_member(
@@ -397,7 +397,7 @@ async fn update_member(
 
 /// Removes a member from the account; the directory object remains.
 #[utoipa::path(delete, path = "/api/v1/accounts/{accountId}/members/{type}/{principalId}", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("type" = String, Path), ("principalId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("type" = super::contract::MemberType, Path), ("principalId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn remove_member(State(st): State<AppState>, c: AccountActor, Path((_, kind, pid)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
     st.services.remove_member(&c.actor, c.account, &kind, &pid).await?;
@@ -406,7 +406,7 @@ async fn remove_member(State(st): State<AppState>, c: AccountActor, Path((_, kin
 
 /// "Delete from organization": removes the member and deletes the user from the directory.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/user/{principalId}/delete-from-organization", tag = "accounts",
-    security(("bearer" = [])), params(("accountId" = String, Path), ("principalId" = String, Path)),
+    security(("bearer" = [])), params(("accountId" = uuid::Uuid, Path), ("principalId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn delete_from_organization(State(st): State<AppState>, c: AccountActor, Path((_, pid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     st.services.delete_member_from_organization(&c.actor, c.account, &pid).await?;
@@ -415,7 +415,7 @@ async fn delete_from_organization(State(st): State<AppState>, c: AccountActor, P
 
 /// Resets a member's password (global admin). The temporary password is shown once.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/members/user/{principalId}/reset-password", tag = "accounts",
-    security(("bearer" = [])), params(("accountId" = String, Path), ("principalId" = String, Path)),
+    security(("bearer" = [])), params(("accountId" = uuid::Uuid, Path), ("principalId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::TemporaryPassword), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn reset_password(State(st): State<AppState>, c: AccountActor, Path((_, pid)): Path<(String, String)>) -> ApiResult<Json<api::TemporaryPassword>> {
     let p = st.services.reset_member_password(&c.actor, c.account, &pid).await?;
@@ -424,7 +424,7 @@ async fn reset_password(State(st): State<AppState>, c: AccountActor, Path((_, pi
 
 /// A member's history of the last 30 days (the owner only).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/members/{type}/{principalId}/activity", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("type" = String, Path), ("principalId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("type" = super::contract::MemberType, Path), ("principalId" = uuid::Uuid, Path)),
     responses((status = 200, body = Vec<api::ActivityEntry>), (status = 403, body = ErrorResponse)))]
 async fn member_activity(
     State(st): State<AppState>,
@@ -437,7 +437,7 @@ async fn member_activity(
 
 /// The account's products (targets of product-level permissions).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/products", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = Vec<api::Product>), (status = 404, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::Product>), (status = 404, body = ErrorResponse)))]
 async fn list_products(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<Vec<api::Product>>> {
     let list = st.services.list_products(&c.actor, c.account).await?;
     Ok(Json(list.iter().map(|p| api::Product { id: p.id.as_uuid(), name: p.name.to_string(), created_at: p.created_at.to_rfc3339() }).collect()))
@@ -445,7 +445,7 @@ async fn list_products(State(st): State<AppState>, c: AccountActor) -> ApiResult
 
 /// Creates a product (needs "New apps" read/write).
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/products", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::CreateProductRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::CreateProductRequest,
     responses((status = 201, body = api::Product), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_product(
     State(st): State<AppState>,
@@ -458,7 +458,7 @@ async fn create_product(
 
 /// Deletes a product.
 #[utoipa::path(delete, path = "/api/v1/accounts/{accountId}/products/{productId}", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("productId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("productId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn delete_product(State(st): State<AppState>, c: AccountActor, Path((_, pid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     st.services.delete_product(&c.actor, c.account, ProductId::parse(&pid, "productId")?).await?;
@@ -473,7 +473,7 @@ async fn one_check(st: &AppState, c: &AccountActor, req: &api::AccessCheckReques
 
 /// `{allowed, level, because:[the grants that decided]}` for a principal (default: you).
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/access/check", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::AccessCheckRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::AccessCheckRequest,
     responses((status = 200, description = "The decision", body = Object), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn check_access(State(st): State<AppState>, c: AccountActor, ApiJson(req): ApiJson<api::AccessCheckRequest>) -> ApiResult<Json<Value>> {
     Ok(Json(one_check(&st, &c, &req).await?))
@@ -481,7 +481,7 @@ async fn check_access(State(st): State<AppState>, c: AccountActor, ApiJson(req):
 
 /// Several checks at once; each result is a decision or an error.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/access/check-batch", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::AccessCheckBatchRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::AccessCheckBatchRequest,
     responses((status = 200, description = "One result per check", body = Object), (status = 400, body = ErrorResponse)))]
 async fn check_access_batch(State(st): State<AppState>, c: AccountActor, ApiJson(req): ApiJson<api::AccessCheckBatchRequest>) -> ApiResult<Json<Value>> {
     if req.checks.len() > 100 {
@@ -500,7 +500,7 @@ async fn check_access_batch(State(st): State<AppState>, c: AccountActor, ApiJson
 }
 
 #[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AuditQuery {
     actor: Option<String>,
     target: Option<String>,
@@ -512,10 +512,12 @@ struct AuditQuery {
 /// The account's audit log, newest first; filter by actor (user id), target id and time
 /// (`from`/`to` in epoch milliseconds).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/audit", tag = "accounts", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("actor" = Option<String>, Query), ("target" = Option<String>, Query),
-           ("from" = Option<i64>, Query), ("to" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
+    params(("accountId" = uuid::Uuid, Path), ("actor" = Option<uuid::Uuid>, Query, description = "The acting user's id"),
+           ("target" = Option<String>, Query, description = "The target's id"),
+           ("from" = Option<i64>, Query, description = "Epoch milliseconds, inclusive"), ("to" = Option<i64>, Query, description = "Epoch milliseconds"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 100")),
     responses((status = 200, body = Vec<api::AuditEvent>), (status = 403, body = ErrorResponse)))]
-async fn account_audit(State(st): State<AppState>, c: AccountActor, Query(q): Query<AuditQuery>) -> ApiResult<Json<Vec<api::AuditEvent>>> {
+async fn account_audit(State(st): State<AppState>, c: AccountActor, super::ApiQuery(q): super::ApiQuery<AuditQuery>) -> ApiResult<Json<Vec<api::AuditEvent>>> {
     let filter = AuditFilter {
         actor_user_id: q.actor.as_deref().map(|a| UserId::parse(a, "actor")).transpose()?,
         target_id: q.target,

@@ -23,8 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Lists or searches applications, ordered by display name.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/applications", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("search" = Option<String>, Query, description = "Prefix of the display name"),
-           ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    params(("tenantId" = uuid::Uuid, Path), ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Prefix of the display name"),
+           ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
     responses((status = 200, body = Page<Application>), (status = 404, body = ErrorResponse)))]
 async fn list_applications(
     State(st): State<AppState>,
@@ -38,7 +38,7 @@ async fn list_applications(
 
 /// Registers an application with Reply URLs and an optional App ID URI.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/applications", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path)), request_body = CreateApplicationRequest,
+    params(("tenantId" = uuid::Uuid, Path)), request_body = CreateApplicationRequest,
     responses((status = 201, body = Application), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse),
                (status = 409, description = "Reply URL or App ID URI taken, or a directory-sync tenant", body = ErrorResponse)))]
 async fn create_application(
@@ -59,7 +59,7 @@ async fn create_application(
 
 /// Reads an application: Tenant ID, Client ID (`appId`), Reply URLs and App ID URI.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path, description = "Object id or appId")),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path, description = "Object id or appId")),
     responses((status = 200, body = Application), (status = 404, body = ErrorResponse)))]
 async fn get_application(
     State(st): State<AppState>,
@@ -72,7 +72,7 @@ async fn get_application(
 
 /// Changes the name, Reply URLs, App ID URI or public-client flag.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path)), request_body = UpdateApplicationRequest,
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path)), request_body = UpdateApplicationRequest,
     responses((status = 200, body = Application), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn update_application(
     State(st): State<AppState>,
@@ -92,7 +92,7 @@ async fn update_application(
 
 /// Deletes an application and its keys.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn delete_application(
     State(st): State<AppState>,
@@ -105,7 +105,7 @@ async fn delete_application(
 
 /// Lists the keys with created and expiry dates and a hint; never the values.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/keys", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path)),
     responses((status = 200, body = Vec<Key>), (status = 404, body = ErrorResponse)))]
 async fn list_keys(
     State(st): State<AppState>,
@@ -119,7 +119,7 @@ async fn list_keys(
 
 /// Adds a key. The response holds the Client ID and the key value, shown only this once.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/keys", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path)), request_body = AddKeyRequest,
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path)), request_body = AddKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn add_key(
     State(st): State<AppState>,
@@ -143,7 +143,7 @@ async fn add_key(
 
 /// Removes a key; tokens can no longer be requested with it.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/keys/{keyId}", tag = "applications", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("applicationId" = String, Path), ("keyId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path), ("keyId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn remove_key(
     State(st): State<AppState>,

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use atrium_api_types::{AuditEvent, ErrorResponse};
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,12 +24,13 @@ struct AuditParams {
 
 /// Audit events, newest first. Without `tenantId` (instance admins only) the whole log.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
-    params(("tenantId" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 500, default 100")),
+    params(("tenantId" = Option<uuid::Uuid>, Query, description = "Only this tenant's events; without it, the whole log (instance administrators)"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 100")),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorResponse)))]
 async fn list_audit(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
-    Query(p): Query<AuditParams>,
+    super::ApiQuery(p): super::ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     let tenant = p.tenant_id.as_deref().map(tenant_id).transpose()?;
     let limit = match p.limit {

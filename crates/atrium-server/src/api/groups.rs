@@ -23,10 +23,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Lists or searches groups, ordered by name.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/groups", tag = "groups", security(("bearer" = [])),
     params(
-        ("tenantId" = String, Path),
-        ("search" = Option<String>, Query, description = "Case-insensitive prefix of the name"),
-        ("cursor" = Option<String>, Query),
-        ("limit" = Option<u32>, Query),
+        ("tenantId" = uuid::Uuid, Path),
+        ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Case-insensitive prefix of the name"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200),
     ),
     responses((status = 200, body = Page<Group>), (status = 404, body = ErrorResponse)))]
 async fn list_groups(
@@ -41,7 +41,7 @@ async fn list_groups(
 
 /// Creates a group, optionally with members.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/groups", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path)), request_body = CreateGroupRequest,
+    params(("tenantId" = uuid::Uuid, Path)), request_body = CreateGroupRequest,
     responses((status = 201, body = Group), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_group(
     State(st): State<AppState>,
@@ -56,7 +56,7 @@ async fn create_group(
 
 /// Reads a group.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/groups/{groupId}", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path)),
     responses((status = 200, body = Group), (status = 404, body = ErrorResponse)))]
 async fn get_group(
     State(st): State<AppState>,
@@ -69,7 +69,7 @@ async fn get_group(
 
 /// Renames a group or changes its description.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenantId}/groups/{groupId}", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path)), request_body = UpdateGroupRequest,
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path)), request_body = UpdateGroupRequest,
     responses((status = 200, body = Group), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn update_group(
     State(st): State<AppState>,
@@ -84,7 +84,7 @@ async fn update_group(
 
 /// Deletes a group (its members stay in the directory).
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/groups/{groupId}", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn delete_group(
     State(st): State<AppState>,
@@ -97,7 +97,7 @@ async fn delete_group(
 
 /// Lists a group's members, ordered by userPrincipalName.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/groups/{groupId}/members", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
     responses((status = 200, body = Page<User>), (status = 404, body = ErrorResponse)))]
 async fn list_members(
     State(st): State<AppState>,
@@ -111,7 +111,7 @@ async fn list_members(
 
 /// Adds a user of the same tenant to the group.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/groups/{groupId}/members", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path)), request_body = AddMemberRequest,
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path)), request_body = AddMemberRequest,
     responses((status = 204), (status = 404, body = ErrorResponse), (status = 409, description = "Already a member", body = ErrorResponse)))]
 async fn add_member(
     State(st): State<AppState>,
@@ -125,7 +125,7 @@ async fn add_member(
 
 /// Removes a member from the group.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}", tag = "groups", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("groupId" = String, Path), ("userId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("groupId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn remove_member(
     State(st): State<AppState>,

@@ -65,7 +65,7 @@ fn view(services: &Services, v: &InvitationView) -> api::Invitation {
 /// guest user shown as "Invitation pending", the grant, and a mail with a single-use link. One
 /// bad address refuses the whole request; `error.details` lists every bad address.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("accountId" = String, Path)), request_body = api::InviteRequest,
+    params(("accountId" = uuid::Uuid, Path)), request_body = api::InviteRequest,
     responses((status = 201, body = api::InvitationList), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 async fn invite(State(st): State<AppState>, headers: HeaderMap, c: AccountActor, crate::extract::ApiJson(req): crate::extract::ApiJson<api::InviteRequest>) -> ApiResult<(StatusCode, Json<api::InvitationList>)> {
     let input = InviteGuests { emails: req.emails.into_vec(), display_name: None, message: req.message, redirect_url: req.invite_redirect_url, send_message: true };
@@ -79,14 +79,14 @@ async fn invite(State(st): State<AppState>, headers: HeaderMap, c: AccountActor,
 
 /// The account's invitations, newest first, with the status of each one's newest mail.
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = api::InvitationList), (status = 403, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = api::InvitationList), (status = 403, body = ErrorResponse)))]
 async fn list_invitations(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<api::InvitationList>> {
     let list = st.services.list_invitations(&c.actor, c.account).await?;
     Ok(Json(api::InvitationList { value: list.iter().map(|v| view(&st.services, v)).collect() }))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/invitations/{invitationId}", tag = "invitations", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("invitationId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("invitationId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::Invitation), (status = 404, body = ErrorResponse)))]
 async fn get_invitation(State(st): State<AppState>, c: AccountActor, Path((_, id)): Path<(String, String)>) -> ApiResult<Json<api::Invitation>> {
     Ok(Json(view(&st.services, &st.services.get_invitation(&c.actor, c.account, &id).await?)))
@@ -94,7 +94,7 @@ async fn get_invitation(State(st): State<AppState>, c: AccountActor, Path((_, id
 
 /// "Resend invitation": a new link and mail; the previous link stops working.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/invitations/{invitationId}/resend", tag = "invitations", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("invitationId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("invitationId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::Invitation), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn resend(State(st): State<AppState>, headers: HeaderMap, c: AccountActor, Path((_, id)): Path<(String, String)>) -> ApiResult<Json<api::Invitation>> {
     let base = crate::identity::base_url(&st, &headers);
@@ -105,7 +105,7 @@ async fn resend(State(st): State<AppState>, headers: HeaderMap, c: AccountActor,
 /// Revokes a pending invitation: the link stops working and the guest, who never signed in, is
 /// deleted with its access.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/invitations/{invitationId}/revoke", tag = "invitations", security(("bearer" = [])),
-    params(("accountId" = String, Path), ("invitationId" = String, Path)),
+    params(("accountId" = uuid::Uuid, Path), ("invitationId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::Invitation), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn revoke(State(st): State<AppState>, c: AccountActor, Path((_, id)): Path<(String, String)>) -> ApiResult<Json<api::Invitation>> {
     let i = st.services.revoke_invitation(&c.actor, c.account, &id).await?;

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use atrium_api_types as api;
 use atrium_api_types::ErrorResponse;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,23 +20,40 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct MailQuery {
     /// `queued` (or `not_sent`, its name without a mail server), `sending`, `sent` or `dead`.
+    #[param(inline, value_type = Option<MailStatusFilter>)]
     status: Option<String>,
+    /// Only the mails of this invitation.
+    #[param(value_type = Option<uuid::Uuid>)]
     invitation_id: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+}
+
+/// The statuses `?status=` takes (the service parses the text; this is its documentation).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum MailStatusFilter {
+    Queued,
+    NotSent,
+    Sending,
+    Sent,
+    Dead,
 }
 
 /// The outbox, newest first.
 #[utoipa::path(get, path = "/api/v1/mail", tag = "mail", security(("bearer" = [])), params(MailQuery),
     responses((status = 200, body = Vec<api::MailStatusBody>), (status = 403, body = ErrorResponse)))]
-async fn list_mail(State(st): State<AppState>, Authenticated(actor): Authenticated, Query(q): Query<MailQuery>) -> ApiResult<Json<Vec<api::MailStatusBody>>> {
+async fn list_mail(State(st): State<AppState>, Authenticated(actor): Authenticated, super::ApiQuery(q): super::ApiQuery<MailQuery>) -> ApiResult<Json<Vec<api::MailStatusBody>>> {
     let list = st.services.list_mail(&actor, q.invitation_id.as_deref(), q.status.as_deref(), q.limit.unwrap_or(50)).await?;
     Ok(Json(list.iter().map(|m| mail_status(&st.services, m)).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/mail/{mailId}", tag = "mail", security(("bearer" = [])), params(("mailId" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/mail/{mailId}", tag = "mail", security(("bearer" = [])), params(("mailId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::MailStatusBody), (status = 404, body = ErrorResponse)))]
 async fn get_mail(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<api::MailStatusBody>> {
     Ok(Json(mail_status(&st.services, &st.services.get_mail(&actor, &id).await?)))

@@ -5,6 +5,7 @@ mod accounts;
 mod applications;
 mod audit;
 pub(crate) mod auth;
+mod contract;
 mod convert;
 mod docs;
 mod groups;
@@ -67,8 +68,28 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    contract::document_errors(&mut doc);
     let json = doc.to_json().unwrap_or_else(|_| "{}".to_owned());
     (router.merge(docs::routes(json)), doc)
+}
+
+/// A query string in the API's error shape: a value of the wrong type (`limit=abc`) or an
+/// unknown parameter is a 400 `invalid_request` naming it, never axum's plain-text rejection.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::try_from_uri(&parts.uri).map(|q| ApiQuery(q.0)).map_err(|e| {
+            let msg = e.body_text();
+            let mut err = Error::new(atrium_core::ErrorCode::InvalidRequest).with_message(format!("Invalid query string: {msg}"));
+            if let Some(field) = msg.split('`').nth(1) {
+                err = err.with_target(field);
+            }
+            err.into()
+        })
+    }
 }
 
 fn tenant_id(s: &str) -> Result<TenantId, Error> {

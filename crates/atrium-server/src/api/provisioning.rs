@@ -48,7 +48,7 @@ pub(crate) fn valid_days(days: Option<i64>) -> Option<u32> {
 /// response only; the tenant becomes directory-synced: users and groups arrive through SCIM and
 /// creating them here is refused.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/provisioning/tokens", tag = "provisioning", security(("bearer" = [])),
-    params(("tenantId" = String, Path)), request_body = api::CreateProvisioningTokenRequest,
+    params(("tenantId" = uuid::Uuid, Path)), request_body = api::CreateProvisioningTokenRequest,
     responses(
         (status = 201, description = "The token, shown once, and the SCIM base URL", body = api::CreatedProvisioningToken,
          headers(("Cache-Control" = String, description = "no-store"))),
@@ -82,7 +82,7 @@ async fn create_token(
 
 /// The tenant's provisioning tokens with their dates; never the values.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/provisioning/tokens", tag = "provisioning", security(("bearer" = [])),
-    params(("tenantId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path)),
     responses((status = 200, body = api::ProvisioningTokenList), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn list_tokens(State(st): State<AppState>, headers: HeaderMap, Authenticated(actor): Authenticated, Path(tid): Path<String>) -> ApiResult<Json<api::ProvisioningTokenList>> {
     let tokens = st.services.list_provisioning_tokens(&actor, tenant_id(&tid)?).await?;
@@ -93,7 +93,7 @@ async fn list_tokens(State(st): State<AppState>, headers: HeaderMap, Authenticat
 /// Revokes a token at once: the SCIM client using it is refused from the next request. The
 /// tenant stays directory-synced and its provisioned objects stay owned by their source.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/provisioning/tokens/{tokenId}", tag = "provisioning", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("tokenId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("tokenId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn revoke_token(State(st): State<AppState>, Authenticated(actor): Authenticated, Path((tid, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let id = ProvisioningTokenId::parse(&id, "tokenId")?;

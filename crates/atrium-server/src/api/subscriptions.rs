@@ -15,7 +15,7 @@ use atrium_core::secret::Secret;
 use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionView};
 use atrium_core::{Error, ErrorCode};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -106,7 +106,7 @@ async fn create_subscription(
 
 /// Reads a subscription (owner or co-administrator).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), responses((status = 200, body = api::Subscription), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = api::Subscription), (status = 404, body = ErrorResponse)))]
 async fn get_subscription(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<api::Subscription>> {
     let v = st.services.get_subscription(&actor, subscription_id(&id)?).await?;
     Ok(Json(subscription(&v)))
@@ -115,7 +115,7 @@ async fn get_subscription(State(st): State<AppState>, Authenticated(actor): Auth
 /// Step 1, "Use existing directory" (the owner): returns a single-use consent code for a global
 /// administrator of that directory.
 #[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/directory-requests", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), request_body = api::DirectoryRequestBody,
+    params(("subscriptionId" = uuid::Uuid, Path)), request_body = api::DirectoryRequestBody,
     responses((status = 201, body = api::DirectoryRequestCreated), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn request_directory(
     State(st): State<AppState>,
@@ -182,13 +182,13 @@ struct DirectoryChangeQuery {
 /// Step 3, "Change the associated directory": what confirming would change (the old
 /// directory's co-administrators lose access).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/directory-change", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path), ("tenantId" = String, Query, description = "The directory to map: its GUID, or the domain of a directory asked for")),
+    params(("subscriptionId" = uuid::Uuid, Path), ("tenantId" = String, Query, description = "The directory to map: its GUID, or the domain of a directory asked for")),
     responses((status = 200, body = api::DirectoryChange), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn preview_directory_change(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
-    Query(q): Query<DirectoryChangeQuery>,
+    super::ApiQuery(q): super::ApiQuery<DirectoryChangeQuery>,
 ) -> ApiResult<Json<api::DirectoryChange>> {
     let id = subscription_id(&id)?;
     let tenant = q.tenant_id.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
@@ -201,7 +201,7 @@ async fn preview_directory_change(
 
 /// Step 3, "Confirm directory mapping": the subscription trusts the new directory.
 #[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/directory-change", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), request_body = api::ChangeDirectoryRequest,
+    params(("subscriptionId" = uuid::Uuid, Path)), request_body = api::ChangeDirectoryRequest,
     responses((status = 200, body = api::DirectoryChange), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn change_directory(
     State(st): State<AppState>,
@@ -217,7 +217,7 @@ async fn change_directory(
 
 /// The Administrators tab: the co-administrators (owner and co-administrators may read it).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/coadministrators", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), responses((status = 200, body = Vec<api::Coadministrator>), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::Coadministrator>), (status = 404, body = ErrorResponse)))]
 async fn list_coadmins(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<Vec<api::Coadministrator>>> {
     let list = st.services.list_coadmins(&actor, subscription_id(&id)?).await?;
     Ok(Json(list.iter().map(|(c, u)| coadmin(u, Some(c))).collect()))
@@ -225,7 +225,7 @@ async fn list_coadmins(State(st): State<AppState>, Authenticated(actor): Authent
 
 /// Step 4: adds a co-administrator by email; it must be a user of the subscription's directory.
 #[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/coadministrators", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), request_body = api::AddCoadministratorRequest,
+    params(("subscriptionId" = uuid::Uuid, Path)), request_body = api::AddCoadministratorRequest,
     responses((status = 201, body = api::Coadministrator), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn add_coadmin(
     State(st): State<AppState>,
@@ -239,7 +239,7 @@ async fn add_coadmin(
 
 /// Removes a co-administrator (the owner).
 #[utoipa::path(delete, path = "/api/v1/subscriptions/{subscriptionId}/coadministrators/{userId}", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path), ("userId" = String, Path)), responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path)), responses((status = 204), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn remove_coadmin(State(st): State<AppState>, Authenticated(actor): Authenticated, Path((id, uid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let id = subscription_id(&id)?;
     st.services.remove_coadmin(&actor, id, user_id(&uid)?).await?;
@@ -248,7 +248,7 @@ async fn remove_coadmin(State(st): State<AppState>, Authenticated(actor): Authen
 
 /// Disables the subscription (the owner): it leaves the deployment view and refuses changes.
 #[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/disable", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), responses((status = 200, body = api::Subscription), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = api::Subscription), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn disable_subscription(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<api::Subscription>> {
     let v = st.services.set_subscription_state(&actor, subscription_id(&id)?, SubscriptionState::Disabled).await?;
     Ok(Json(subscription(&v)))
@@ -256,7 +256,7 @@ async fn disable_subscription(State(st): State<AppState>, Authenticated(actor): 
 
 /// Enables the subscription again (the owner).
 #[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/enable", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), responses((status = 200, body = api::Subscription), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = api::Subscription), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn enable_subscription(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<api::Subscription>> {
     let v = st.services.set_subscription_state(&actor, subscription_id(&id)?, SubscriptionState::Active).await?;
     Ok(Json(subscription(&v)))
@@ -264,7 +264,7 @@ async fn enable_subscription(State(st): State<AppState>, Authenticated(actor): A
 
 /// The subscription's audit events, newest first (the owner).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/audit", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = String, Path)), responses((status = 200, body = Vec<api::AuditEvent>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::AuditEvent>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn subscription_audit(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<Vec<api::AuditEvent>>> {
     let events = st.services.list_subscription_audit(&actor, subscription_id(&id)?).await?;
     Ok(Json(events.iter().map(convert::audit).collect()))
@@ -273,7 +273,7 @@ async fn subscription_audit(State(st): State<AppState>, Authenticated(actor): Au
 /// Step 5, the account's "Web storefront deployment" view: the Subscription drop-down. Your
 /// active subscriptions (owner or co-administrator) whose directory is associated with the account.
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/deployment/subscriptions", tag = "subscriptions", security(("bearer" = [])),
-    params(("accountId" = String, Path)), responses((status = 200, body = Vec<api::Subscription>), (status = 404, body = ErrorResponse)))]
+    params(("accountId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::Subscription>), (status = 404, body = ErrorResponse)))]
 async fn deployment_subscriptions(State(st): State<AppState>, c: AccountActor) -> ApiResult<Json<Vec<api::Subscription>>> {
     let list = st.services.deployment_subscriptions(&c.actor, c.account).await?;
     Ok(Json(list.iter().map(subscription).collect()))

@@ -21,9 +21,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Lists tenants (instance admins see all; others the tenant they signed in through).
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", security(("bearer" = [])),
     params(
-        ("search" = Option<String>, Query, description = "Case-insensitive prefix of the domain or display name"),
+        ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Case-insensitive prefix of the domain or display name"),
         ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
     ),
     responses((status = 200, body = Page<Tenant>), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 async fn list_tenants(State(st): State<AppState>, Authenticated(actor): Authenticated, ListParams(q): ListParams) -> ApiResult<Json<Page<Tenant>>> {
@@ -65,7 +65,7 @@ async fn create_tenant(
 
 /// Reads a tenant.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}", tag = "tenants", security(("bearer" = [])),
-    params(("tenantId" = String, Path, description = "The tenant's GUID")),
+    params(("tenantId" = uuid::Uuid, Path, description = "The tenant's GUID")),
     responses((status = 200, body = Tenant), (status = 404, body = ErrorResponse)))]
 async fn get_tenant(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(tid): Path<String>) -> ApiResult<Json<Tenant>> {
     let t = st.services.get_tenant(&actor, tenant_id(&tid)?).await?;
@@ -74,7 +74,7 @@ async fn get_tenant(State(st): State<AppState>, Authenticated(actor): Authentica
 
 /// Changes a tenant's display name, contact email or directory-sync flag.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenantId}", tag = "tenants", security(("bearer" = [])),
-    params(("tenantId" = String, Path)), request_body = UpdateTenantRequest,
+    params(("tenantId" = uuid::Uuid, Path)), request_body = UpdateTenantRequest,
     responses((status = 200, body = Tenant), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 async fn update_tenant(
     State(st): State<AppState>,
@@ -89,7 +89,7 @@ async fn update_tenant(
 
 /// Deletes a tenant with all its users and groups.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}", tag = "tenants", security(("bearer" = [])),
-    params(("tenantId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn delete_tenant(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(tid): Path<String>) -> ApiResult<StatusCode> {
     st.services.delete_tenant(&actor, tenant_id(&tid)?).await?;

@@ -22,10 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Lists or searches users, ordered by userPrincipalName.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/users", tag = "users", security(("bearer" = [])),
     params(
-        ("tenantId" = String, Path),
-        ("search" = Option<String>, Query, description = "Case-insensitive prefix of the userPrincipalName or display name"),
-        ("cursor" = Option<String>, Query),
-        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("tenantId" = uuid::Uuid, Path),
+        ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Case-insensitive prefix of the userPrincipalName or display name"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
     ),
     responses((status = 200, body = Page<User>), (status = 404, body = ErrorResponse)))]
 async fn list_users(
@@ -40,7 +40,7 @@ async fn list_users(
 
 /// Creates a user. Without a password, a temporary one is returned once.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/users", tag = "users", security(("bearer" = [])),
-    params(("tenantId" = String, Path)), request_body = CreateUserRequest,
+    params(("tenantId" = uuid::Uuid, Path)), request_body = CreateUserRequest,
     responses(
         (status = 201, body = CreateUserResponse),
         (status = 400, description = "Invalid UPN, email, name or password", body = ErrorResponse),
@@ -77,7 +77,7 @@ async fn create_user(
 
 /// Reads a user by id or userPrincipalName.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/users/{userId}", tag = "users", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("userId" = String, Path, description = "GUID or userPrincipalName")),
+    params(("tenantId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path, description = "GUID or userPrincipalName")),
     responses((status = 200, body = User), (status = 404, body = ErrorResponse)))]
 async fn get_user(
     State(st): State<AppState>,
@@ -90,7 +90,7 @@ async fn get_user(
 
 /// Updates a user; `null` clears an optional field.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenantId}/users/{userId}", tag = "users", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("userId" = String, Path)), request_body = UpdateUserRequest,
+    params(("tenantId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path)), request_body = UpdateUserRequest,
     responses((status = 200, body = User), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn update_user(
     State(st): State<AppState>,
@@ -114,7 +114,7 @@ async fn update_user(
 
 /// Deletes a user from the directory.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/users/{userId}", tag = "users", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("userId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn delete_user(
     State(st): State<AppState>,
@@ -127,7 +127,7 @@ async fn delete_user(
 
 /// The groups a user is a direct member of.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/users/{userId}/groups", tag = "users", security(("bearer" = [])),
-    params(("tenantId" = String, Path), ("userId" = String, Path)),
+    params(("tenantId" = uuid::Uuid, Path), ("userId" = uuid::Uuid, Path)),
     responses((status = 200, body = Vec<Group>), (status = 404, body = ErrorResponse)))]
 async fn list_user_groups(
     State(st): State<AppState>,
