@@ -276,6 +276,7 @@ pub struct CreateGroupRequest {
     pub description: Option<String>,
     /// User ids of the same tenant.
     #[serde(default)]
+    #[schema(value_type = Vec<Uuid>)]
     pub members: Vec<String>,
 }
 
@@ -292,6 +293,7 @@ pub struct UpdateGroupRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMemberRequest {
+    #[schema(value_type = Uuid)]
     pub user_id: String,
 }
 
@@ -493,6 +495,7 @@ pub struct AddKeyRequest {
     pub display_name: Option<String>,
     /// 1 to 24; default 24.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 24)]
     pub validity_months: Option<u32>,
 }
 
@@ -622,6 +625,8 @@ pub struct PrincipalBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMembersRequest {
+    /// At least one.
+    #[schema(min_items = 1)]
     pub principals: Vec<PrincipalBody>,
     pub grant: GrantBody,
 }

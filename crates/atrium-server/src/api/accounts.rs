@@ -267,7 +267,8 @@ async fn remove_tenant(State(st): State<AppState>, c: AccountActor, Path((_, tid
     params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path),
         ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$", description = "Case-insensitive prefix of the userPrincipalName or display name"),
         ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50")),
-    responses((status = 200, body = api::Page<api::User>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = api::Page<api::User>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, description = "`tenant_not_associated`: the tenant is not associated with the account", body = ErrorResponse)))]
 async fn list_tenant_users(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::User>>> {
     let page = st.services.list_account_tenant_users(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
     Ok(Json(convert::page(page, convert::user)))
@@ -276,7 +277,8 @@ async fn list_tenant_users(State(st): State<AppState>, c: AccountActor, Path((_,
 /// The groups of an associated tenant, for "Add existing groups" (the same rules as its users).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/groups", tag = "accounts", security(("bearer" = [])),
     params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path), ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
-    responses((status = 200, body = api::Page<api::Group>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = api::Page<api::Group>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, description = "`tenant_not_associated`: the tenant is not associated with the account", body = ErrorResponse)))]
 async fn list_tenant_groups(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Group>>> {
     let page = st.services.list_account_tenant_groups(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
     Ok(Json(convert::page(page, convert::group)))
@@ -285,7 +287,8 @@ async fn list_tenant_groups(State(st): State<AppState>, c: AccountActor, Path((_
 /// The applications of an associated tenant, for "Add existing applications" (the same rules as its users).
 #[utoipa::path(get, path = "/api/v1/accounts/{accountId}/tenants/{tenantId}/applications", tag = "accounts", security(("bearer" = [])),
     params(("accountId" = uuid::Uuid, Path), ("tenantId" = uuid::Uuid, Path), ("search" = Option<String>, Query, max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 200)),
-    responses((status = 200, body = api::Page<api::Application>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = api::Page<api::Application>), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, description = "`tenant_not_associated`: the tenant is not associated with the account", body = ErrorResponse)))]
 async fn list_tenant_applications(State(st): State<AppState>, c: AccountActor, Path((_, tid)): Path<(String, String)>, ListParams(q): ListParams) -> ApiResult<Json<api::Page<api::Application>>> {
     let page = st.services.list_account_tenant_applications(&c.actor, c.account, tenant_id(&tid)?, &q).await?;
     Ok(Json(convert::page(page, convert::application)))

@@ -182,7 +182,7 @@ struct DirectoryChangeQuery {
 /// Step 3, "Change the associated directory": what confirming would change (the old
 /// directory's co-administrators lose access).
 #[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/directory-change", tag = "subscriptions", security(("bearer" = [])),
-    params(("subscriptionId" = uuid::Uuid, Path), ("tenantId" = String, Query, description = "The directory to map: its GUID, or the domain of a directory asked for")),
+    params(("subscriptionId" = uuid::Uuid, Path), ("tenantId" = String, Query, pattern = r"\S", description = "The directory to map: its GUID, or the domain of a directory asked for")),
     responses((status = 200, body = api::DirectoryChange), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn preview_directory_change(
     State(st): State<AppState>,
