@@ -57,8 +57,11 @@ pub(crate) fn is_secured(op: &Operation) -> bool {
     op.security.as_ref().is_some_and(|s| !s.is_empty())
 }
 
-/// Adds the error replies every operation can give (see the module's documentation).
+/// Adds the error replies every operation can give (see the module's documentation), and the
+/// schemas that parameters refer to (utoipa registers those of bodies only).
 pub(crate) fn document_errors(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert(<MemberType as utoipa::ToSchema>::name().into_owned(), <MemberType as utoipa::PartialSchema>::schema());
     for item in doc.paths.paths.values_mut() {
         for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
             let has_path_params = op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Path);
@@ -193,6 +196,17 @@ mod tests {
                 let name = r.trim_start_matches("#/components/schemas/");
                 assert_eq!(schemas[name]["additionalProperties"], false, "{method} {path}: {name} must say additionalProperties: false (deny_unknown_fields)");
             }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for r in text.split("\"#/components/schemas/").skip(1) {
+            let name = &r[..r.find('"').unwrap()];
+            assert!(schemas.contains_key(name), "$ref to {name}, which is not in components.schemas");
         }
     }
 
