@@ -477,7 +477,8 @@ async fn one_check(st: &AppState, c: &AccountActor, req: &api::AccessCheckReques
 /// `{allowed, level, because:[the grants that decided]}` for a principal (default: you).
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/access/check", tag = "accounts", security(("bearer" = [])),
     params(("accountId" = uuid::Uuid, Path)), request_body = api::AccessCheckRequest,
-    responses((status = 200, description = "The decision", body = Object), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, description = "The decision", body = Object), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, description = "`tenant_not_associated`: the principal's tenant is not associated with the account", body = ErrorResponse)))]
 async fn check_access(State(st): State<AppState>, c: AccountActor, ApiJson(req): ApiJson<api::AccessCheckRequest>) -> ApiResult<Json<Value>> {
     Ok(Json(one_check(&st, &c, &req).await?))
 }
