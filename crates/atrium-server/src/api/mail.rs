@@ -22,7 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct MailQuery {
-    /// `queued` (or `not_sent`, its name without a mail server), `sending`, `sent` or `dead`.
+    /// `queued` (or `not_sent`, its name without a mail server), `sending`, `sent`, `dead` or
+    /// `cancelled` (its invitation was revoked or resent, or its tenant removed, before it went out).
     #[param(inline, value_type = Option<MailStatusFilter>)]
     status: Option<String>,
     /// Only the mails of this invitation.
@@ -43,6 +44,7 @@ enum MailStatusFilter {
     Sending,
     Sent,
     Dead,
+    Cancelled,
 }
 
 /// The outbox, newest first.
