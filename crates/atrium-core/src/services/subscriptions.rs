@@ -117,7 +117,10 @@ async fn resolve_tenant_in(tx: &mut dyn Tx, reference: &str) -> Result<Tenant, E
     } else if let Ok(domain) = TenantDomain::parse(reference.trim()) {
         tx.find_tenant_by_domain(domain.as_str()).await
     } else {
-        return Err(not_found());
+        // Neither form: a bad request, not a missing tenant.
+        return Err(Error::new(ErrorCode::InvalidRequest)
+            .with_message("'tenant' must be a tenant id (GUID) or a tenant domain such as contoso.onatrium.local.")
+            .with_target("tenant"));
     };
     found?.ok_or_else(not_found)
 }

@@ -76,6 +76,7 @@ async fn seed_003_subscription_steps_1_to_5(app: TestApp) {
     app.post(&requests, &pat_token, json!({"tenant": "contoso.onatrium.local"})).await.assert_error(403, "owner_only", None);
     app.post(&requests, &admin, json!({"tenant": "contoso.onatrium.local"})).await.assert_error(404, "subscription_not_found", Some("subscriptionId"));
     app.post(&requests, &owner, json!({"tenant": "nowhere.onatrium.local"})).await.assert_error(404, "tenant_not_found", Some("tenant"));
+    app.post(&requests, &owner, json!({"tenant": "not a tenant!"})).await.assert_error(400, "invalid_request", Some("tenant"));
     app.post(&requests, &owner, json!({"tenant": PERSONAL})).await.assert_error(409, "same_directory", Some("tenant"));
     app.post(&requests, &owner, json!({})).await.assert_error(400, "missing_field", Some("tenant"));
     let r = app.post(&requests, &owner, json!({"tenant": "contoso.onatrium.local"})).await;
