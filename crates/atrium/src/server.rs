@@ -103,7 +103,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("Ready. Stop with Ctrl-C.");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    app.run_until(shutdown_signal()).await
+    let services = app.services.clone();
+    let result = app.run_until(shutdown_signal()).await;
+    // Last: on SQLite, closing checkpoints the WAL into the database file.
+    services.store().close().await;
+    if result.is_ok() {
+        eprintln!("Stopped.");
+    }
+    result
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
@@ -148,5 +155,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    eprintln!("Shutting down.");
+    eprintln!("Shutting down: finishing requests in flight.");
 }

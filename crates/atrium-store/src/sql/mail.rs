@@ -94,4 +94,14 @@ impl MailTx for DbTx {
         .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
+
+    async fn outbox_stats(&mut self) -> Result<atrium_core::ports::OutboxStats, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM mail_outbox WHERE status IN ('queued', 'sending')")
+            .fetch_one(self.c())
+            .await
+            .map_err(map_err)?;
+        let n: i64 = r.try_get("n").map_err(map_err)?;
+        let oldest: Option<i64> = r.try_get("oldest").map_err(map_err)?;
+        Ok(atrium_core::ports::OutboxStats { pending: u64::try_from(n).unwrap_or(0), oldest_created_at: oldest.map(Timestamp::from_millis) })
+    }
 }
