@@ -92,7 +92,9 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     if st.metrics.is_draining() {
         return ApiError(Error::new(ErrorCode::Unavailable).with_message("The server is shutting down.")).into_response();
     }
-    match st.services.store().ping().await {
+    // A probe must answer promptly: a database that hangs is as unready as one that refuses.
+    let ping = tokio::time::timeout(Duration::from_secs(3), st.services.store().ping()).await;
+    match ping.unwrap_or_else(|_| Err(atrium_core::ports::StoreError::Unavailable("no answer within 3 s".into()))) {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ready".into() })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: the database does not answer");

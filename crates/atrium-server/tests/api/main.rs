@@ -31,6 +31,7 @@ mod groups;
 mod identity;
 mod invitations;
 mod misc;
+mod ops;
 mod provisioning;
 mod provisioning_effects;
 mod scim;
