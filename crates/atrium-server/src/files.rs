@@ -2,7 +2,8 @@
 //! mail), the master key and TLS keys. At start it is created 0700, and the files Atrium keeps
 //! there that must stay secret are tightened to 0600 (0700 for directories) if anyone else
 //! could read them, with a warning naming each path. The `atrium` binary also sets the umask to
-//! 0o077, so every file it writes afterwards is private from the start.
+//! 0o077, so every file it writes afterwards is private from the start. (A key given with
+//! `tls_key` lives where its owner put it and is left alone.)
 
 use crate::config::Config;
 use anyhow::Context;
@@ -27,7 +28,9 @@ pub fn secure_data_dir(config: &Config) -> anyhow::Result<Vec<PathBuf>> {
     if let Ok(entries) = std::fs::read_dir(dir.join("tls")) {
         for e in entries.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "key") {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            // The generated CA's and server's keys (`ca-key.pem`, `server-key.pem`).
+            if name.ends_with("-key.pem") || name.ends_with(".key") {
                 candidates.push((p, 0o600));
             }
         }

@@ -47,6 +47,7 @@ fn human(bytes: u64) -> String {
 
 pub async fn backup(a: BackupArgs) -> anyhow::Result<()> {
     let cfg = load(&a.config)?;
+    crate::server::init_tracing("warn");
     let url = cfg.database_url();
     if a.to.exists() {
         bail!("{} exists; choose a new file name", a.to.display());
@@ -69,6 +70,7 @@ pub async fn backup(a: BackupArgs) -> anyhow::Result<()> {
 
 pub async fn restore(a: RestoreArgs) -> anyhow::Result<()> {
     let cfg = load(&a.config)?;
+    crate::server::init_tracing("warn");
     let url = cfg.database_url();
     if !a.from.is_file() {
         bail!("{} is not a file", a.from.display());
@@ -146,7 +148,10 @@ async fn pg_dump(url: &str, to: &Path) -> anyhow::Result<u64> {
         .mode(0o600)
         .open(to)
         .with_context(|| format!("creating {}", to.display()))?;
-    let out = pg_tool("pg_dump", url).arg("--format=custom").stdin(Stdio::null()).stdout(Stdio::from(file)).output().await;
+    let out = match pg_tool("pg_dump", url).arg("--format=custom").stdin(Stdio::null()).stdout(Stdio::from(file)).stderr(Stdio::piped()).spawn() {
+        Ok(child) => child.wait_with_output().await,
+        Err(e) => Err(e),
+    };
     let failed = match out {
         Ok(o) if o.status.success() => None,
         Ok(o) => Some(anyhow::anyhow!("pg_dump failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
