@@ -38,7 +38,7 @@ fn secret_files(srv: &Server, backend: Backend) -> Vec<PathBuf> {
 }
 
 /// Sends SIGTERM and waits for the server to exit; returns whether it exited successfully.
-fn sigterm(srv: &mut Server) -> bool {
+async fn sigterm(srv: &mut Server) -> bool {
     let mut child = srv.child.take().unwrap();
     let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success();
     assert!(ok);
@@ -46,7 +46,7 @@ fn sigterm(srv: &mut Server) -> bool {
         if let Some(status) = child.try_wait().unwrap() {
             return status.success();
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = child.kill();
     panic!("atrium serve did not stop within 10 s of SIGTERM");
@@ -62,7 +62,7 @@ async fn data_dir_and_secret_files_are_private(backend: Backend) {
         assert_eq!(mode(f), 0o600, "{}", f.display());
     }
     // SIGTERM stops it cleanly (exit status 0).
-    assert!(sigterm(&mut srv), "atrium serve exited with an error after SIGTERM");
+    assert!(sigterm(&mut srv).await, "atrium serve exited with an error after SIGTERM");
 
     // Files someone made readable are tightened at the next start, each named in a warning.
     chmod(&srv.data_dir, 0o755);
