@@ -854,7 +854,8 @@ pub struct MailStatusBody {
     pub id: Uuid,
     pub to: String,
     pub subject: String,
-    /// `queued`, `sending`, `sent`, `dead`, or `not_sent`: no mail server is configured, so
+    /// `queued`, `sending`, `sent`, `dead`, `cancelled` (its invitation was revoked or replaced,
+    /// or its tenant removed, before it went out), or `not_sent`: no mail server is configured, so
     /// the mail waits in the outbox (it goes out once one is).
     pub status: String,
     /// The status in words, e.g. "Not sent: no mail server is configured".

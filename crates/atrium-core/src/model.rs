@@ -420,6 +420,9 @@ pub enum MailStatus {
     Sent,
     /// Given up after the configured number of attempts.
     Dead,
+    /// Withdrawn before it was sent: its invitation was revoked or replaced, or its tenant
+    /// removed. The body (with its link) is cleared.
+    Cancelled,
 }
 
 impl MailStatus {
@@ -429,6 +432,7 @@ impl MailStatus {
             MailStatus::Sending => "sending",
             MailStatus::Sent => "sent",
             MailStatus::Dead => "dead",
+            MailStatus::Cancelled => "cancelled",
         }
     }
 
@@ -438,6 +442,7 @@ impl MailStatus {
             "sending" => Some(MailStatus::Sending),
             "sent" => Some(MailStatus::Sent),
             "dead" => Some(MailStatus::Dead),
+            "cancelled" => Some(MailStatus::Cancelled),
             _ => None,
         }
     }

@@ -30,7 +30,13 @@ impl ListQuery {
                 let bytes = URL_SAFE_NO_PAD
                     .decode(c)
                     .map_err(|_| Error::new(ErrorCode::InvalidCursor).with_target("cursor"))?;
-                Some(String::from_utf8(bytes).map_err(|_| Error::new(ErrorCode::InvalidCursor).with_target("cursor"))?)
+                let key = String::from_utf8(bytes).map_err(|_| Error::new(ErrorCode::InvalidCursor).with_target("cursor"))?;
+                // We never issue a key with NUL in it, and PostgreSQL text cannot hold one (it
+                // would be a 500 from the database, not a 400).
+                if key.contains('\0') {
+                    return Err(Error::new(ErrorCode::InvalidCursor).with_target("cursor"));
+                }
+                Some(key)
             }
         };
         let prefix = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
@@ -82,6 +88,13 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursor_with_nul_is_refused() {
+        // "AAAA" is base64 for three NUL bytes.
+        let e = ListQuery::parse(None, Some("AAAA"), None).unwrap_err();
+        assert_eq!((e.code, e.target.as_deref()), (ErrorCode::InvalidCursor, Some("cursor")));
+    }
 
     #[test]
     fn cursor_round_trip() {

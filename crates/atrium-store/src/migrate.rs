@@ -16,6 +16,7 @@ macro_rules! migrations {
             5 "subscriptions" "0005_subscriptions.sql",
             6 "directory_query" "0006_directory_query.sql",
             7 "provisioning" "0007_provisioning.sql",
+            8 "hardening" "0008_hardening.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

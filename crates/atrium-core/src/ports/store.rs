@@ -313,10 +313,13 @@ pub trait IdentityTx: Send {
         now: Timestamp,
     ) -> Result<Option<(AuthCode, bool)>, StoreError>;
     async fn insert_refresh_token(&mut self, t: &RefreshToken) -> Result<(), StoreError>;
+    /// The token with `revoked_at` set if it, or its whole family, was revoked.
     async fn get_refresh_token(
         &mut self,
         hash: &[u8; 32],
     ) -> Result<Option<RefreshToken>, StoreError>;
+    /// Spends a token. False if it was already spent: of concurrent redemptions exactly one
+    /// gets true (the UPDATE's row lock decides).
     async fn revoke_refresh_token(
         &mut self,
         hash: &[u8; 32],
@@ -500,6 +503,9 @@ pub trait MailTx: Send {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<Mail>, StoreError>;
+    /// Cancels the queued mail of `which` (bodies cleared, `reason` kept as its last error).
+    /// Mail a worker has already claimed is left alone: it may be on the wire.
+    async fn cancel_mail(&mut self, which: MailOf, at: Timestamp, reason: &str) -> Result<u64, StoreError>;
     /// Records the outcome of an attempt: `Sent`, `Dead` (bodies cleared), or `Queued` again
     /// for `next_attempt_at`.
     async fn finish_mail(
@@ -512,6 +518,16 @@ pub trait MailTx: Send {
     ) -> Result<bool, StoreError>;
     /// How much mail waits (queued or sending) and how old the oldest is: the outbox's depth.
     async fn outbox_stats(&mut self) -> Result<OutboxStats, StoreError>;
+}
+
+/// Which mail [`MailTx::cancel_mail`] cancels.
+#[derive(Debug, Clone, Copy)]
+pub enum MailOf {
+    Invitation(InvitationId),
+    /// Every mail about the tenant (it was deleted).
+    Tenant(TenantId),
+    /// The account's mail about the tenant (the tenant left the account).
+    AccountTenant(AccountId, TenantId),
 }
 
 /// Subscriptions (seed 003): directory requests and consents, co-administrators.

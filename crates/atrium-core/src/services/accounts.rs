@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorCode};
 use crate::ids::{AccountId, GroupId, ProductId, TenantId, UserId};
 use crate::model::{Account, AccountType, Activity, Member, PendingAssociation, PrincipalRef, Product, Tenant, User};
 use crate::page::{ListQuery, Page};
+use crate::ports::store::MailOf;
 use crate::ports::{StoreError, Tx};
 use crate::query::{DirectoryQuery, ObjectKind};
 use crate::secret::Secret;
@@ -408,6 +409,8 @@ impl Services {
             return Err(Error::new(ErrorCode::OwnerOnly).with_message("Only the owner can remove the last associated tenant."));
         }
         tx.remove_account_tenant(account, tenant).await?;
+        // Invitations into the tenant lead nowhere now: their mail must not go out.
+        tx.cancel_mail(MailOf::AccountTenant(account, tenant), self.clock.now(), "Cancelled: the tenant was removed from the account").await?;
         tx.insert_audit(&self.audit(Some(actor), "account.tenant.remove", "tenant", tenant, Some(tenant), details(&[("domain", t.domain.as_str())])).in_account(account))
             .await?;
         tx.commit().await.map_err(Error::from)

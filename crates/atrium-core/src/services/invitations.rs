@@ -14,6 +14,7 @@ use crate::domain::{DisplayName, Email, Password, ReplyUrl, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AccountId, InvitationId, MailId, UserId};
 use crate::model::{Invitation, InvitationStatus, Mail, MailStatus, Member, PrincipalRef, Tenant, User, UserType};
+use crate::ports::store::MailOf;
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -423,6 +424,8 @@ impl Services {
         inv.updated_at = now;
         inv.expires_at = self.invitation_expiry(now);
         tx.update_invitation(&inv).await?;
+        // The old link no longer works: mail still waiting to carry it must not go out.
+        tx.cancel_mail(MailOf::Invitation(inv.id), now, "Cancelled: the invitation was sent again with a new link").await?;
         let url = redeem_url(base_url, &token);
         let content = invitation_mail(&inviter, acc.name.as_str(), tenant.domain.as_str(), None, &url, inv.expires_at);
         let mail = self.queue_mail(tx.as_mut(), &inv.email, content, &inv).await?;
@@ -447,6 +450,7 @@ impl Services {
         inv.status = InvitationStatus::Revoked;
         inv.updated_at = self.clock.now();
         tx.update_invitation(&inv).await?;
+        tx.cancel_mail(MailOf::Invitation(inv.id), inv.updated_at, "Cancelled: the invitation was revoked").await?;
         tx.delete_user(inv.tenant_id, inv.user_id).await?;
         tx.insert_audit(
             &self

@@ -98,7 +98,7 @@ pub const NO_MAIL_SERVER: &str = "Not sent: no mail server is configured";
 /// mail "queued" that no server will ever send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailState {
-    /// `queued`, `sending`, `sent`, `dead`, or `not_sent`: queued, but no mail server is
+    /// `queued`, `sending`, `sent`, `dead`, `cancelled`, or `not_sent`: queued, but no mail server is
     /// configured, so it waits in the outbox (it goes out once one is).
     pub status: &'static str,
     /// The same in a sentence, e.g. "Not sent: no mail server is configured".
@@ -116,6 +116,7 @@ impl Services {
             MailStatus::Sending => ("sending", "Sending now".to_owned()),
             MailStatus::Sent => ("sent", format!("Sent at {}", m.sent_at.unwrap_or(m.next_attempt_at))),
             MailStatus::Dead => ("dead", format!("Could not be delivered ({attempts}); resend the invitation to try again")),
+            MailStatus::Cancelled => ("cancelled", m.last_error.clone().unwrap_or_else(|| "Cancelled before it was sent".to_owned())),
         };
         MailState { status, summary }
     }
@@ -166,7 +167,7 @@ impl Services {
             .map(|s| {
                 // `not_sent` is how a queued mail reads without a mail server (MailState).
                 MailStatus::parse(if s == "not_sent" { "queued" } else { s }).ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidRequest).with_message("'status' must be queued, not_sent, sending, sent or dead.").with_target("status")
+                    Error::new(ErrorCode::InvalidRequest).with_message("'status' must be queued, not_sent, sending, sent, dead or cancelled.").with_target("status")
                 })
             })
             .transpose()?;

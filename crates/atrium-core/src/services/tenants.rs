@@ -9,6 +9,7 @@ use crate::access::{Grant, Role};
 use crate::model::{Member, PrincipalRef, Tenant, User};
 use crate::page::{ListQuery, Page};
 use crate::ports::StoreError;
+use crate::ports::store::MailOf;
 
 /// Input of "create tenant". Strings are parsed here, so every adapter gets the same errors.
 #[derive(Debug, Clone, Default)]
@@ -269,6 +270,7 @@ impl Services {
             }
             r => r?,
         };
+        tx.cancel_mail(MailOf::Tenant(id), self.clock.now(), "Cancelled: the tenant was deleted").await?;
         tx.insert_audit(&self.audit(
             Some(actor),
             "tenant.delete",

@@ -195,6 +195,7 @@ fn mail_line(st: &AppState, m: &atrium_core::model::Mail) -> MailLine {
         MailStatus::Sending => "Sending now".to_owned(),
         MailStatus::Sent => format!("Sent {}", m.sent_at.map(when).unwrap_or_default()),
         MailStatus::Dead => format!("Could not be delivered ({attempts}); resend the invitation to try again"),
+        MailStatus::Cancelled => m.last_error.clone().unwrap_or_else(|| "Cancelled before it was sent".to_owned()),
     };
     MailLine { status: m.status.as_str(), text, last_error: m.last_error.clone() }
 }

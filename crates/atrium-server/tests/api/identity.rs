@@ -14,7 +14,7 @@ api_tests!(
 );
 
 /// A tenant with an admin, a user `adele` and a confidential app with one key.
-async fn setup(app: &TestApp) -> (String, String, Value, String) {
+pub(crate) async fn setup(app: &TestApp) -> (String, String, Value, String) {
     let owner = app.owner().await;
     let (tid, admin) = app.tenant_with_admin(&owner, "contoso").await;
     app.create_user(&admin, &tid, "adele").await;
@@ -31,7 +31,7 @@ async fn setup(app: &TestApp) -> (String, String, Value, String) {
     (tid, admin, a.body.clone(), k.body["secret"].as_str().unwrap().to_owned())
 }
 
-async fn token(app: &TestApp, tid: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(app: &TestApp, tid: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = app.client.post(format!("{}/{tid}/oauth2/v2.0/token", app.base)).form(form).header("client-request-id", "11111111-2222-3333-4444-555555555555").send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())

@@ -28,6 +28,7 @@ mod auth;
 mod console;
 mod matrix;
 mod groups;
+mod hardening;
 mod identity;
 mod invitations;
 mod misc;

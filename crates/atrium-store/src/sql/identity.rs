@@ -196,8 +196,9 @@ impl IdentityTx for DbTx {
 
     async fn get_refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError> {
         let r = sqlx::query(
-            "SELECT token_hash, family_id, tenant_id, client_id, user_id, scope, created_at, expires_at, revoked_at \
-             FROM refresh_tokens WHERE token_hash = $1",
+            "SELECT t.token_hash, t.family_id, t.tenant_id, t.client_id, t.user_id, t.scope, t.created_at, t.expires_at, \
+                    COALESCE(t.revoked_at, f.revoked_at) AS revoked_at \
+             FROM refresh_tokens t LEFT JOIN revoked_refresh_families f ON f.family_id = t.family_id WHERE t.token_hash = $1",
         )
         .bind(&hash[..])
         .fetch_optional(self.c())
@@ -229,6 +230,13 @@ impl IdentityTx for DbTx {
     }
 
     async fn revoke_refresh_family(&mut self, family: Uuid, at: Timestamp) -> Result<u64, StoreError> {
+        // Remembered for the family, so a token a racing request inserts later is refused too.
+        sqlx::query("INSERT INTO revoked_refresh_families (family_id, revoked_at) VALUES ($1, $2) ON CONFLICT (family_id) DO NOTHING")
+            .bind(family)
+            .bind(at.as_millis())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
         let r = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
             .bind(family)
             .bind(at.as_millis())

@@ -80,6 +80,24 @@ impl MailTx for DbTx {
         rows(rs, mail_from_row)
     }
 
+    async fn cancel_mail(&mut self, which: MailOf, at: Timestamp, reason: &str) -> Result<u64, StoreError> {
+        let (filter, a, b) = match which {
+            MailOf::Invitation(i) => ("invitation_id = $3", i.as_uuid(), None),
+            MailOf::Tenant(t) => ("tenant_id = $3", t.as_uuid(), None),
+            MailOf::AccountTenant(acc, t) => ("account_id = $3 AND tenant_id = $4", acc.as_uuid(), Some(t.as_uuid())),
+        };
+        let sql = format!(
+            "UPDATE mail_outbox SET status = 'cancelled', last_error = $1, next_attempt_at = $2, body_text = '', body_html = '' \
+             WHERE status = 'queued' AND {filter}"
+        );
+        let mut q = sqlx::query(&sql).bind(reason).bind(at.as_millis()).bind(a);
+        if let Some(b) = b {
+            q = q.bind(b);
+        }
+        let r = q.execute(self.c()).await.map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
     async fn finish_mail(&mut self, id: MailId, status: MailStatus, at: Timestamp, next_attempt_at: Timestamp, error: Option<&str>) -> Result<bool, StoreError> {
         let done = matches!(status, MailStatus::Sent | MailStatus::Dead);
         let r = sqlx::query(

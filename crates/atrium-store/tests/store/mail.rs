@@ -7,6 +7,7 @@ conformance!(
     mail_leases_expire_and_finished_mail_loses_its_body,
     outbox_stats_count_waiting_mail_and_its_age,
     mail_claims_take_at_most_their_limit,
+    cancelled_mail_is_never_claimed,
 );
 
 fn mail(i: usize, at: i64) -> atrium_core::model::Mail {
@@ -144,4 +145,28 @@ async fn mail_claims_take_at_most_their_limit(store: Arc<dyn Store>) {
         assert_eq!(ids.len(), want.len(), "a claim of {limit} took {}", ids.len());
         assert!(want.iter().all(|w| ids.contains(w)));
     }
+
+/// Cancelling touches only queued mail of the named invitation (a claimed one may be on the
+/// wire), clears its body, and a cancelled mail is never claimed for delivery.
+async fn cancelled_mail_is_never_claimed(store: Arc<dyn Store>) {
+    use atrium_core::ids::InvitationId;
+    use atrium_core::model::MailStatus;
+    use atrium_core::ports::store::MailOf;
+    let (inv, other) = (InvitationId::from_uuid(uuid::Uuid::new_v4()), InvitationId::from_uuid(uuid::Uuid::new_v4()));
+    let now = Timestamp::from_millis(T0);
+    let mut tx = store.begin().await.unwrap();
+    let (mut a, mut b, mut c) = (mail(1, T0), mail(2, T0), mail(3, T0));
+    (a.invitation_id, b.invitation_id, c.invitation_id) = (Some(inv), Some(other), Some(inv));
+    c.status = MailStatus::Sending;
+    c.locked_until = Some(now.plus_seconds(300));
+    for m in [&a, &b, &c] {
+        tx.insert_mail(m).await.unwrap();
+    }
+    assert_eq!(tx.cancel_mail(MailOf::Invitation(inv), now, "Cancelled: revoked").await.unwrap(), 1);
+    let got = tx.get_mail(a.id).await.unwrap().unwrap();
+    assert_eq!((got.status, got.last_error.as_deref(), got.body_text.as_str(), got.body_html.as_str()), (MailStatus::Cancelled, Some("Cancelled: revoked"), "", ""));
+    assert_eq!(tx.get_mail(c.id).await.unwrap().unwrap().status, MailStatus::Sending);
+    let claimed = tx.claim_mail(now.plus_seconds(1), now.plus_seconds(60), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), vec![b.id]);
+    tx.commit().await.unwrap();
 }

@@ -321,8 +321,13 @@ impl Services {
         if stored.expires_at <= now {
             return Err(OAuthError::expired_grant());
         }
-        // Rotation: the presented token is spent whatever happens next.
-        tx.revoke_refresh_token(&hash, now).await?;
+        // Rotation: the presented token is spent whatever happens next. If a concurrent
+        // request spent it first, this is a reuse like any other.
+        if !tx.revoke_refresh_token(&hash, now).await? {
+            tx.revoke_refresh_family(stored.family_id, now).await?;
+            tx.commit().await?;
+            return Err(OAuthError::expired_grant());
+        }
         tx.commit().await?;
         let scopes = parse_delegated(scope.unwrap_or(&stored.scope)).map_err(|s| OAuthError::invalid_scope(&s))?;
         let (user, aud) = {
