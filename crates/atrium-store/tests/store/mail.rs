@@ -145,6 +145,7 @@ async fn mail_claims_take_at_most_their_limit(store: Arc<dyn Store>) {
         assert_eq!(ids.len(), want.len(), "a claim of {limit} took {}", ids.len());
         assert!(want.iter().all(|w| ids.contains(w)));
     }
+}
 
 /// Cancelling touches only queued mail of the named invitation (a claimed one may be on the
 /// wire), clears its body, and a cancelled mail is never claimed for delivery.
