@@ -76,8 +76,9 @@ pub async fn record(State(sink): State<ActivitySink>, mut req: Request, next: Ne
 }
 
 /// Writes queued rows in batches (every second or every 500 rows), and purges rows older than
-/// 30 days once an hour.
-pub async fn run_writer(services: Services, mut rx: ActivityReceiver) {
+/// 30 days once an hour. When `flush` fires (at shutdown, once no request can add a row) it
+/// writes every row still queued and returns.
+pub async fn run_writer(services: Services, mut rx: ActivityReceiver, mut flush_now: tokio::sync::oneshot::Receiver<()>) {
     let mut buf: Vec<Activity> = Vec::with_capacity(BATCH);
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let mut purge = tokio::time::interval(Duration::from_secs(3600));
@@ -96,6 +97,18 @@ pub async fn run_writer(services: Services, mut rx: ActivityReceiver) {
                 }
             },
             _ = flush.tick() => write(&services, &mut buf).await,
+            // Fired, or its sender dropped: either way the server is stopping.
+            _ = &mut flush_now => {
+                rx.close();
+                while let Some(a) = rx.recv().await {
+                    buf.push(a);
+                    if buf.len() >= BATCH {
+                        write(&services, &mut buf).await;
+                    }
+                }
+                write(&services, &mut buf).await;
+                return;
+            }
             _ = purge.tick() => {
                 if let Err(e) = services.purge_activity().await {
                     tracing::warn!(error = %e, "purging activity history failed");

@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let (api, _doc) = api::routes();
     let activity = axum::middleware::from_fn_with_state(state.activity.clone(), crate::activity::record);
+    let metrics = axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
@@ -58,6 +59,8 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 // Innermost: notes successful account requests for the activity history.
                 .layer(activity),
         )
+        // Outermost (6.): counts and times every request, by route template and final status.
+        .layer(metrics)
         .with_state(state)
 }
 
@@ -82,11 +85,21 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers, and the server is not shutting down (so a load balancer
+/// stops sending new requests while in-flight ones finish). The reason stays in the log: the
+/// database's error text is not for anonymous callers.
 async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.services.store().ping().await {
+    if st.metrics.is_draining() {
+        return ApiError(Error::new(ErrorCode::Unavailable).with_message("The server is shutting down.")).into_response();
+    }
+    // A probe must answer promptly: a database that hangs is as unready as one that refuses.
+    let ping = tokio::time::timeout(Duration::from_secs(3), st.services.store().ping()).await;
+    match ping.unwrap_or_else(|_| Err(atrium_core::ports::StoreError::Unavailable("no answer within 3 s".into()))) {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ready".into() })).into_response(),
-        Err(e) => ApiError(Error::new(ErrorCode::Unavailable).with_message(format!("database: {e}"))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the database does not answer");
+            ApiError(Error::new(ErrorCode::Unavailable).with_message("The database is not available.")).into_response()
+        }
     }
 }
 

@@ -74,6 +74,14 @@ pub struct Config {
     pub mail_poll_millis: u64,
     /// How long an invitation link works; 0: until accepted or revoked.
     pub invitation_days: i64,
+    /// A separate plain-HTTP listener for Prometheus `GET /metrics` (off when unset). It is
+    /// unauthenticated: bind it to loopback or a private network.
+    pub metrics_listen: Option<SocketAddr>,
+    /// On SIGTERM or Ctrl-C: how long in-flight requests may run before connections are closed.
+    pub shutdown_grace_seconds: u64,
+    /// On SIGTERM or Ctrl-C: how long `/readyz` answers 503 while new requests are still served,
+    /// before the listeners close (so a load balancer notices first).
+    pub shutdown_delay_seconds: u64,
 }
 
 impl Default for Config {
@@ -111,6 +119,9 @@ impl Default for Config {
             mail_retry_seconds: 30,
             mail_poll_millis: 1000,
             invitation_days: 30,
+            metrics_listen: None,
+            shutdown_grace_seconds: 30,
+            shutdown_delay_seconds: 0,
         }
     }
 }
@@ -215,6 +226,9 @@ impl Config {
         }
         if !(0..=3650).contains(&self.invitation_days) {
             return Err(invalid("invitation_days", "must be 0 (no expiry) to 3650"));
+        }
+        if !(1..=3600).contains(&self.shutdown_grace_seconds) || self.shutdown_delay_seconds > 300 {
+            return Err(invalid("shutdown_grace_seconds/shutdown_delay_seconds", "shutdown_grace_seconds must be 1 to 3600, shutdown_delay_seconds 0 to 300"));
         }
         Ok(())
     }

@@ -16,9 +16,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Mails per claim: small, so a slow server does not hold many leases at once.
-const BATCH: u32 = 20;
-
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -81,22 +78,26 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// Delivers due mail every `poll` until aborted. Every node runs one; claims keep them apart.
-pub async fn run_worker(services: Services, mailer: Arc<dyn Mailer>, poll: Duration) {
+/// Delivers due mail every `poll` until `stop` is raised. Every node runs one; claims keep
+/// them apart. It claims one mail at a time, so a stop waits for at most the mail being sent
+/// (bounded by `smtp_timeout_seconds`) and never leaves claimed mail waiting for its lease.
+pub async fn run_worker(services: Services, mailer: Arc<dyn Mailer>, poll: Duration, stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut sent, mut retried, mut dead) = (0, 0, 0);
     loop {
-        tick.tick().await;
-        // Drain: a full batch means more may be due.
-        loop {
-            match services.deliver_due_mail(mailer.as_ref(), BATCH).await {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping(stop.clone()) => return,
+        }
+        // Drain: a delivered mail means more may be due.
+        while !stop_raised(&stop) {
+            match services.deliver_due_mail(mailer.as_ref(), 1).await {
+                Ok(r) if r.sent + r.retried + r.dead == 0 => break,
                 Ok(r) => {
-                    if r.retried + r.dead > 0 {
-                        tracing::warn!(sent = r.sent, retried = r.retried, dead = r.dead, "some mail could not be delivered; see `atrium mail list`");
-                    }
-                    if r.sent + r.retried + r.dead < BATCH {
-                        break;
-                    }
+                    sent += r.sent;
+                    retried += r.retried;
+                    dead += r.dead;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "mail delivery pass failed");
@@ -104,5 +105,17 @@ pub async fn run_worker(services: Services, mailer: Arc<dyn Mailer>, poll: Durat
                 }
             }
         }
+        if retried + dead > 0 {
+            tracing::warn!(sent, retried, dead, "some mail could not be delivered; see `atrium mail list`");
+        }
+        (sent, retried, dead) = (0, 0, 0);
     }
+}
+
+async fn stopping(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+fn stop_raised(stop: &tokio::sync::watch::Receiver<bool>) -> bool {
+    *stop.borrow()
 }

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 /// Injected time and randomness (tests pass fakes; `serve` passes the system's).
@@ -56,6 +57,12 @@ pub struct Application {
     https: TcpListener,
     http: Option<TcpListener>,
     tls: Arc<ServerConfig>,
+    /// The `/metrics` listener (`metrics_listen`), when configured.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_listener: Option<TcpListener>,
+    metrics: Arc<crate::metrics::Metrics>,
+    shutdown_grace: Duration,
+    shutdown_delay: Duration,
 }
 
 impl Application {
@@ -78,6 +85,11 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding HTTP to {addr}"))?),
             None => None,
         };
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding the metrics listener to {addr}"))?),
+            None => None,
+        };
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let mailer = crate::mailer::SmtpMailer::from_config(&config)?.map(|m| Arc::new(m) as Arc<dyn atrium_core::ports::Mailer>);
         if mailer.is_none() {
             tracing::warn!("no smtp_host is configured: invitation mail is queued in the outbox but not delivered (see `atrium mail list`)");
@@ -89,8 +101,12 @@ impl Application {
             session_seconds: config.session_seconds,
             keys: keys.clone(),
             public_url: config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+            metrics: metrics.clone(),
         };
         let router = build_app(state, config.max_body_bytes, Duration::from_secs(config.request_timeout_seconds));
+        // Files created above (the database, TLS keys) were created private by the umask of
+        // `atrium`; an embedding process may have a looser one.
+        crate::files::secure_data_dir(&config)?;
         Ok(Self {
             https_addr: https.local_addr()?,
             http_addr: http.as_ref().map(|l| l.local_addr()).transpose()?,
@@ -106,10 +122,21 @@ impl Application {
             https,
             http,
             tls,
+            metrics_addr: metrics_listener.as_ref().map(|l| l.local_addr()).transpose()?,
+            metrics_listener,
+            metrics,
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
+            shutdown_delay: Duration::from_secs(config.shutdown_delay_seconds),
         })
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves (or a listener fails), then drains:
+    /// 1. `/readyz` answers 503, while requests are still served for `shutdown_delay_seconds`
+    ///    so load balancers notice;
+    /// 2. the listeners stop accepting; in-flight requests get up to `shutdown_grace_seconds`
+    ///    (idle keep-alive connections close at once, HTTP/2 gets a GOAWAY), and the mail
+    ///    worker stops between two mails;
+    /// 3. the activity rows still in memory are written.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let services = self.services.clone();
         let purge = tokio::spawn(async move {
@@ -132,28 +159,80 @@ impl Application {
                 }
             }
         });
-        let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx));
-        let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll)));
-        let https = serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone());
-        let http = async move {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (flush_tx, flush_rx) = oneshot::channel();
+        let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx, flush_rx));
+        let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll, stop_rx.clone())));
+        let mut https = tokio::spawn(serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone(), stop_rx.clone()));
+        let (router, http_stop) = (self.router, stop_rx.clone());
+        let mut http = tokio::spawn(async move {
             match self.http {
-                Some(l) => axum::serve(l, self.router).await.map_err(anyhow::Error::from),
-                None => std::future::pending().await,
+                Some(l) => axum::serve(l, router).with_graceful_shutdown(stopped(http_stop)).await.map_err(anyhow::Error::from),
+                None => {
+                    stopped(http_stop).await;
+                    Ok(())
+                }
             }
-        };
+        });
+        let metrics_task = self.metrics_listener.map(|l| {
+            let app = crate::metrics::router(self.metrics.clone(), self.services.clone());
+            let stop = stopped(stop_rx.clone());
+            tokio::spawn(async move { axum::serve(l, app).with_graceful_shutdown(stop).await })
+        });
+
         let result = tokio::select! {
-            r = https => r,
-            r = http => r,
             () = shutdown => Ok(()),
+            r = &mut https => r.map_err(anyhow::Error::from).and_then(|r| r).and(Err(anyhow::anyhow!("the HTTPS listener stopped"))),
+            r = &mut http => r.map_err(anyhow::Error::from).and_then(|r| r).and(Err(anyhow::anyhow!("the HTTP listener stopped"))),
         };
+
+        self.metrics.set_draining();
+        if !self.shutdown_delay.is_zero() {
+            tracing::info!(seconds = self.shutdown_delay.as_secs(), "shutting down: /readyz now answers 503; still serving until the delay ends");
+            tokio::time::sleep(self.shutdown_delay).await;
+        }
+        tracing::info!(grace_seconds = self.shutdown_grace.as_secs(), "shutting down: no new connections; waiting for requests in flight");
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(self.shutdown_grace, async {
+            if !https.is_finished() {
+                let _ = (&mut https).await;
+            }
+            if !http.is_finished() {
+                let _ = (&mut http).await;
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(grace_seconds = self.shutdown_grace.as_secs(), "requests still running after the grace period; closing their connections");
+        }
+        // Aborting the HTTPS task drops its connections; after a clean drain it is a no-op.
+        https.abort();
+        http.abort();
+        // No request can add a row now: write what is buffered.
+        let _ = flush_tx.send(());
+        if tokio::time::timeout(Duration::from_secs(30), activity).await.is_err() {
+            tracing::warn!("writing the buffered activity history took over 30 s; the rest is lost");
+        }
+        if let Some(m) = mail {
+            // The worker finishes the mail it is sending (bounded by smtp_timeout_seconds).
+            let abort = m.abort_handle();
+            if tokio::time::timeout(self.shutdown_grace, m).await.is_err() {
+                tracing::warn!("the mail worker did not stop in time; its claimed mails are retried when their lease ends");
+                abort.abort();
+            }
+        }
+        if let Some(t) = metrics_task {
+            t.abort();
+        }
         purge.abort();
         reload.abort();
-        activity.abort();
-        if let Some(m) = mail {
-            m.abort();
-        }
         result
     }
+}
+
+/// Resolves once the stop flag is raised (or its sender is gone).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// A clock shifted by a fixed offset (`debug_clock_offset_seconds`, for black-box tests).
@@ -178,6 +257,7 @@ fn services_master(config: &Config, deps: &Deps) -> anyhow::Result<MasterKey> {
 /// Opens the store and builds the services and the signing-key ring. Shared by `serve` and the
 /// admin commands that work on the database directly (`quickstart`, `keys rotate`).
 pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Services, SharedKeyRing)> {
+    crate::files::secure_data_dir(config)?;
     let url = config.database_url();
     let store = atrium_store::open(&url, true)
         .await
@@ -260,25 +340,54 @@ fn server_tls(cert: &Path, key: &Path) -> anyhow::Result<ServerConfig> {
     Ok(cfg)
 }
 
-/// Accepts TLS connections and serves each with HTTP/1.1 or HTTP/2 (by ALPN).
-async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router) -> anyhow::Result<()> {
+/// Accepts TLS connections and serves each with HTTP/1.1 or HTTP/2 (by ALPN) until `stop`;
+/// then closes the listener and shuts every connection down gracefully: requests in flight
+/// finish, idle connections close. Returns when the last connection is gone. Aborting the
+/// returned future drops (closes) the remaining connections.
+async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let mut conns = tokio::task::JoinSet::new();
+    let stopping = stopped(stop.clone());
+    tokio::pin!(stopping);
     loop {
-        let (tcp, _peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and similar: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+        let tcp = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((tcp, _peer)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            // Reap finished connections, so the set holds only live ones.
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+            () = &mut stopping => break,
         };
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(router.clone());
-        tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await else {
-                return;
+        let stopping = stopped(stop.clone());
+        conns.spawn(async move {
+            tokio::pin!(stopping);
+            let tls = tokio::select! {
+                r = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)) => match r {
+                    Ok(Ok(tls)) => tls,
+                    _ => return,
+                },
+                () = &mut stopping => return,
             };
-            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(tls), service).await;
+            let builder = auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                () = &mut stopping => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
         });
     }
+    // Closing the listener refuses new connections at once.
+    drop(listener);
+    while conns.join_next().await.is_some() {}
+    Ok(())
 }

@@ -12,6 +12,14 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Where account requests are recorded (activity history).
     pub activity: crate::activity::ActivitySink,
+    /// Request counters for `/metrics`, and whether shutdown has begun (for `/readyz`).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+}
+
+impl axum::extract::FromRef<AppState> for std::sync::Arc<crate::metrics::Metrics> {
+    fn from_ref(st: &AppState) -> Self {
+        st.metrics.clone()
+    }
 }
 
 impl axum::extract::FromRef<AppState> for crate::activity::ActivitySink {

@@ -4,6 +4,7 @@
 //! to the backend's sqlx database type, so a query is written once and type-checked twice.
 //! Only the DDL differs, in `migrations/sqlite` and `migrations/postgres`, kept in lockstep.
 
+pub mod backup;
 mod migrate;
 mod postgres;
 mod sqlite;

@@ -1,7 +1,7 @@
 //! PostgreSQL: a connection pool per node. Every node is stateless, so any number of them can
 //! share one database.
 
-use atrium_core::ports::{Store, StoreError, Tx};
+use atrium_core::ports::{PoolStats, Store, StoreError, Tx};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
@@ -68,6 +68,14 @@ impl Store for PgStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err).map(|_| ())
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![stats("main", &self.pool)]
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     fn backend(&self) -> &'static str {

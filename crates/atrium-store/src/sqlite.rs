@@ -4,7 +4,7 @@
 //! commit), and WAL lets readers run beside it. `synchronous = FULL` makes every acknowledged
 //! commit durable, even across a power loss.
 
-use atrium_core::ports::{Store, StoreError, Tx};
+use atrium_core::ports::{PoolStats, Store, StoreError, Tx};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -85,5 +85,14 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![stats("writer", &self.writer), stats("readers", &self.readers)]
+    }
+
+    async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
     }
 }

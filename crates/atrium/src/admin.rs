@@ -31,6 +31,7 @@ pub const QUICKSTART_REDIRECT_URI: &str = "http://localhost:8400/callback";
 /// Creates a demo tenant with a user and an app with a key, ready for MSAL.
 pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
     let cfg = load(&a.config)?;
+    crate::server::init_tracing("warn");
     let deps = Deps::default();
     let (services, _) = build_services(&cfg, &deps).await?;
     // A fresh database gets its owner here, exactly as on the first `serve`.
@@ -163,6 +164,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Rotate { config } => {
             let cfg = load(&config)?;
+            crate::server::init_tracing("warn");
             let kid = rotate_keys(&cfg, &Deps::default()).await?;
             println!("New active signing key: {kid}");
         }

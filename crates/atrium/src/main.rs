@@ -1,6 +1,7 @@
 //! `atrium`: run the server, migrate its database, and administer it from the command line.
 
 mod admin;
+mod backup;
 mod bench;
 mod client;
 mod commands;
@@ -28,6 +29,12 @@ enum Command {
     /// Benchmarks (they print figures; they are not tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Write a consistent copy of the database to a file while the server runs (SQLite: online
+    /// copy; PostgreSQL: pg_dump custom format). Direct database access.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into the configured database (SQLite: refuses to replace one unless
+    /// --force with the server stopped; PostgreSQL: into an empty database, with pg_restore).
+    Restore(backup::RestoreArgs),
     /// Manage token-signing keys (direct database access).
     #[command(subcommand)]
     Keys(admin::KeysCommand),
@@ -65,6 +72,9 @@ enum Command {
 fn main() -> ExitCode {
     // reqwest and the server both use rustls with aws-lc-rs; install it once for the process.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // Everything this process writes (the database, keys, backups, the CLI's session) is for
+    // its owner only: 0600 files, 0700 directories.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -79,6 +89,8 @@ fn main() -> ExitCode {
             Command::Migrate(a) => server::migrate(a).await,
             Command::Quickstart(a) => admin::quickstart(a).await,
             Command::Keys(c) => admin::keys(c).await,
+            Command::Backup(a) => backup::backup(a).await,
+            Command::Restore(a) => backup::restore(a).await,
             Command::Bench(c) => bench::run(c).await,
             Command::Login(a) => commands::auth::login(a).await,
             Command::Logout(g) => commands::auth::logout(g).await,

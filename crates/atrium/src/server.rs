@@ -100,14 +100,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("    atrium login --url {url}{ca_flag} --tenant {} --username {}", owner.tenant.domain, owner.user_principal_name);
         println!();
     }
+    let stop = shutdown_signal()?;
     println!("Ready. Stop with Ctrl-C.");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    app.run_until(shutdown_signal()).await
+    let services = app.services.clone();
+    let result = app.run_until(stop).await;
+    // Last: on SQLite, closing checkpoints the WAL into the database file.
+    services.store().close().await;
+    if result.is_ok() {
+        eprintln!("Stopped.");
+    }
+    result
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     let cfg = load(&args.config)?;
+    init_tracing("warn");
+    atrium_server::files::secure_data_dir(&cfg)?;
     let url = cfg.database_url();
     let applied = atrium_store::migrate(&url).await.with_context(|| format!("migrating {}", atrium_store::redact_url(&url)))?;
     if applied.is_empty() {
@@ -121,7 +131,9 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing(filter: &str) {
+/// Logs to stderr; `RUST_LOG` overrides `filter`. The admin commands use `warn`, so what the
+/// start-up checks find (such as files others could read) is shown.
+pub fn init_tracing(filter: &str) {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -129,24 +141,25 @@ fn init_tracing(filter: &str) {
         .try_init();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed now, before "Ready." is
+/// printed: a signal that arrives right after must start the drain, not kill the process.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+            eprintln!("Shutting down: finishing requests in flight.");
+        })
     }
-    eprintln!("Shutting down.");
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("Shutting down: finishing requests in flight.");
+    })
 }

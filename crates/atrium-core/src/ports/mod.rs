@@ -6,8 +6,8 @@ pub mod store;
 pub use crate::random::Rng;
 
 pub use store::{
-    AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, Store,
-    StoreError, SubscriptionTx, Tx,
+    AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, OutboxStats,
+    PoolStats, Store, StoreError, SubscriptionTx, Tx,
 };
 
 use crate::domain::PasswordHash;

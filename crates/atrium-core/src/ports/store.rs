@@ -49,6 +49,32 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     /// The backend's name, `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pools' use right now (for metrics).
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
+    /// Closes the pools: later calls fail as `Unavailable`. On SQLite closing the last
+    /// connection checkpoints the WAL into the database file.
+    async fn close(&self) {}
+}
+
+/// One connection pool's use, as metrics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `main` (PostgreSQL), `writer` or `readers` (SQLite).
+    pub pool: &'static str,
+    /// Open connections, busy or idle.
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// Mail still to be delivered: queued or being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxStats {
+    pub pending: u64,
+    /// When the oldest of them was written.
+    pub oldest_created_at: Option<Timestamp>,
 }
 
 /// One transaction over every area. Dropping it without [`Tx::commit`] rolls it back. After a
@@ -490,6 +516,8 @@ pub trait MailTx: Send {
         next_attempt_at: Timestamp,
         error: Option<&str>,
     ) -> Result<bool, StoreError>;
+    /// How much mail waits (queued or sending) and how old the oldest is: the outbox's depth.
+    async fn outbox_stats(&mut self) -> Result<OutboxStats, StoreError>;
 }
 
 /// Which mail [`MailTx::cancel_mail`] cancels.

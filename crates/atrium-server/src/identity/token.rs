@@ -29,13 +29,18 @@ async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response
         Ok(p) => p,
         Err(e) => return oauth_error(&st, &headers, &e),
     };
+    let grant = parsed.as_ref().ok().map(|r| crate::metrics::grant_of(&r.grant));
     match st.services.token(&tenant, &base_url(&st, &headers), parsed).await {
         Ok(t) => {
+            st.metrics.token_issued(grant);
             let mut res = (StatusCode::OK, Json(t)).into_response();
             no_store(&mut res, &correlation_id(&headers));
             res
         }
-        Err(e) => oauth_error(&st, &headers, &e),
+        Err(e) => {
+            st.metrics.token_refused(&e);
+            oauth_error(&st, &headers, &e)
+        }
     }
 }
 

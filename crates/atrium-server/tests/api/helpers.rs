@@ -43,6 +43,8 @@ pub struct TestApp {
     pub config: Config,
     /// The server's services, for setup no HTTP endpoint offers (e.g. SCIM provisioning tokens).
     pub services: atrium_core::services::Services,
+    /// The `/metrics` listener, when `metrics_listen` is configured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Keeps the database (and its directory) alive for the test.
     pub _db: TestDatabase,
 }
@@ -66,6 +68,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], with settings changed by `configure` (e.g. an SMTP server).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_until(backend, configure, std::future::pending()).await.0
+}
+
+/// Like [`spawn_app_with`], but the server shuts down (draining) when `shutdown` resolves; the
+/// handle finishes when it has.
+pub async fn spawn_app_until(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let db = fresh_database(backend).await;
     let mut config = config_for(&db);
@@ -86,8 +98,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         .unwrap();
     let base = format!("https://localhost:{}", app.https_addr.port());
     let services = app.services.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    TestApp {
+    let metrics_addr = app.metrics_addr;
+    let running = tokio::spawn(app.run_until(shutdown));
+    let app = TestApp {
         base,
         client,
         no_redirect,
@@ -96,8 +109,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         owner_one_time_password: owner.password.expose().to_owned(),
         config,
         services,
+        metrics_addr,
         _db: db,
-    }
+    };
+    (app, running)
 }
 
 /// A response: status and JSON body (`null` when empty).

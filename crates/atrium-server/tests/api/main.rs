@@ -32,6 +32,7 @@ mod hardening;
 mod identity;
 mod invitations;
 mod misc;
+mod ops;
 mod provisioning;
 mod provisioning_effects;
 mod scim;

@@ -87,6 +87,16 @@ impl DbTx {
     }
 }
 
+/// A pool's use, for metrics.
+fn stats(name: &'static str, pool: &sqlx::Pool<Db>) -> atrium_core::ports::PoolStats {
+    atrium_core::ports::PoolStats {
+        pool: name,
+        size: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    }
+}
+
 /// Applies the embedded migrations that are not yet recorded, in one transaction. A migration
 /// whose text changed after it was applied is an error: migrations are append-only.
 async fn run_migrations(pool: &sqlx::Pool<Db>) -> Result<Vec<i64>, StoreError> {

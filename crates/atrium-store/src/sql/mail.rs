@@ -58,11 +58,15 @@ impl MailTx for DbTx {
     }
 
     async fn claim_mail(&mut self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        // The rows are picked once, in a materialized CTE. As `id IN (subquery)`, PostgreSQL
+        // may run the locking subquery again per row it updates, and each run sees the rows
+        // just claimed as no longer due: a claim of 2 took 4 (`mail_claims_take_at_most_their_limit`).
         let sql = format!(
-            "UPDATE mail_outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM mail_outbox \
+            "WITH picked AS MATERIALIZED (SELECT id FROM mail_outbox \
                  WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND locked_until <= $1) \
                  ORDER BY next_attempt_at LIMIT $3{CLAIM_LOCK}) \
+             UPDATE mail_outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM picked) \
              AND ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND locked_until <= $1)) \
              RETURNING {MAIL_COLS}"
         );
@@ -111,5 +115,15 @@ impl MailTx for DbTx {
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
+    }
+
+    async fn outbox_stats(&mut self) -> Result<atrium_core::ports::OutboxStats, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM mail_outbox WHERE status IN ('queued', 'sending')")
+            .fetch_one(self.c())
+            .await
+            .map_err(map_err)?;
+        let n: i64 = r.try_get("n").map_err(map_err)?;
+        let oldest: Option<i64> = r.try_get("oldest").map_err(map_err)?;
+        Ok(atrium_core::ports::OutboxStats { pending: u64::try_from(n).unwrap_or(0), oldest_created_at: oldest.map(Timestamp::from_millis) })
     }
 }

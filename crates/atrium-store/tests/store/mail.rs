@@ -5,6 +5,8 @@ use super::*;
 conformance!(
     concurrent_mail_claims_never_share_a_mail,
     mail_leases_expire_and_finished_mail_loses_its_body,
+    outbox_stats_count_waiting_mail_and_its_age,
+    mail_claims_take_at_most_their_limit,
     cancelled_mail_is_never_claimed,
 );
 
@@ -96,6 +98,53 @@ async fn mail_leases_expire_and_finished_mail_loses_its_body(store: Arc<dyn Stor
     assert_eq!(tx.list_mail(None, Some(MailStatus::Sent), 10).await.unwrap().len(), 1);
     assert_eq!(tx.list_mail(None, None, 10).await.unwrap().len(), 2);
     tx.commit().await.unwrap();
+}
+
+/// The outbox's depth for metrics: queued and sending mail count, sent and dead do not; the
+/// oldest waiting mail's creation time gives its age.
+async fn outbox_stats_count_waiting_mail_and_its_age(store: Arc<dyn Store>) {
+    use atrium_core::model::MailStatus;
+    let stats = |store: Arc<dyn Store>| async move { store.begin_read().await.unwrap().outbox_stats().await.unwrap() };
+    assert_eq!(stats(store.clone()).await, atrium_core::ports::OutboxStats { pending: 0, oldest_created_at: None });
+    let mut tx = store.begin().await.unwrap();
+    let mails: Vec<_> = (0..4).map(|i| mail(i, T0 + 1000 * i as i64)).collect();
+    for m in &mails {
+        tx.insert_mail(m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = Timestamp::from_millis(T0 + 10_000);
+    let mut tx = store.begin().await.unwrap();
+    // The two oldest are claimed, then one is sent and one dead: neither waits any more.
+    let claimed = tx.claim_mail(now, now.plus_seconds(300), 2).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    tx.finish_mail(mails[0].id, MailStatus::Sent, now, now, None).await.unwrap();
+    tx.finish_mail(mails[1].id, MailStatus::Dead, now, now, Some("refused")).await.unwrap();
+    // The next one is being sent: it still waits.
+    assert_eq!(tx.claim_mail(now, now.plus_seconds(300), 1).await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
+    let s = stats(store.clone()).await;
+    assert_eq!(s.pending, 2, "one sending, one queued");
+    assert_eq!(s.oldest_created_at, Some(Timestamp::from_millis(T0 + 2000)));
+}
+
+/// A claim takes at most `limit` mails, oldest due first (PostgreSQL took more: issue 17).
+async fn mail_claims_take_at_most_their_limit(store: Arc<dyn Store>) {
+    let mut tx = store.begin().await.unwrap();
+    let mails: Vec<_> = (0..5).map(|i| mail(i, T0 + 1000 * i as i64)).collect();
+    for m in &mails {
+        tx.insert_mail(m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = Timestamp::from_millis(T0 + 10_000);
+    for (limit, first) in [(2, 0), (1, 2)] {
+        let mut tx = store.begin().await.unwrap();
+        let got = tx.claim_mail(now, now.plus_seconds(300), limit).await.unwrap();
+        tx.commit().await.unwrap();
+        let ids: Vec<_> = got.iter().map(|m| m.id).collect();
+        let want: Vec<_> = mails[first..first + limit as usize].iter().map(|m| m.id).collect();
+        assert_eq!(ids.len(), want.len(), "a claim of {limit} took {}", ids.len());
+        assert!(want.iter().all(|w| ids.contains(w)));
+    }
 }
 
 /// Cancelling touches only queued mail of the named invitation (a claimed one may be on the

@@ -67,7 +67,7 @@ impl Server {
         s
     }
 
-    fn spawn(data_dir: &std::path::Path, database_url: &str) -> Server {
+    pub fn spawn(data_dir: &std::path::Path, database_url: &str) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir.to_str().unwrap(), "--database-url", database_url])
             .env("RUST_LOG", "warn")
