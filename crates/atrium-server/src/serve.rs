@@ -83,12 +83,15 @@ impl Application {
             tracing::warn!("no smtp_host is configured: invitation mail is queued in the outbox but not delivered (see `atrium mail list`)");
         }
         let (activity, activity_rx) = crate::activity::channel();
+        let public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned());
+        let allowed_hosts = crate::edge::AllowedHosts::new(public_url.as_deref(), &config.tls_names, https.local_addr()?, http.as_ref().map(|l| l.local_addr()).transpose()?);
         let state = AppState {
             activity,
             services: services.clone(),
             session_seconds: config.session_seconds,
             keys: keys.clone(),
-            public_url: config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+            public_url,
+            allowed_hosts: Arc::new(allowed_hosts),
         };
         let router = build_app(state, config.max_body_bytes, Duration::from_secs(config.request_timeout_seconds));
         Ok(Self {
@@ -134,7 +137,7 @@ impl Application {
         });
         let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx));
         let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll)));
-        let https = serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone());
+        let https = serve_tls(self.https, TlsAcceptor::from(self.tls), crate::app::with_hsts(self.router.clone()));
         let http = async move {
             match self.http {
                 Some(l) => axum::serve(l, self.router).await.map_err(anyhow::Error::from),
