@@ -4,7 +4,8 @@
 //!    sending makes HTTP/2 reset the stream, and clients then report an error instead of the
 //!    reply (`curl: (92)` on a POST to an unknown route, or on a 401 before the body was read).
 //! 2. The Host (or HTTP/2 `:authority`) must be one of this server's names: `public_url`'s
-//!    host, a `tls_names` entry or the listen address, with the listener's port. Otherwise the
+//!    host, a `tls_names` entry or the listen address (loopback for a wildcard address), with
+//!    the listener's port (or none on 443). Otherwise the
 //!    reply is 421 Misdirected Request, so a forged Host never reaches a link or an issuer.
 //!    `/healthz` and `/readyz` answer any Host (load balancers probe by address).
 //! 3. Path segments, query parameters and form fields must decode to UTF-8 without NUL, and no
@@ -46,7 +47,12 @@ impl AllowedHosts {
         let mut set = HashSet::new();
         let mut canonical = None;
         for (addr, default_port) in std::iter::once((https, 443)).chain(http.map(|a| (a, 80))) {
-            let listen = (!addr.ip().is_unspecified()).then(|| addr.ip().to_string());
+            // A wildcard listener is reached on loopback too (and the CLI prints that address).
+            let listen: Vec<String> = match addr.ip() {
+                IpAddr::V4(ip) if ip.is_unspecified() => vec!["127.0.0.1".into()],
+                IpAddr::V6(ip) if ip.is_unspecified() => vec!["127.0.0.1".into(), "::1".into()],
+                ip => vec![ip.to_string()],
+            };
             for name in tls_names.iter().cloned().chain(listen) {
                 let host = host_form(&name);
                 if host.is_empty() {
@@ -364,9 +370,10 @@ mod tests {
             assert!(!h.allows(bad), "{bad}");
         }
         assert_eq!(h.canonical(), "localhost:8443");
-        // Port 443 may be left out; an unspecified listen address is no name.
+        // Port 443 may be left out; an unspecified listen address is no name, but loopback is.
         let h = AllowedHosts::new(None, &["id.example".to_owned()], addr("0.0.0.0:443"), None);
         assert!(h.allows("id.example") && h.allows("id.example:443") && !h.allows("0.0.0.0:443"));
+        assert!(h.allows("127.0.0.1") && h.allows("127.0.0.1:443") && !h.allows("[::1]"));
         assert_eq!(h.canonical(), "id.example");
     }
 

@@ -55,3 +55,19 @@ pub fn error_body(e: Error) -> ErrorBody {
     let message = public_message(&e);
     ErrorBody { code: e.code.as_str().to_owned(), message, target: e.target, details: e.details.into_iter().map(error_body).collect() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_5xx_says_only_that_it_happened() {
+        let e = Error::new(ErrorCode::Unavailable).with_message("readiness: the database does not answer: password authentication failed for user \"atrium\"");
+        assert_eq!(error_body(e).message, ErrorCode::Unavailable.default_message());
+        assert_eq!(error_body(Error::internal("relation \"users\" does not exist")).message, ErrorCode::Internal.default_message());
+        // A 4xx keeps its words: they are about the request.
+        let e = Error::new(ErrorCode::InvalidRequest).with_message("The query parameter 'search' contains a NUL character.").with_target("search");
+        let body = error_body(e);
+        assert_eq!((body.message.as_str(), body.target.as_deref()), ("The query parameter 'search' contains a NUL character.", Some("search")));
+    }
+}

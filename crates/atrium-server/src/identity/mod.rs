@@ -90,3 +90,19 @@ pub(crate) fn no_store(res: &mut Response, correlation: &str) {
         h.insert("client-request-id", v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_error_reply_says_only_internal_error() {
+        let e = OAuthError::server_error("invalid byte sequence for encoding \"UTF8\": 0x00");
+        let r = for_reply(&e, "c0ffee");
+        assert_eq!((r.error, r.code, r.status), ("server_error", 90099, 500));
+        assert!(r.description.contains("internal error") && !r.to_string().contains("UTF8") && r.detail.is_none(), "{r}");
+        // Other errors are the client's to read, unchanged.
+        let e = OAuthError::malformed("the parameter 'scope' is repeated");
+        assert_eq!(for_reply(&e, "c0ffee"), e);
+    }
+}

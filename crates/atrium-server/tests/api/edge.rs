@@ -83,7 +83,8 @@ async fn nul_in_identity_parameters_is_an_aadsts_invalid_request(app: TestApp) {
     let owner = app.owner().await;
     let (tid, _admin) = app.tenant_with_admin(&owner, "contoso").await;
     let cid = "11111111-2222-3333-4444-555555555555";
-    let cases: [(&str, Vec<(&str, &str)>, &str); 5] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 5] = [
         ("v2.0/token", vec![("grant_type", "client_credentials"), ("client_id", cid), ("client_secret", "s"), ("scope", "api://x\0/.default")], "scope"),
         ("v2.0/token", vec![("grant_type", "password"), ("client_id", cid), ("username", "a\0"), ("password", "p"), ("scope", "openid")], "username"),
         ("token", vec![("grant_type", "client_credentials"), ("client_id", cid), ("client_secret", "s"), ("resource", "api://x\0")], "resource"),
