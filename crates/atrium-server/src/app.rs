@@ -60,7 +60,13 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 // Spans name the path only: query strings can carry secrets (an invitation's
                 // token, an authorization code), and logs must never hold them.
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    // A client may send its own id: only a plain one goes into the logs.
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                        .unwrap_or("");
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
                 }))
                 .layer(security_headers())
@@ -89,8 +95,9 @@ pub fn security_headers() -> tower::layer::util::Stack<SetResponseHeaderLayer<He
 }
 
 /// The HTTPS listener's router: every reply tells browsers to use HTTPS only, for a year. The
-/// plain-HTTP listener (loopback only) must not send it: HSTS over plain HTTP is ignored by
-/// the standard, and `localhost` on another port is not this server.
+/// plain-HTTP listener (loopback only) does not send it (RFC 6797 has browsers ignore it over
+/// plain HTTP). Browsers record it for host names, not for IP addresses (RFC 6797 §8.1), so the
+/// plain listener stays usable at the address `serve` prints.
 pub fn with_hsts(router: Router) -> Router {
     router.layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")))
 }

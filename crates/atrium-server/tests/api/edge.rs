@@ -3,6 +3,7 @@
 //! no-store; the docs page's CSP; HTTP/2 clients get early replies instead of a reset stream.
 
 use crate::helpers::{Res, TestApp, spawn_app_with};
+use base64::Engine;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -102,6 +103,19 @@ async fn nul_in_identity_parameters_is_an_aadsts_invalid_request(app: TestApp) {
         assert!(r.body["correlation_id"].is_string());
         no_store_text(&r);
     }
+    // client_secret_basic: the id and secret are form-encoded inside the header.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}%00:secret", &cid[..8]));
+    let r = app
+        .client
+        .post(format!("{}/{tid}/oauth2/v2.0/token", app.base))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials"), ("scope", "api://x/.default")])
+        .send()
+        .await
+        .unwrap();
+    let r = into_res(r).await;
+    assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (400, Some("invalid_request")), "{}", r.body);
+    no_store_text(&r);
     // Invalid UTF-8 in a form field.
     let r = raw(&app, Method::POST, &format!("/{tid}/oauth2/v2.0/token"), None, "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=%FF&scope=a/.default").await;
     assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (400, Some("invalid_request")), "{}", r.body);
