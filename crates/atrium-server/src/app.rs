@@ -72,8 +72,9 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 .layer(security_headers())
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
                 .layer(DefaultBodyLimit::max(max_body_bytes))
-                .layer(axum::middleware::from_fn_with_state(edge, crate::edge::guard))
+                // Before the edge, whose error replies may build links from the Host.
                 .layer(axum::middleware::map_request(host_from_authority))
+                .layer(axum::middleware::from_fn_with_state(edge, crate::edge::guard))
                 // Innermost: notes successful account requests for the activity history.
                 .layer(activity),
         )
