@@ -17,6 +17,7 @@ api_tests!(
     https_replies_carry_hsts_and_nothing_is_cached,
     the_docs_page_runs_no_inline_script_and_cannot_be_framed,
     http2_clients_get_early_replies_not_a_reset_stream,
+    server_errors_say_only_that_they_happened,
 );
 
 /// A request with a raw body (any bytes, any content type) and optional bearer token.
@@ -410,6 +411,52 @@ async fn http2_clients_get_early_replies_not_a_reset_stream(app: TestApp) {
         let r = into_res(h2.post(format!("{}/api/v1/tenants", app.base)).header(CONTENT_TYPE, "application/json").body(big.clone()).send().await.unwrap()).await;
         r.assert_error(413, "payload_too_large", None);
     }
+}
+
+/// Runs one statement on the test's database behind the server's back.
+async fn sabotage(app: &TestApp, sql: &'static str) {
+    use sqlx::Connection;
+    let url = app.config.database_url.clone().unwrap();
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+async fn server_errors_say_only_that_they_happened(app: TestApp) {
+    let owner = app.owner().await;
+    let (tid, admin) = app.tenant_with_admin(&owner, "contoso").await;
+    let a = app.post(&format!("/api/v1/tenants/{tid}/applications"), &admin, json!({"displayName": "Web", "appIdUri": "api://contoso-web"})).await;
+    let k = app.post(&format!("/api/v1/tenants/{tid}/applications/{}/keys", a.ok()["id"].as_str().unwrap()), &admin, json!({})).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", a.body["appId"].as_str().unwrap()),
+        ("client_secret", k.ok()["secret"].as_str().unwrap()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    // The store now fails every query on applications, in its own words.
+    sabotage(&app, "ALTER TABLE applications RENAME TO applications_gone").await;
+    let leaks = |r: &Res| {
+        let text = r.body.to_string();
+        ["applications", "no such table", "does not exist", "sqlx", "SQL"].iter().find(|w| text.contains(*w)).map(|w| format!("'{w}' in {text}"))
+    };
+
+    let r = into_res(app.client.post(format!("{}/{tid}/oauth2/v2.0/token", app.base)).form(&form).send().await.unwrap()).await;
+    assert_eq!((r.status.as_u16(), r.body["error"].as_str(), r.body["error_codes"][0].as_u64()), (500, Some("server_error"), Some(90099)), "{}", r.body);
+    let d = r.body["error_description"].as_str().unwrap();
+    assert!(d.starts_with("AADSTS90099: The server could not complete the request: internal error.") && d.contains("Correlation ID: "), "{d}");
+    assert_eq!(leaks(&r), None);
+    let v1 = [("grant_type", "client_credentials"), ("client_id", form[1].1), ("client_secret", form[2].1), ("resource", "https://graph.microsoft.com/")];
+    let r = into_res(app.client.post(format!("{}/{tid}/oauth2/token", app.base)).form(&v1).send().await.unwrap()).await;
+    assert_eq!((r.status.as_u16(), leaks(&r)), (500, None), "{}", r.body);
+
+    let r = app.get(&format!("/api/v1/tenants/{tid}/applications"), &admin).await;
+    r.assert_error(500, "internal", None);
+    assert_eq!(leaks(&r), None);
+    assert!(r.headers.contains_key("x-request-id"), "the request id finds the logged detail");
 }
 
 /// The plain-HTTP listener (loopback) sends no HSTS; HTTPS does.
