@@ -113,6 +113,8 @@ error_codes! {
     // 413
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),
+    // 421: the Host names another server (a forged Host must not reach links or the issuer).
+    MisdirectedRequest => ("misdirected_request", 421, "This server does not answer for the host the request names."),
     // 5xx
     Unavailable => ("unavailable", 503, "The service is temporarily unavailable."),
     Internal => ("internal", 500, "An internal error occurred. It has been logged."),

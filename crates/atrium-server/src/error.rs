@@ -38,14 +38,36 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The message a client may see. A 5xx (`internal`, `unavailable`) says only that it happened:
+/// its detail may name tables, paths or a database's words, so it goes to the log (with the
+/// request's span, whose id the reply carries in `x-request-id`).
+pub fn public_message(e: &Error) -> String {
+    if e.code.http_status() >= 500 {
+        tracing::error!(code = e.code.as_str(), detail = %e.message, "server error");
+        e.code.default_message().to_owned()
+    } else {
+        e.message.clone()
+    }
+}
+
 /// The wire form of an error, with its per-item details. Internal details are logged, never sent.
 pub fn error_body(e: Error) -> ErrorBody {
-    let message = if e.code == ErrorCode::Internal {
-        // The detail may name tables or paths: log it, and tell the client only that it happened.
-        tracing::error!(detail = %e.message, "internal error");
-        ErrorCode::Internal.default_message().to_owned()
-    } else {
-        e.message
-    };
+    let message = public_message(&e);
     ErrorBody { code: e.code.as_str().to_owned(), message, target: e.target, details: e.details.into_iter().map(error_body).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_5xx_says_only_that_it_happened() {
+        let e = Error::new(ErrorCode::Unavailable).with_message("readiness: the database does not answer: password authentication failed for user \"atrium\"");
+        assert_eq!(error_body(e).message, ErrorCode::Unavailable.default_message());
+        assert_eq!(error_body(Error::internal("relation \"users\" does not exist")).message, ErrorCode::Internal.default_message());
+        // A 4xx keeps its words: they are about the request.
+        let e = Error::new(ErrorCode::InvalidRequest).with_message("The query parameter 'search' contains a NUL character.").with_target("search");
+        let body = error_body(e);
+        assert_eq!((body.message.as_str(), body.target.as_deref()), ("The query parameter 'search' contains a NUL character.", Some("search")));
+    }
 }

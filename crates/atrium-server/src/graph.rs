@@ -32,7 +32,7 @@ fn graph_code(e: &Error) -> &'static str {
     }
 }
 
-fn graph_error(st: &AppState, e: Error, headers: &HeaderMap) -> Response {
+pub(crate) fn graph_error(st: &AppState, e: Error, headers: &HeaderMap) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let code = graph_code(&e);
     let body = crate::error::error_body(e);
@@ -56,9 +56,10 @@ async fn create_invitation(State(st): State<AppState>, headers: HeaderMap, auth:
         Ok(Authenticated(a)) => a,
         Err(ApiError(e)) => return graph_error(&st, e, &headers),
     };
-    let req: GraphInvitationRequest = match serde_json::from_slice(&body) {
+    // Strict JSON, as on the REST API: the error names the field.
+    let req: GraphInvitationRequest = match crate::extract::parse_json(&body) {
         Ok(r) => r,
-        Err(e) => return graph_error(&st, Error::new(ErrorCode::InvalidJson).with_message(format!("The request body is not a valid invitation: {e}")), &headers),
+        Err(e) => return graph_error(&st, e, &headers),
     };
     if req.invited_user_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("guest")) {
         return graph_error(&st, Error::new(ErrorCode::InvalidRequest).with_message("Only invitedUserType Guest is supported.").with_target("invitedUserType"), &headers);

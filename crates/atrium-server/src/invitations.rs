@@ -78,9 +78,9 @@ fn page(status: StatusCode, p: &RedeemPage) -> Response {
     res
 }
 
-fn error_page(e: &Error) -> Response {
+pub(crate) fn error_page(e: &Error) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let message = if e.code == ErrorCode::Internal { ErrorCode::Internal.default_message().to_owned() } else { e.message.clone() };
+    let message = crate::error::public_message(e);
     page(status, &RedeemPage { message, code: e.code.as_str(), ..RedeemPage::new("Invitation") })
 }
 

@@ -95,12 +95,15 @@ impl Application {
             tracing::warn!("no smtp_host is configured: invitation mail is queued in the outbox but not delivered (see `atrium mail list`)");
         }
         let (activity, activity_rx) = crate::activity::channel();
+        let public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned());
+        let allowed_hosts = crate::edge::AllowedHosts::new(public_url.as_deref(), &config.tls_names, https.local_addr()?, http.as_ref().map(|l| l.local_addr()).transpose()?);
         let state = AppState {
             activity,
             services: services.clone(),
             session_seconds: config.session_seconds,
             keys: keys.clone(),
-            public_url: config.public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+            public_url,
+            allowed_hosts: Arc::new(allowed_hosts),
             metrics: metrics.clone(),
         };
         let router = build_app(state, config.max_body_bytes, Duration::from_secs(config.request_timeout_seconds));
@@ -163,7 +166,7 @@ impl Application {
         let (flush_tx, flush_rx) = oneshot::channel();
         let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx, flush_rx));
         let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll, stop_rx.clone())));
-        let mut https = tokio::spawn(serve_tls(self.https, TlsAcceptor::from(self.tls), self.router.clone(), stop_rx.clone()));
+        let mut https = tokio::spawn(serve_tls(self.https, TlsAcceptor::from(self.tls), crate::app::with_hsts(self.router.clone()), stop_rx.clone()));
         let (router, http_stop) = (self.router, stop_rx.clone());
         let mut http = tokio::spawn(async move {
             match self.http {

@@ -298,12 +298,7 @@ impl IntoResponse for Failure {
         match self {
             Failure::Redirect(to) => redirect(&to),
             Failure::Error(e) => {
-                let message = if e.code == ErrorCode::Internal {
-                    tracing::error!(detail = %e.message, "internal error");
-                    ErrorCode::Internal.default_message().to_owned()
-                } else {
-                    e.message.clone()
-                };
+                let message = crate::error::public_message(&e);
                 let status = status_of(&e);
                 let title = match status {
                     StatusCode::NOT_FOUND => "Not found",
@@ -390,7 +385,7 @@ impl FieldErrors {
     }
 
     fn one(e: &Error, known: &[&str]) -> Self {
-        let message = if e.code == ErrorCode::Internal { ErrorCode::Internal.default_message().to_owned() } else { e.message.clone() };
+        let message = crate::error::public_message(e);
         let target = e.target.clone().unwrap_or_default();
         // Grant errors name an item inside the grant (`roles[0]`, `permissions[2].level`).
         let target = if target == "grant" || target.starts_with("roles") || target.starts_with("permissions") || e.code == ErrorCode::GrantExceedsYours {

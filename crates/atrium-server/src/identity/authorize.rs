@@ -123,7 +123,13 @@ fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, a
     res
 }
 
-fn error_page(e: &OAuthError) -> Response {
+pub(crate) fn error_page(e: &OAuthError) -> Response {
+    let correlation = uuid::Uuid::new_v4().to_string();
+    let mut e = super::for_reply(e, &correlation);
+    if e.status >= 500 {
+        e.description = format!("{} Correlation ID: {correlation}", e.description);
+    }
+    let e = &e;
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error</title><style>{STYLE}</style></head>\
 <body><main><h1>Sorry, we can't sign you in</h1><p class=\"error\" role=\"alert\">{}</p><p>Error code: <code>{}</code></p></main></body></html>",

@@ -27,18 +27,16 @@ pub fn routes() -> Router<AppState> {
         .route("/common/userrealm/{user}", get(discovery::user_realm))
 }
 
-/// The issuer base URL: the configured public URL, or the scheme and host the client used.
+/// The base URL of the issuer and of every link we hand out (invitations, SCIM locations): the
+/// configured public URL, or the name the client used when it is one of this server's names
+/// (`crate::edge` refuses other Hosts with 421 before any handler runs; checked again here so
+/// a forged Host can never reach a link).
 pub(crate) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &st.public_url {
         return u.clone();
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_host(h)).unwrap_or("localhost");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| st.allowed_hosts.allows(h)).unwrap_or(st.allowed_hosts.canonical());
     format!("https://{host}")
-}
-
-/// A conservative Host check, so a crafted header cannot inject into URLs we print.
-fn is_host(h: &str) -> bool {
-    !h.is_empty() && h.len() <= 255 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
 }
 
 /// `client-request-id` if the client sent a sane one, else a fresh id: Entra echoes it as the
@@ -55,10 +53,8 @@ pub(crate) fn correlation_id(headers: &HeaderMap) -> String {
 /// Entra's error body: `error`, `error_description` ending with the trace and correlation ids
 /// and a timestamp, `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
 pub(crate) fn oauth_error(st: &AppState, headers: &HeaderMap, e: &OAuthError) -> Response {
-    if e.status >= 500 {
-        tracing::error!(error = %e, "identity endpoint failed");
-    }
     let correlation = correlation_id(headers);
+    let e = &for_reply(e, &correlation);
     let trace = uuid::Uuid::new_v4().to_string();
     let timestamp = st.services.clock().now().to_rfc3339().replace('T', " ");
     let body = json!({
@@ -76,11 +72,37 @@ pub(crate) fn oauth_error(st: &AppState, headers: &HeaderMap, e: &OAuthError) ->
     res
 }
 
+/// A 5xx says only that it happened: the detail (a store's message may name tables or echo the
+/// input) goes to the log, with the correlation id the reply carries.
+pub(crate) fn for_reply(e: &OAuthError, correlation: &str) -> OAuthError {
+    if e.status < 500 {
+        return e.clone();
+    }
+    tracing::error!(error = %e, detail = e.detail.as_deref().unwrap_or(""), correlation_id = correlation, "identity endpoint failed");
+    OAuthError { description: "The server could not complete the request: internal error.".into(), detail: None, ..e.clone() }
+}
+
 pub(crate) fn no_store(res: &mut Response, correlation: &str) {
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if let Ok(v) = HeaderValue::from_str(correlation) {
         h.insert("client-request-id", v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_error_reply_says_only_internal_error() {
+        let e = OAuthError::server_error("invalid byte sequence for encoding \"UTF8\": 0x00");
+        let r = for_reply(&e, "c0ffee");
+        assert_eq!((r.error, r.code, r.status), ("server_error", 90099, 500));
+        assert!(r.description.contains("internal error") && !r.to_string().contains("UTF8") && r.detail.is_none(), "{r}");
+        // Other errors are the client's to read, unchanged.
+        let e = OAuthError::malformed("the parameter 'scope' is repeated");
+        assert_eq!(for_reply(&e, "c0ffee"), e);
     }
 }

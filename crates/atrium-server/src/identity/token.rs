@@ -89,5 +89,10 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OA
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default();
-    Ok(Some((unescape(id), Secret::new(unescape(secret)))))
+    let (id, secret) = (unescape(id), unescape(secret));
+    // The header is not a form field, so the edge layer cannot see inside it: refuse NUL here.
+    if id.contains('\0') || secret.contains('\0') {
+        return Err(OAuthError::malformed("the Basic credentials contain a NUL character"));
+    }
+    Ok(Some((id, Secret::new(secret))))
 }

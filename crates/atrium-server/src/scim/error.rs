@@ -48,13 +48,7 @@ impl From<FilterError> for ScimError {
 
 impl From<Error> for ScimError {
     fn from(e: Error) -> Self {
-        let detail = if e.code == ErrorCode::Internal {
-            // The detail may name tables or paths: log it, tell the client only that it happened.
-            tracing::error!(detail = %e.message, "internal error");
-            ErrorCode::Internal.default_message().to_owned()
-        } else {
-            e.message.clone()
-        };
+        let detail = crate::error::public_message(&e);
         let (status, scim_type) = match e.code {
             ErrorCode::UserNameTaken | ErrorCode::UpnTaken | ErrorCode::GroupNameTaken | ErrorCode::AlreadyGroupMember => (409, Some("uniqueness")),
             ErrorCode::ConcurrentChange => (412, None),

@@ -95,11 +95,12 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 /// A request body: JSON (sent as `application/scim+json` or `application/json`), an object.
+/// Read strictly (`crate::json`): trailing data, a key twice or a NUL character is refused.
 pub fn parse_body(bytes: &[u8]) -> ScimResult<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match crate::json::parse_value(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ScimError::invalid_syntax("The request body must be a JSON object.")),
-        Err(e) => Err(ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}"))),
+        Err(e) => Err(ScimError::from(e)),
     }
 }
 

@@ -26,6 +26,7 @@ macro_rules! api_tests {
 mod accounts;
 mod auth;
 mod console;
+mod edge;
 mod matrix;
 mod groups;
 mod hardening;

@@ -10,11 +10,14 @@ pub struct OAuthError {
     pub code: u32,
     pub status: u16,
     pub description: String,
+    /// What went wrong inside (a store's message) for the log: never part of the reply, since
+    /// it may name tables, columns or the input that broke them.
+    pub detail: Option<String>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, code: u32, status: u16, description: impl Into<String>) -> Self {
-        Self { error, code, status, description: description.into() }
+        Self { error, code, status, description: description.into(), detail: None }
     }
 
     pub fn invalid_secret(app_id: &str) -> Self {
@@ -149,8 +152,10 @@ impl OAuthError {
         )
     }
 
+    /// A fault of ours. The client learns only that it happened (and its correlation id); `what`
+    /// stays in `detail`, for the log.
     pub fn server_error(what: &str) -> Self {
-        Self::new("server_error", 90099, 500, format!("The server could not complete the request: {what}"))
+        Self { detail: Some(what.to_owned()), ..Self::new("server_error", 90099, 500, "The server could not complete the request: internal error.") }
     }
 }
 
@@ -166,5 +171,20 @@ impl std::error::Error for OAuthError {}
 impl From<crate::ports::StoreError> for OAuthError {
     fn from(e: crate::ports::StoreError) -> Self {
         OAuthError::server_error(&e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_error_keeps_the_stores_words_out_of_the_reply() {
+        let e = OAuthError::server_error("invalid byte sequence for encoding \"UTF8\": 0x00");
+        assert_eq!((e.error, e.code, e.status), ("server_error", 90099, 500));
+        assert!(!e.description.contains("UTF8") && !e.to_string().contains("0x00"), "{e}");
+        assert_eq!(e.detail.as_deref(), Some("invalid byte sequence for encoding \"UTF8\": 0x00"));
+        let from_store: OAuthError = crate::ports::StoreError::Unavailable("connection refused".into()).into();
+        assert!(!from_store.to_string().contains("refused") && from_store.detail.is_some_and(|d| d.contains("refused")));
     }
 }
