@@ -11,6 +11,9 @@
 //! - 403: a secured operation the caller may not use (including a cross-site cookie write, and
 //!   `password_change_required` until a temporary password is replaced);
 //! - 404: an operation with path parameters whose object does not exist (or is not visible);
+//! - 409: a write (POST, PUT, PATCH, DELETE) that the directory's state refuses: a name taken,
+//!   a protected object (the personal-accounts tenant, the last owner), a state that does not
+//!   allow it (an invitation no longer pending, a synced object);
 //! - 413 and 415: an operation with a body, for a body too large or not `application/json`.
 
 use utoipa::ToSchema;
@@ -63,7 +66,8 @@ pub(crate) fn document_errors(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.insert(<MemberType as utoipa::ToSchema>::name().into_owned(), <MemberType as utoipa::PartialSchema>::schema());
     for item in doc.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+        let writes = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten().map(|op| (op, true));
+        for (op, is_write) in item.get.iter_mut().map(|op| (op, false)).chain(writes) {
             let has_path_params = op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Path);
             add(op, "400", || error_reply("`invalid_request`, `invalid_id`, `invalid_json`, `unknown_field`, `missing_field` or a field's own rule; `target` names the field"));
             if is_secured(op) {
@@ -79,6 +83,9 @@ pub(crate) fn document_errors(doc: &mut OpenApi) {
             }
             if has_path_params {
                 add(op, "404", || error_reply("The object named in the path does not exist, or the caller cannot see it"));
+            }
+            if is_write {
+                add(op, "409", || error_reply("The directory's state refuses the change: a name taken, a protected object, a state that does not allow it (`code` says which)"));
             }
             if op.request_body.is_some() {
                 add(op, "413", || error_reply("`payload_too_large`: the body is larger than the server's limit"));
