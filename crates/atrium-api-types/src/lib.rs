@@ -49,6 +49,10 @@ pub struct SignInRequest {
     /// A userPrincipalName, or only its alias.
     pub username: String,
     pub password: String,
+    /// The second factor, for users with an authenticator app: its current 6-digit code, or
+    /// one of their recovery codes. Without it such a user gets 401 `mfa_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -62,6 +66,56 @@ pub struct SignInResponse {
     pub tenant: Tenant,
     /// When true, only `POST /api/v1/me/password` and sign-out are allowed until it is changed.
     pub must_change_password: bool,
+}
+
+// ---------------------------------------------------------------- multi-factor sign-in
+
+/// The signed-in user's multi-factor state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaStatus {
+    /// An authenticator app (TOTP) is set up and confirmed.
+    pub totp: bool,
+    /// Set up was started but not yet confirmed with a first code.
+    pub totp_pending: bool,
+    pub recovery_codes_left: u32,
+    /// The tenant requires MFA of this user (a global administrator under the tenant's policy).
+    pub required: bool,
+}
+
+/// A started authenticator set-up. The secret is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpEnrolment {
+    /// The shared secret in base32, for typing into the app by hand.
+    pub secret: String,
+    /// `otpauth://totp/Atrium:<upn>?secret=...&issuer=Atrium`: what the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code of `otpauthUri` as an SVG image.
+    pub qr_code_svg: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfirmTotpRequest {
+    /// The 6-digit code the authenticator app shows now.
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmTotpResponse {
+    /// 10 single-use recovery codes, shown this once: each signs in once in place of a code.
+    pub recovery_codes: Vec<String>,
+}
+
+/// A tenant's multi-factor policy.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MfaPolicy {
+    /// Global administrators must set up an authenticator app at their next console sign-in,
+    /// and sign in with it from then on.
+    pub require_mfa_for_global_admins: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -55,6 +55,8 @@ error_codes! {
     // 401 / 403: who you are and what you may do.
     Unauthenticated => ("unauthenticated", 401, "Sign in first: send a session cookie or a bearer token."),
     InvalidCredentials => ("invalid_credentials", 401, "The user name or password is incorrect."),
+    MfaRequired => ("mfa_required", 401, "This account signs in with a second factor: send the code from its authenticator app, or a recovery code, as 'otp'."),
+    InvalidMfaCode => ("invalid_mfa_code", 401, "The verification code is incorrect, has expired or was already used."),
     AccountLocked => ("account_locked", 403, "The account is locked after too many failed sign-in attempts. Try again later."),
     AccountDisabled => ("account_disabled", 403, "The user account is disabled."),
     PasswordChangeRequired => ("password_change_required", 403, "The password must be changed before anything else can be done."),
@@ -103,6 +105,8 @@ error_codes! {
     InvitationRedeemed => ("invitation_redeemed", 410, "This invitation was already accepted. Sign in with your email address and the password you chose."),
     InvitationRevoked => ("invitation_revoked", 410, "This invitation was revoked. Ask the person who invited you to send a new one."),
     InvitationExpired => ("invitation_expired", 410, "This invitation has expired. Ask the person who invited you to resend it."),
+    MfaAlreadyEnrolled => ("mfa_already_enrolled", 409, "An authenticator app is already set up; remove it first to set up another."),
+    MfaNotStarted => ("mfa_enrolment_not_started", 409, "Start setting up the authenticator app first: its secret is shown then."),
     ProtectedObject => ("protected_object", 409, "This object is protected and cannot be changed this way."),
     SubscriptionDisabled => ("subscription_disabled", 409, "The subscription is disabled; enable it first."),
     DirectoryNotConsented => ("directory_not_consented", 409, "The directory has not agreed to be used by this subscription: ask to use it, then have its global administrator Continue."),

@@ -230,6 +230,8 @@ pub struct AuthCode {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub redeemed_at: Option<Timestamp>,
+    /// How the user signed in (`amr` values, space-separated: `pwd`, or `pwd mfa otp`).
+    pub amr: String,
 }
 
 /// A refresh token, stored by hash. Rotation keeps a family: replaying a rotated token
@@ -245,6 +247,8 @@ pub struct RefreshToken {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The `amr` of the sign-in the family started from; refreshed tokens keep it.
+    pub amr: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -533,4 +537,23 @@ pub struct Coadmin {
     pub user_id: UserId,
     pub added_by: UserId,
     pub added_at: Timestamp,
+}
+
+/// A user's TOTP authenticator (RFC 6238). Unconfirmed until a first code proves the user's
+/// app holds the secret; `last_step` is the last time step accepted (replay refused).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpMethod {
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
+    pub secret: Vec<u8>,
+    pub confirmed_at: Option<Timestamp>,
+    pub last_step: i64,
+    pub created_at: Timestamp,
+}
+
+/// The secret stays out of logs.
+impl std::fmt::Debug for TotpMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpMethod").field("user_id", &self.user_id).field("confirmed_at", &self.confirmed_at).field("last_step", &self.last_step).finish_non_exhaustive()
+    }
 }

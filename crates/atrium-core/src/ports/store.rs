@@ -95,6 +95,7 @@ pub trait Tx:
     + MailTx
     + SubscriptionTx
     + ProvisioningTx
+    + MfaTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -601,4 +602,27 @@ pub trait ProvisioningTx: Send {
     async fn find_provisioning_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<ProvisioningToken>, StoreError>;
     /// Revokes (deletes) a token; `false` when the tenant has no such token.
     async fn delete_provisioning_token(&mut self, tenant: TenantId, id: ProvisioningTokenId) -> Result<bool, StoreError>;
+}
+
+/// Multi-factor sign-in: a user's TOTP authenticator, recovery codes, and the tenant policy.
+#[async_trait]
+pub trait MfaTx: Send {
+    async fn get_totp(&mut self, tenant: TenantId, user: UserId) -> Result<Option<crate::model::TotpMethod>, StoreError>;
+    /// Writes a new, unconfirmed authenticator, replacing an unconfirmed one; `false` (and
+    /// nothing written) when the user already has a confirmed one.
+    async fn put_pending_totp(&mut self, t: &crate::model::TotpMethod) -> Result<bool, StoreError>;
+    /// Confirms the pending authenticator with the step of its first code; `false` if none is pending.
+    async fn confirm_totp(&mut self, user: UserId, step: i64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Spends time step `step` of the confirmed authenticator: one conditional UPDATE, so of two
+    /// uses of the same code (or an older one) only the first succeeds.
+    async fn use_totp_step(&mut self, user: UserId, step: i64) -> Result<bool, StoreError>;
+    /// Replaces the user's recovery codes with these hashes.
+    async fn replace_recovery_codes(&mut self, tenant: TenantId, user: UserId, hashes: &[[u8; 32]]) -> Result<(), StoreError>;
+    /// Spends one recovery code; `false` if it is unknown or was used (of two concurrent uses, one wins).
+    async fn use_recovery_code(&mut self, user: UserId, hash: &[u8; 32], at: Timestamp) -> Result<bool, StoreError>;
+    async fn count_unused_recovery_codes(&mut self, user: UserId) -> Result<u32, StoreError>;
+    /// Deletes every method of the user (authenticator and recovery codes); `true` if any existed.
+    async fn delete_mfa(&mut self, user: UserId) -> Result<bool, StoreError>;
+    async fn get_mfa_policy(&mut self, tenant: TenantId) -> Result<bool, StoreError>;
+    async fn set_mfa_policy(&mut self, tenant: TenantId, require_global_admins: bool) -> Result<(), StoreError>;
 }

@@ -22,6 +22,17 @@ pub struct SignIn {
     /// A userPrincipalName, or just the alias.
     pub username: String,
     pub password: Secret,
+    /// The second factor (a TOTP code or a recovery code), for users who have one.
+    pub otp: Option<Secret>,
+}
+
+/// Where a sign-in stands after the password.
+#[derive(Debug, Clone)]
+pub enum SignInStep {
+    Done(Box<SignedIn>),
+    /// The password was right and a second factor is needed: `challenge` carries that fact
+    /// to [`Services::finish_sign_in`] (see [`Services::mfa_challenge`]).
+    SecondFactor { challenge: Secret },
 }
 
 /// A new session. `token` is the bearer/cookie value and is not stored anywhere.
@@ -34,9 +45,42 @@ pub struct SignedIn {
 }
 
 impl Services {
+    /// Signs in in one request: the password, and the second factor (`otp`) when the user has
+    /// one; without it a user with MFA gets `mfa_required`.
     pub async fn sign_in(&self, input: SignIn) -> Result<SignedIn, Error> {
+        match self.begin_sign_in(input).await? {
+            SignInStep::Done(s) => Ok(*s),
+            SignInStep::SecondFactor { .. } => Err(Error::new(ErrorCode::MfaRequired).with_target("otp")),
+        }
+    }
+
+    /// The password step; with `otp` also the second. Without `otp`, a user who needs a
+    /// second factor gets a challenge for [`Services::finish_sign_in`].
+    pub async fn begin_sign_in(&self, input: SignIn) -> Result<SignInStep, Error> {
         let tenant = self.resolve_tenant(&input.tenant).await?;
         let user = self.verify_credentials(&tenant, &input.username, &input.password).await?;
+        // A global administrator whom the tenant's policy requires to have MFA but who has none
+        // yet signs in with the password; the console then sends them to set it up first.
+        if !self.has_totp(tenant.id, user.id).await? {
+            return Ok(SignInStep::Done(Box::new(self.start_session(tenant, user, super::mfa::Amr::Password).await?)));
+        }
+        match &input.otp {
+            Some(code) => {
+                let amr = self.verify_second_factor(&tenant, &user, code).await?;
+                Ok(SignInStep::Done(Box::new(self.start_session(tenant, user, amr).await?)))
+            }
+            None => Ok(SignInStep::SecondFactor { challenge: Secret::new(self.mfa_challenge(&tenant, &user)?) }),
+        }
+    }
+
+    /// The second step of a sign-in: the challenge of the password step and a code.
+    pub async fn finish_sign_in(&self, challenge: &str, code: &Secret) -> Result<SignedIn, Error> {
+        let (tenant, user) = self.open_mfa_challenge(challenge).await?;
+        let amr = self.verify_second_factor(&tenant, &user, code).await?;
+        self.start_session(tenant, user, amr).await
+    }
+
+    async fn start_session(&self, tenant: Tenant, user: User, amr: super::mfa::Amr) -> Result<SignedIn, Error> {
         let now = self.clock.now();
         let mut raw = [0u8; 32];
         self.rng.fill(&mut raw);
@@ -52,7 +96,7 @@ impl Services {
         let mut tx = self.write().await?;
         tx.record_sign_in_success(tenant.id, user.id, now).await?;
         tx.insert_session(&session).await?;
-        tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[])))
+        tx.insert_audit(&self.audit(None, "user.sign_in", "user", user.id, Some(tenant.id), details(&[("mfa", &amr.multi_factor().to_string())])))
             .await?;
         tx.commit().await?;
         Ok(SignedIn { token, session, user, tenant })

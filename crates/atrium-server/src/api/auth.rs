@@ -33,14 +33,14 @@ pub(crate) fn cookie(value: &str, max_age: i64) -> HeaderValue {
 #[utoipa::path(post, path = "/api/v1/sign-in", tag = "auth", request_body = SignInRequest,
     responses(
         (status = 200, description = "Signed in", body = SignInResponse),
-        (status = 401, description = "Wrong user name or password", body = ErrorResponse),
+        (status = 401, description = "Wrong user name or password; or `mfa_required` / `invalid_mfa_code` for the second factor (`otp`)", body = ErrorResponse),
         (status = 403, description = "Locked or disabled account", body = ErrorResponse),
         (status = 404, description = "Unknown tenant", body = ErrorResponse),
     ))]
 async fn sign_in(State(st): State<AppState>, ApiJson(req): ApiJson<SignInRequest>) -> ApiResult<Response> {
     let signed = st
         .services
-        .sign_in(SignIn { tenant: req.tenant, username: req.username, password: Secret::new(req.password) })
+        .sign_in(SignIn { tenant: req.tenant, username: req.username, password: Secret::new(req.password), otp: req.otp.map(Secret::new) })
         .await?;
     let body = SignInResponse {
         token: signed.token.expose().to_owned(),

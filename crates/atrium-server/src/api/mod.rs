@@ -11,6 +11,7 @@ mod docs;
 mod groups;
 mod invitations;
 mod mail;
+pub(crate) mod mfa;
 pub(crate) mod provisioning;
 mod subscriptions;
 mod tenants;
@@ -66,6 +67,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(mail::routes())
         .merge(subscriptions::routes())
         .merge(audit::routes())
+        .merge(mfa::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     contract::document_errors(&mut doc);

@@ -19,6 +19,7 @@ mod history;
 mod invitations;
 mod members;
 mod provisioning;
+mod security;
 mod signin;
 mod subscriptions;
 mod tenants;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/static/{file}", get(static_file))
         .merge(signin::routes())
+        .merge(security::routes())
         .merge(accounts::routes())
         .merge(tenants::routes())
         .merge(provisioning::routes())
@@ -123,6 +125,15 @@ impl FromRequestParts<AppState> for Session {
         })?;
         if actor.must_change_password && parts.uri.path() != "/password" && parts.uri.path() != "/sign-out" {
             return Err(Failure::Redirect("/password".into()));
+        }
+        // The tenant's policy: a global administrator without an authenticator app sets one
+        // up before anything else.
+        if actor.global_admin
+            && !parts.uri.path().starts_with("/security-info")
+            && parts.uri.path() != "/sign-out"
+            && st.services.mfa_enrolment_required(&actor).await.map_err(Failure::Error)?
+        {
+            return Err(Failure::Redirect("/security-info".into()));
         }
         // Account pages count in the activity history like the API's account routes (R12).
         if let Ok(params) = RawPathParams::from_request_parts(parts, st).await

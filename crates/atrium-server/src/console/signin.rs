@@ -6,7 +6,7 @@ use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::PERSONAL_ACCOUNTS_TENANT;
 use atrium_core::secret::Secret;
-use atrium_core::services::SignIn;
+use atrium_core::services::{SignIn, SignInStep, SignedIn};
 use atrium_core::{Error, ErrorCode};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -58,6 +58,9 @@ async fn show(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
 }
 
 async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f): AnonymousPost) -> PageResult {
+    if !f.get("challenge").is_empty() {
+        return submit_code(&st, &headers, &f).await;
+    }
     let tenant = f.get("tenant").trim().to_owned();
     let username = f.get("username").trim().to_owned();
     let mut missing = FieldErrors::default();
@@ -70,7 +73,7 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
         Err((StatusCode::BAD_REQUEST, missing))
     } else {
         st.services
-            .sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")) })
+            .begin_sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")), otp: None })
             .await
             .map_err(|e| {
                 // Unknown tenants are named at the tenant field; wrong credentials stay vague.
@@ -88,20 +91,51 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
             })
     };
     match result {
-        Ok(signed) => {
-            let mut res = redirect(if signed.user.must_change_password { "/password" } else { "/accounts" });
-            let h = res.headers_mut();
-            h.append(header::SET_COOKIE, cookie(signed.token.expose(), st.session_seconds));
-            let first = signed.tenant.domain.to_string();
-            let mut domains: Vec<String> = recent(&headers).into_iter().filter(|d| *d != first).take(4).collect();
-            domains.insert(0, first);
-            if let Ok(v) = HeaderValue::from_str(&format!("{RECENT_COOKIE}={}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax", domains.join("|"))) {
-                h.append(header::SET_COOKIE, v);
-            }
-            Ok(res)
-        }
+        Ok(SignInStep::Done(signed)) => Ok(signed_in(&st, &headers, &signed)),
+        Ok(SignInStep::SecondFactor { challenge }) => Ok(render(&CodePage { challenge: challenge.expose().to_owned(), error: None })),
         Err((status, errors)) => Ok(render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await?, errors })),
     }
+}
+
+/// The second step: a code for the challenge of the password step.
+#[derive(Template)]
+#[template(path = "signin_code.html")]
+struct CodePage {
+    challenge: String,
+    error: Option<String>,
+}
+
+async fn submit_code(st: &AppState, headers: &HeaderMap, f: &super::FormData) -> PageResult {
+    let challenge = f.get("challenge");
+    if f.get("otp").trim().is_empty() {
+        return Ok(render_status(StatusCode::BAD_REQUEST, &CodePage { challenge: challenge.to_owned(), error: Some("Enter the code.".into()) }));
+    }
+    match st.services.finish_sign_in(challenge, &Secret::new(f.get("otp"))).await {
+        Ok(signed) => Ok(signed_in(st, headers, &signed)),
+        Err(e) if e.code == ErrorCode::InvalidMfaCode => Ok(render_status(
+            StatusCode::UNAUTHORIZED,
+            &CodePage { challenge: challenge.to_owned(), error: Some("That code is incorrect, has expired or was already used. Try the current code.".into()) },
+        )),
+        Err(e) if e.code.http_status() < 500 => {
+            let errors = FieldErrors::from_error(&e, &[]);
+            Ok(render_status(StatusCode::UNAUTHORIZED, &SignInPage { tenant: String::new(), username: String::new(), known_tenants: known_tenants(st, headers).await?, errors }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The session cookie and the recent-tenants cookie, then on to the console.
+fn signed_in(st: &AppState, headers: &HeaderMap, signed: &SignedIn) -> Response {
+    let mut res = redirect(if signed.user.must_change_password { "/password" } else { "/accounts" });
+    let h = res.headers_mut();
+    h.append(header::SET_COOKIE, cookie(signed.token.expose(), st.session_seconds));
+    let first = signed.tenant.domain.to_string();
+    let mut domains: Vec<String> = recent(headers).into_iter().filter(|d| *d != first).take(4).collect();
+    domains.insert(0, first);
+    if let Ok(v) = HeaderValue::from_str(&format!("{RECENT_COOKIE}={}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax", domains.join("|"))) {
+        h.append(header::SET_COOKIE, v);
+    }
+    res
 }
 
 #[derive(Template)]

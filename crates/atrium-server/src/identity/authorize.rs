@@ -33,7 +33,7 @@ pub async fn show(State(st): State<AppState>, headers: HeaderMap, Path(tenant): 
     let req = authorize_request(&params);
     match st.services.authorize_check(&ep, &req).await {
         Ok(app) => sign_in_page(&ep, &tenant, &params, app.display_name.as_str(), params.get("login_hint").map(String::as_str), None),
-        Err(e) => authorize_error(e),
+        Err(e) => authorize_error(&ep, &tenant, &params, e),
     }
 }
 
@@ -50,11 +50,20 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
         Err(page) => return page,
     };
     let req = authorize_request(&params);
+    // The second step: the challenge of the password step and a code.
+    if let Some(challenge) = params.get("challenge").filter(|c| !c.is_empty()) {
+        let code = atrium_core::secret::Secret::new(params.get("otc").map(String::as_str).unwrap_or(""));
+        return match st.services.authorize_second_factor(&ep, &req, challenge, &code).await {
+            Ok(location) => redirect(&location),
+            Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, None, Some(&message)),
+            Err(e) => authorize_error(&ep, &tenant, &params, e),
+        };
+    }
     let (username, password) = sign_in_credentials(&params);
     if username.is_empty() || password.expose().is_empty() {
         let name = match st.services.authorize_check(&ep, &req).await {
             Ok(app) => app.display_name.to_string(),
-            Err(e) => return authorize_error(e),
+            Err(e) => return authorize_error(&ep, &tenant, &params, e),
         };
         return sign_in_page(&ep, &tenant, &params, &name, Some(&username), Some("Enter your user name and password."));
     }
@@ -62,13 +71,14 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
         Ok(location) => redirect(&location),
         // The app's name comes back with the error: no second lookup.
         Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, Some(&username), Some(&message)),
-        Err(e) => authorize_error(e),
+        Err(e) => authorize_error(&ep, &tenant, &params, e),
     }
 }
 
-fn authorize_error(e: AuthorizeError) -> Response {
+fn authorize_error(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, e: AuthorizeError) -> Response {
     match e {
         AuthorizeError::Show(e) => error_page(&e),
+        AuthorizeError::SecondFactor { challenge, app_name, message } => code_page(ep, tenant, params, &app_name, &challenge, message.as_deref()),
         AuthorizeError::Redirect(location) => redirect(&location),
         AuthorizeError::Credentials { message, .. } => error_page(&OAuthError::malformed(&message)),
     }
@@ -118,6 +128,36 @@ fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, a
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The sign-in page must not be framed (clickjacking) and runs no script.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
+    res
+}
+
+/// The second step: the code from the authenticator app (or a recovery code).
+fn code_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_name: &str, challenge: &str, error: Option<&str>) -> Response {
+    let hidden: String = FIELDS
+        .iter()
+        .filter_map(|f| params.get(*f).map(|v| format!("<input type=\"hidden\" name=\"{f}\" value=\"{}\">", esc(v))))
+        .collect();
+    let err = error.map(|m| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(m))).unwrap_or_default();
+    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Verify your identity – {org}</title><style>{STYLE}</style></head><body><main>\
+<h1>Verify your identity</h1><p class=\"app\">to continue to <strong>{app}</strong> · {org}</p>{err}\
+<form method=\"post\" action=\"/{tenant_path}/oauth2/v2.0/authorize\">{hidden}<input type=\"hidden\" name=\"challenge\" value=\"{challenge}\">\
+<label for=\"otc\">Enter the code from your authenticator app, or a recovery code</label>\
+<input type=\"text\" id=\"otc\" name=\"otc\" autocomplete=\"one-time-code\" inputmode=\"numeric\" required autofocus{described}>\
+<button type=\"submit\">Verify</button></form></main></body></html>",
+        org = esc(ep.tenant.display_name.as_str()),
+        app = esc(app_name),
+        tenant_path = esc(tenant),
+        challenge = esc(challenge),
+    );
+    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let mut res = (status, Html(html)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
     res

@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, ProvisioningTx, SubscriptionTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, ProvisioningTx, SubscriptionTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -69,6 +69,10 @@ mod subscriptions {
 mod query {
     use super::*;
     include!("query.rs");
+}
+mod mfa {
+    use super::*;
+    include!("mfa.rs");
 }
 
 /// A write transaction, or a plain pooled connection for reads: read-only service calls

@@ -117,7 +117,7 @@ impl IdentityTx for DbTx {
     async fn insert_auth_code(&mut self, c: &AuthCode) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO auth_codes (code_hash, tenant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             code_challenge_method, created_at, expires_at, redeemed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             code_challenge_method, created_at, expires_at, redeemed_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.code_hash[..])
         .bind(c.tenant_id.as_uuid())
@@ -131,6 +131,7 @@ impl IdentityTx for DbTx {
         .bind(c.created_at.as_millis())
         .bind(c.expires_at.as_millis())
         .bind(c.redeemed_at.map(Timestamp::as_millis))
+        .bind(&c.amr)
         .execute(self.c())
         .await
         .map_err(map_err)
@@ -149,7 +150,7 @@ impl IdentityTx for DbTx {
             == 1;
         let r = sqlx::query(
             "SELECT code_hash, tenant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method, \
-             created_at, expires_at, redeemed_at FROM auth_codes WHERE code_hash = $1",
+             created_at, expires_at, redeemed_at, amr FROM auth_codes WHERE code_hash = $1",
         )
         .bind(&hash[..])
         .fetch_optional(self.c())
@@ -170,14 +171,15 @@ impl IdentityTx for DbTx {
             created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
             expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
             redeemed_at: opt_ts(r.try_get("redeemed_at").map_err(map_err)?),
+            amr: r.try_get("amr").map_err(map_err)?,
         };
         Ok(Some((code, first)))
     }
 
     async fn insert_refresh_token(&mut self, t: &RefreshToken) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO refresh_tokens (token_hash, family_id, tenant_id, client_id, user_id, scope, created_at, expires_at, revoked_at, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&t.token_hash[..])
         .bind(t.family_id)
@@ -188,6 +190,7 @@ impl IdentityTx for DbTx {
         .bind(t.created_at.as_millis())
         .bind(t.expires_at.as_millis())
         .bind(t.revoked_at.map(Timestamp::as_millis))
+        .bind(&t.amr)
         .execute(self.c())
         .await
         .map_err(map_err)
@@ -197,7 +200,7 @@ impl IdentityTx for DbTx {
     async fn get_refresh_token(&mut self, hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError> {
         let r = sqlx::query(
             "SELECT t.token_hash, t.family_id, t.tenant_id, t.client_id, t.user_id, t.scope, t.created_at, t.expires_at, \
-                    COALESCE(t.revoked_at, f.revoked_at) AS revoked_at \
+                    COALESCE(t.revoked_at, f.revoked_at) AS revoked_at, t.amr \
              FROM refresh_tokens t LEFT JOIN revoked_refresh_families f ON f.family_id = t.family_id WHERE t.token_hash = $1",
         )
         .bind(&hash[..])
@@ -216,6 +219,7 @@ impl IdentityTx for DbTx {
             created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
             expires_at: Timestamp::from_millis(r.try_get("expires_at").map_err(map_err)?),
             revoked_at: opt_ts(r.try_get("revoked_at").map_err(map_err)?),
+            amr: r.try_get("amr").map_err(map_err)?,
         }))
     }
 

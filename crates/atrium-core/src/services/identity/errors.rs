@@ -110,6 +110,16 @@ impl OAuthError {
         Self::new("invalid_grant", 50053, 400, "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password.")
     }
 
+    /// ROPC cannot carry a second factor: Entra's answer for a user who must use MFA.
+    pub fn mfa_required() -> Self {
+        Self::new(
+            "invalid_grant",
+            50076,
+            400,
+            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
+        )
+    }
+
     pub fn password_change_required() -> Self {
         Self::new("invalid_grant", 50055, 400, "The password is expired. The user must change it (a temporary password must be replaced) before signing in.")
     }

@@ -12,6 +12,7 @@ use crate::ports::Tx;
 use crate::secret::{Secret, constant_time_eq, sha256};
 use crate::services::Services;
 use crate::services::details;
+use crate::services::mfa::Amr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -51,6 +52,9 @@ pub enum AuthorizeError {
     Redirect(String),
     /// Wrong credentials: show the sign-in form again with this message, for this app.
     Credentials { message: String, app_name: String },
+    /// The password was right and a second factor is needed: show the code step with this
+    /// challenge (and `message` after a wrong code).
+    SecondFactor { challenge: String, app_name: String, message: Option<String> },
 }
 
 /// The resource a token is for, resolved in the tenant.
@@ -238,8 +242,12 @@ impl Services {
             (app, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
         let user = self.user_sign_in(ep, username, password).await?;
+        // ROPC has no place for a second factor, so a user who needs one is refused (as Entra does).
+        if self.mfa_needed(&ep.tenant, &user).await.map_err(|e| OAuthError::server_error(&e.message))? {
+            return Err(OAuthError::mfa_required());
+        }
         let family = uuid_from(&self.random_bytes());
-        self.issue_user_tokens(ep, &app, &user, scopes, &aud, None, family, v1_endpoint).await
+        self.issue_user_tokens(ep, &app, &user, scopes, &aud, None, family, v1_endpoint, Amr::Password).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -297,7 +305,7 @@ impl Services {
             let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
             (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
-        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, v1_endpoint).await
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, stored.nonce.as_deref(), family, v1_endpoint, Amr::from_stored(&stored.amr)).await
     }
 
     async fn refresh_token_grant(&self, ep: &Endpoint, client: &ClientAuth, token: &Secret, scope: Option<&str>, v1_endpoint: bool) -> Result<TokenResponse, OAuthError> {
@@ -335,7 +343,7 @@ impl Services {
             let user = self.token_user(h.as_mut(), ep, stored.user_id).await?;
             (user, self.audience(h.as_mut(), ep, &scopes.resource).await?)
         };
-        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, v1_endpoint).await
+        self.issue_user_tokens(ep, &app, &user, &scopes, &aud, None, stored.family_id, v1_endpoint, Amr::from_stored(&stored.amr)).await
     }
 
     /// Username and password of the tenant, mapped to AADSTS errors.
@@ -380,8 +388,12 @@ impl Services {
         nonce: Option<&str>,
         family: uuid::Uuid,
         v1_endpoint: bool,
+        amr: Amr,
     ) -> Result<TokenResponse, OAuthError> {
         let v1 = aud.v1;
+        // `acr`: "1" for a password alone, "2" after a second factor (simple levels; Entra
+        // puts "1" in v1 tokens). `amr` lists the methods (RFC 8176).
+        let acr_level = if amr.multi_factor() { "2" } else { "1" };
         let now_ms = self.clock.now();
         let now = now_ms.as_millis() / 1000;
         let exp = now + self.policy.access_token_seconds;
@@ -394,6 +406,8 @@ impl Services {
             m.insert("scp".into(), json!(scopes.scp));
             m.insert("name".into(), json!(user.display_name.as_str()));
             m.insert("idtyp".into(), json!("user"));
+            m.insert("amr".into(), json!(amr.values()));
+            m.insert("acr".into(), json!(acr_level));
             if let Some(g) = &user.given_name {
                 m.insert("given_name".into(), json!(g.as_str()));
             }
@@ -426,6 +440,8 @@ impl Services {
                 "preferred_username": user.upn.as_str(),
                 "uti": b64(&self.random_bytes()[..16]),
                 "rh": "0.",
+                "amr": amr.values(),
+                "acr": acr_level,
             });
             if let (Value::Object(m), Some(n)) = (&mut id, nonce) {
                 m.insert("nonce".into(), json!(n));
@@ -450,6 +466,7 @@ impl Services {
                 created_at: now_ms,
                 expires_at: now_ms.plus_seconds(self.policy.refresh_token_seconds),
                 revoked_at: None,
+                amr: amr.as_stored(),
             };
             let mut tx = self.write().await.map_err(|e| OAuthError::server_error(&e.message))?;
             tx.insert_refresh_token(&row).await?;
@@ -545,6 +562,38 @@ impl Services {
             Err(e) if e.code == 50055 => return Err(again("Your password must be changed before you can sign in here.")),
             Err(e) => return Err(AuthorizeError::Show(e)),
         };
+        if self.has_totp(ep.tenant.id, user.id).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))? {
+            let challenge = self.mfa_challenge(&ep.tenant, &user).map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
+            return Err(AuthorizeError::SecondFactor { challenge, app_name: app.display_name.to_string(), message: None });
+        }
+        if self.mfa_needed(&ep.tenant, &user).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))? {
+            return Err(again("Your organization requires multi-factor sign-in for administrators: set up an authenticator app on the Security info page of the Atrium console first."));
+        }
+        self.issue_auth_code(ep, req, &app, &user, Amr::Password).await
+    }
+
+    /// The second step on the authorize page: the challenge of the password step and a code.
+    pub async fn authorize_second_factor(&self, ep: &Endpoint, req: &AuthorizeRequest, challenge: &str, code: &Secret) -> Result<String, AuthorizeError> {
+        let app = self.authorize_check(ep, req).await?;
+        let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
+        let (tenant, user) = match self.open_mfa_challenge(challenge).await {
+            Ok(v) if v.0.id == ep.tenant.id => v,
+            _ => return Err(again("The sign-in took too long. Sign in again.")),
+        };
+        match self.verify_second_factor(&tenant, &user, code).await {
+            Ok(amr) => self.issue_auth_code(ep, req, &app, &user, amr).await,
+            Err(e) if e.code == ErrorCode::InvalidMfaCode => Err(AuthorizeError::SecondFactor {
+                challenge: challenge.to_owned(),
+                app_name: app.display_name.to_string(),
+                message: Some("That code is incorrect, has expired or was already used. Try the current code.".into()),
+            }),
+            Err(e) if e.code == ErrorCode::AccountLocked => Err(again("Your account is locked after too many failed attempts. Try again later.")),
+            Err(e) => Err(AuthorizeError::Show(OAuthError::server_error(&e.message))),
+        }
+    }
+
+    /// Issues the authorization code (carrying how the user signed in) and builds the redirect.
+    async fn issue_auth_code(&self, ep: &Endpoint, req: &AuthorizeRequest, app: &Application, user: &User, amr: Amr) -> Result<String, AuthorizeError> {
         let raw = format!("{CODE_PREFIX}{}", b64(&self.random_bytes()));
         let now = self.clock.now();
         let code = AuthCode {
@@ -560,6 +609,7 @@ impl Services {
             created_at: now,
             expires_at: now.plus_seconds(self.policy.auth_code_seconds),
             redeemed_at: None,
+            amr: amr.as_stored(),
         };
         let mut tx = self.write().await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
         tx.insert_auth_code(&code).await.map_err(|e| AuthorizeError::Show(e.into()))?;
