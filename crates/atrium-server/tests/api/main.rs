@@ -32,6 +32,7 @@ mod groups;
 mod hardening;
 mod identity;
 mod invitations;
+mod mfa;
 mod misc;
 mod ops;
 mod provisioning;
