@@ -154,6 +154,10 @@ impl Client {
         self.send(Method::PATCH, path, Some(body)).await?.1.json()
     }
 
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<T> {
+        self.send(Method::PUT, path, Some(body)).await?.1.json()
+    }
+
     pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
         self.send(Method::DELETE, path, None).await.map(|_| ())
     }

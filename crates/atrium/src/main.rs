@@ -46,6 +46,9 @@ enum Command {
     Whoami(client::GlobalArgs),
     /// Change the signed-in user's password (required after a temporary password).
     Password(commands::auth::PasswordArgs),
+    /// Multi-factor sign-in: your authenticator app (enrol, status, disable), an admin's reset, the tenant policy.
+    #[command(subcommand)]
+    Mfa(commands::mfa::MfaCommand),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(commands::tenant::TenantCommand),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
             Command::Logout(g) => commands::auth::logout(g).await,
             Command::Whoami(g) => commands::auth::whoami(g).await,
             Command::Password(a) => commands::auth::password(a).await,
+            Command::Mfa(c) => commands::mfa::run(c).await,
             Command::Tenant(c) => commands::tenant::run(c).await,
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,

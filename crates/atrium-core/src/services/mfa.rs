@@ -174,7 +174,7 @@ impl Services {
         if !tx.get_mfa_policy(actor.tenant_id).await? {
             return Ok(false);
         }
-        Ok(!tx.get_totp(actor.tenant_id, actor.user_id).await?.is_some_and(|t| t.confirmed_at.is_some()))
+        Ok(tx.get_totp(actor.tenant_id, actor.user_id).await?.is_none_or(|t| t.confirmed_at.is_none()))
     }
 
     /// Starts (or restarts) setting up an authenticator app: a new 20-byte secret, unconfirmed.

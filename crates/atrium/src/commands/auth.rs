@@ -22,6 +22,10 @@ pub struct LoginArgs {
     /// Read the password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
+    /// The code from your authenticator app (or a recovery code), for accounts with MFA. Without
+    /// it you are asked for one when needed (with --password-stdin: read from the next line).
+    #[arg(long)]
+    pub otp: Option<String>,
     /// With --password-stdin, also read a new password from the second line when a change is required.
     #[arg(long, requires = "password_stdin")]
     pub new_password_stdin: bool,
@@ -32,9 +36,22 @@ pub struct LoginArgs {
 pub async fn login(a: LoginArgs) -> anyhow::Result<()> {
     let password = read_secret("Password: ", a.password_stdin)?;
     let anon = Client::new(&a.url, a.ca_cert.as_ref(), None)?;
-    let res: SignInResponse = anon
-        .post("/api/v1/sign-in", &json!({"tenant": a.tenant, "username": a.username, "password": password}))
-        .await?;
+    let mut body = json!({"tenant": a.tenant, "username": a.username, "password": password});
+    if let Some(otp) = &a.otp {
+        body["otp"] = json!(otp);
+    }
+    let res: SignInResponse = match anon.post("/api/v1/sign-in", &body).await {
+        // The account has MFA: ask for the code and sign in again with it.
+        Err(e) if a.otp.is_none() && e.to_string().contains("[mfa_required]") => {
+            let code = read_secret("Code from your authenticator app: ", a.password_stdin)?;
+            if code.trim().is_empty() {
+                return Err(e);
+            }
+            body["otp"] = json!(code.trim());
+            anon.post("/api/v1/sign-in", &body).await?
+        }
+        other => other?,
+    };
     let ca_cert = a.ca_cert.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     let path = save_session(&SavedSession { url: a.url.clone(), ca_cert: ca_cert.clone(), token: res.token.clone() })?;
     let mut must_change = res.must_change_password;

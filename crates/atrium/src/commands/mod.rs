@@ -7,6 +7,7 @@ pub mod auth;
 mod grant;
 pub mod group;
 pub mod invitation;
+pub mod mfa;
 pub mod provisioning;
 pub mod resolve;
 pub mod subscription;
