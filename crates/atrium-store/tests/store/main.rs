@@ -44,6 +44,7 @@ mod directory;
 mod identity;
 mod invitations;
 mod mail;
+mod mfa;
 mod provisioning;
 mod query;
 mod subscriptions;
