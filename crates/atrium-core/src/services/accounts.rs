@@ -335,6 +335,13 @@ impl Services {
     pub async fn start_tenant_association(&self, actor: &Actor, account: AccountId, tenant: &str, username: &str, password: &Secret) -> Result<(Secret, Tenant), Error> {
         let caller = self.account_caller(actor, account).await?;
         caller.require_manager()?;
+        // Neither form (GUID or domain): a bad request naming 'tenant', not a missing tenant
+        // (as for directory requests; a 404 here reads as "the account is gone").
+        if TenantId::parse(tenant, "tenant").is_err() && crate::domain::TenantDomain::parse(tenant).is_err() {
+            return Err(Error::new(ErrorCode::InvalidRequest)
+                .with_message("'tenant' must be a tenant id (GUID) or a tenant domain such as contoso.onatrium.local.")
+                .with_target("tenant"));
+        }
         let tenant = self.resolve_tenant(tenant).await?;
         let user = self.verify_credentials(&tenant, username, password).await?;
         let mut raw = [0u8; 32];

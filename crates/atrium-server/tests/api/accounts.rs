@@ -58,6 +58,12 @@ async fn seed_000_associate_create_and_remove_tenants(app: TestApp) {
     let (fab, fab_admin) = app.tenant_with_admin(&owner, "fabrikam").await;
     app.create_user(&fab_admin, &fab, "frank").await;
     let start = format!("/api/v1/accounts/{acc}/tenants/associations");
+    app.post(&start, &owner, json!({"tenant": "u\u{a2}", "username": "frank", "password": "x"}))
+        .await
+        .assert_error(400, "invalid_request", Some("tenant"));
+    app.post(&start, &owner, json!({"tenant": "nowhere.onatrium.local", "username": "frank", "password": "x"}))
+        .await
+        .assert_error(404, "tenant_not_found", Some("tenant"));
     app.post(&start, &owner, json!({"tenant": "fabrikam.onatrium.local", "username": "frank", "password": "wrong"}))
         .await
         .assert_error(401, "invalid_credentials", None);
