@@ -72,7 +72,8 @@ error_codes! {
     AccountNotFound => ("account_not_found", 404, "The account does not exist or you have no access to it."),
     MemberNotFound => ("member_not_found", 404, "The principal is not a member of this account."),
     ProductNotFound => ("product_not_found", 404, "The product does not exist in this account."),
-    AssociationNotFound => ("association_not_found", 404, "The pending association does not exist or has expired; sign in to the tenant again."),
+    // 400, not 404: the token is in the body, and nothing at the URL is missing.
+    AssociationNotFound => ("association_not_found", 400, "The pending association does not exist or has expired; sign in to the tenant again."),
     KeyNotFound => ("key_not_found", 404, "The key does not exist for this application."),
     InvitationNotFound => ("invitation_not_found", 404, "This invitation does not exist, or the link was replaced by a newer invitation."),
     MailNotFound => ("mail_not_found", 404, "The mail does not exist."),
