@@ -95,6 +95,7 @@ pub trait Tx:
     + MailTx
     + SubscriptionTx
     + ProvisioningTx
+    + SignInLogTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -601,4 +602,15 @@ pub trait ProvisioningTx: Send {
     async fn find_provisioning_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<ProvisioningToken>, StoreError>;
     /// Revokes (deletes) a token; `false` when the tenant has no such token.
     async fn delete_provisioning_token(&mut self, tenant: TenantId, id: ProvisioningTokenId) -> Result<bool, StoreError>;
+}
+
+/// Sign-in logs (`crate::sign_ins`): written in batches, read newest first, purged after 30 days.
+#[async_trait]
+pub trait SignInLogTx: Send {
+    async fn insert_sign_ins(&mut self, batch: &[crate::sign_ins::SignInEntry]) -> Result<(), StoreError>;
+    /// Newest first (`created_at`, then `id`, descending), after the filter's cursor, at most
+    /// `limit + 1` rows.
+    async fn list_sign_ins(&mut self, f: &crate::sign_ins::SignInFilter) -> Result<Vec<crate::sign_ins::SignInEntry>, StoreError>;
+    /// Deletes rows created before `before`; returns how many.
+    async fn purge_sign_ins(&mut self, before: Timestamp) -> Result<u64, StoreError>;
 }

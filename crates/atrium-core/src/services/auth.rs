@@ -36,7 +36,9 @@ pub struct SignedIn {
 impl Services {
     pub async fn sign_in(&self, input: SignIn) -> Result<SignedIn, Error> {
         let tenant = self.resolve_tenant(&input.tenant).await?;
-        let user = self.verify_credentials(&tenant, &input.username, &input.password).await?;
+        let user = self.verify_credentials(&tenant, &input.username, &input.password).await;
+        self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, &user)).await;
+        let user = user?;
         let now = self.clock.now();
         let mut raw = [0u8; 32];
         self.rng.fill(&mut raw);

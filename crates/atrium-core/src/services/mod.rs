@@ -12,6 +12,7 @@ pub mod identity;
 mod invitations;
 pub mod mail;
 pub mod provisioning;
+pub mod sign_in_log;
 mod subscriptions;
 mod tenants;
 mod users;
@@ -91,6 +92,8 @@ pub struct Services {
     hasher: Arc<dyn PasswordHasher>,
     signer: Arc<dyn TokenSigner>,
     policy: Policy,
+    /// Where finished sign-in attempts go (`sign_in_log`); `None` writes them at once.
+    sign_in_sink: Option<Arc<dyn crate::sign_ins::SignInSink>>,
 }
 
 impl Services {
@@ -102,7 +105,7 @@ impl Services {
         signer: Arc<dyn TokenSigner>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, policy }
+        Self { store, clock, rng, hasher, signer, policy, sign_in_sink: None }
     }
 
     pub fn policy(&self) -> &Policy {

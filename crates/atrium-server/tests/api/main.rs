@@ -38,6 +38,7 @@ mod provisioning;
 mod provisioning_effects;
 mod scim;
 mod scim_filter;
+mod sign_ins;
 mod subscriptions;
 mod tenants;
 mod users;

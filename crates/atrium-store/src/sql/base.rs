@@ -70,6 +70,10 @@ mod query {
     use super::*;
     include!("query.rs");
 }
+mod sign_ins {
+    use super::*;
+    include!("sign_ins.rs");
+}
 
 /// A write transaction, or a plain pooled connection for reads: read-only service calls
 /// skip BEGIN/COMMIT (two round trips), and each of their statements still sees committed data.

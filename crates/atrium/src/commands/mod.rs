@@ -9,6 +9,7 @@ pub mod group;
 pub mod invitation;
 pub mod provisioning;
 pub mod resolve;
+pub mod sign_ins;
 pub mod subscription;
 pub mod tenant;
 pub mod user;

@@ -41,6 +41,17 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_info: Option<String>,
+    /// Who signed in, for the sign-in log (never serialized).
+    #[serde(skip)]
+    pub subject: TokenSubject,
+}
+
+/// The application and user a token was issued to, as the sign-in log names them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenSubject {
+    pub app_display_name: Option<String>,
+    /// The user's id and UPN; `None` for app-only tokens.
+    pub user: Option<(crate::ids::UserId, String)>,
 }
 
 /// Why `/authorize` stopped: errors about the client or the redirect URI are shown on a page
@@ -95,7 +106,8 @@ impl Services {
         let t = found?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
         let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
         let TokenRequest { grant, client, v1 } = req?;
-        match grant {
+        let (kind, username) = sign_in_kind(&grant);
+        let result = match grant {
             TokenGrant::ClientCredentials { resource } => self.client_credentials(tx, ep, &client, &resource, v1).await,
             TokenGrant::Password { username, password, scopes } => {
                 drop(handle);
@@ -109,7 +121,9 @@ impl Services {
                 drop(handle);
                 self.refresh_token_grant(ep, &client, &refresh_token, scope.as_deref(), v1).await
             }
-        }
+        };
+        self.log_sign_in(self.token_sign_in_entry(ep, kind, client.client_id(), username.as_deref(), &result)).await;
+        result
     }
 
     /// Finds the client and checks its secret. Client secrets are compared by SHA-256 in
@@ -214,6 +228,7 @@ impl Services {
             refresh_token: None,
             id_token: None,
             client_info: None,
+            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: None },
         })
     }
 
@@ -471,6 +486,7 @@ impl Services {
             refresh_token,
             id_token,
             client_info: Some(client_info),
+            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: Some((user.id, user.upn.as_str().to_owned())) },
         })
     }
 
@@ -537,7 +553,9 @@ impl Services {
     pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &Secret) -> Result<String, AuthorizeError> {
         let app = self.authorize_check(ep, req).await?;
         let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
-        let user = match self.user_sign_in(ep, username, password).await {
+        let signed_in = self.user_sign_in(ep, username, password).await;
+        self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, &signed_in)).await;
+        let user = match signed_in {
             Ok(u) => u,
             Err(e) if e.code == 50126 => return Err(again("Your account or password is incorrect.")),
             Err(e) if e.code == 50053 => return Err(again("Your account is locked after too many failed attempts. Try again later.")),
@@ -574,6 +592,16 @@ impl Services {
         }
         url.push_str(&format!("&client_info={}&session_state={}", percent::encode(&client_info), uuid_from(&self.random_bytes())));
         Ok(url)
+    }
+}
+
+/// How the sign-in log files an attempt of `grant`, and the user name it typed (ROPC).
+fn sign_in_kind(grant: &TokenGrant) -> (crate::sign_ins::SignInKind, Option<String>) {
+    use crate::sign_ins::SignInKind;
+    match grant {
+        TokenGrant::ClientCredentials { .. } => (SignInKind::ServicePrincipal, None),
+        TokenGrant::Password { username, .. } => (SignInKind::InteractiveUser, Some(username.clone())),
+        TokenGrant::AuthorizationCode { .. } | TokenGrant::RefreshToken { .. } => (SignInKind::NonInteractiveUser, None),
     }
 }
 
