@@ -187,6 +187,11 @@ impl Services {
         Ok(Page::from_rows(rows, q.limit, SignInEntry::cursor_key))
     }
 
+    /// Whether `actor` may read the sign-in logs of `tenant` (for links; the listing decides).
+    pub fn may_read_sign_ins(&self, actor: &Actor, tenant: TenantId) -> bool {
+        authz::tenant_admin(actor, tenant).is_ok()
+    }
+
     /// Deletes sign-in logs older than 30 days; run periodically by the server.
     pub async fn purge_sign_ins(&self) -> Result<u64, Error> {
         let before = self.clock.now().plus_seconds(-SIGN_IN_LOG_DAYS * 86_400);

@@ -20,6 +20,7 @@ mod invitations;
 mod members;
 mod provisioning;
 mod signin;
+mod sign_ins;
 mod subscriptions;
 mod tenants;
 mod users;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(tenants::routes())
         .merge(provisioning::routes())
+        .merge(sign_ins::routes())
         .merge(members::routes())
         .merge(users::routes())
         .merge(groups::routes())

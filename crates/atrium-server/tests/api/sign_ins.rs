@@ -5,7 +5,7 @@ use crate::helpers::TestApp;
 use crate::identity::{setup, token};
 use serde_json::{Value, json};
 
-api_tests!(every_kind_of_attempt_is_logged, only_administrators_read_sign_ins_and_filters_work, sign_ins_are_purged_after_30_days);
+api_tests!(every_kind_of_attempt_is_logged, only_administrators_read_sign_ins_and_filters_work, sign_ins_are_purged_after_30_days, the_console_shows_a_tenants_sign_ins_to_its_administrators);
 
 const UA: &str = "signin-test/1.0 (like Gecko)";
 const CORRELATION: &str = "11111111-2222-3333-4444-555555555555";
@@ -222,4 +222,33 @@ async fn sign_ins_are_purged_after_30_days(app: TestApp) {
     let items = app.get(&path, &owner).await.ok()["items"].as_array().unwrap().clone();
     assert!(!items.iter().any(|e| e["id"] == old_id), "over 30 days old: purged");
     assert_eq!(items.len(), 1, "the admin's sign-in of 2 days ago stays: {items:#?}");
+}
+
+/// Account settings → Tenants → "Sign-in logs": the tenant's global administrator reads the
+/// attempts (a failure with its code and reason), filters by status; nobody else gets the page.
+async fn the_console_shows_a_tenants_sign_ins_to_its_administrators(app: TestApp) {
+    use crate::console::Browser;
+    let owner = app.owner().await;
+    let (acc, tid, admin) = crate::accounts::account_with_manager(&app, &owner, "contoso").await;
+    app.create_user(&admin, &tid, "adele").await;
+    assert_eq!(sign_in(&app, "contoso.onatrium.local", "adele", "nope-Passw0rd!").await, 401);
+    // Written in batches off the request path: wait until the failure is there.
+    sign_ins(&app, &admin, "/api/v1/sign-ins?status=failure", 1).await;
+    let (b, _) = Browser::sign_in(&app, "contoso.onatrium.local", "admin", "Adm1n-Passw0rd!").await;
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/tenants")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(&format!("/accounts/{acc}/tenants/{tid}/sign-ins")), "the tenants page links to the logs: {html}");
+    let (status, html, _) = b.get(&format!("/accounts/{acc}/tenants/{tid}/sign-ins")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Sign-in logs of contoso.onatrium.local"), "{html}");
+    // The name as typed, as Entra logs it.
+    assert!(html.contains(">adele<") && html.contains("Failure 50126"), "{html}");
+    let (_, failures, _) = b.get(&format!("/accounts/{acc}/tenants/{tid}/sign-ins?status=failure")).await;
+    assert!(failures.contains("Failure 50126") && !failures.contains("tag info\">Success<"), "{failures}");
+    assert!(!html.contains("nope-Passw0rd!") && !html.contains("Adm1n-Passw0rd!"), "no password on the page");
+    // A user who is not the tenant's administrator gets no logs.
+    let (u, _) = Browser::sign_in(&app, "contoso.onatrium.local", "adele", "Us3r-Passw0rd!").await;
+    let (status, html, _) = u.get(&format!("/accounts/{acc}/tenants/{tid}/sign-ins")).await;
+    assert!(status == 403 || status == 404, "{status}: {html}");
+    assert!(!html.contains("Failure 50126"));
 }
