@@ -20,4 +20,4 @@ pub mod secret;
 pub mod services;
 pub mod time;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, Throttled};

@@ -9,7 +9,7 @@ use crate::ids::{
 use crate::model::{
     Account, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation,
     Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
-    ProvisioningToken, SignInFailure, SigningKey, Subscription, Tenant, User,
+    ProvisioningToken, SigningKey, Subscription, Tenant, User,
 };
 use crate::page::ListQuery;
 use crate::query::DirectoryQuery;
@@ -95,6 +95,7 @@ pub trait Tx:
     + MailTx
     + SubscriptionTx
     + ProvisioningTx
+    + ThrottleTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -144,16 +145,21 @@ pub trait DirectoryTx: Send {
         tenant: TenantId,
         q: &DirectoryQuery,
     ) -> Result<Vec<User>, StoreError>;
-    /// Atomically counts a failed sign-in. When the count reaches `threshold` the user is
-    /// locked until `lock_until`. A lock that has expired starts the count again.
-    async fn record_sign_in_failure(
+    /// Reserves one password check for the user, atomically and before the (slow) hash is
+    /// verified: counts it as a failure in advance, unless the user is locked (`locked_until`
+    /// after `now`). A lock that has expired starts the count again at 1. The reservation that
+    /// brings the count to `threshold` sets `locked_until = lock_until` at once, so concurrent
+    /// checks (on any node) are refused from then on. Returns the new count, or `None` when the
+    /// user is locked (or does not exist): then the password must not be checked. A successful
+    /// check clears the count with [`DirectoryTx::record_sign_in_success`].
+    async fn reserve_sign_in(
         &mut self,
         tenant: TenantId,
         id: UserId,
         now: Timestamp,
         threshold: i32,
         lock_until: Timestamp,
-    ) -> Result<SignInFailure, StoreError>;
+    ) -> Result<Option<i32>, StoreError>;
     async fn record_sign_in_success(
         &mut self,
         tenant: TenantId,
@@ -601,4 +607,21 @@ pub trait ProvisioningTx: Send {
     async fn find_provisioning_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<ProvisioningToken>, StoreError>;
     /// Revokes (deletes) a token; `false` when the tenant has no such token.
     async fn delete_provisioning_token(&mut self, tenant: TenantId, id: ProvisioningTokenId) -> Result<bool, StoreError>;
+}
+
+/// Throttling counters (fixed windows, shared by every node on the database) and the reset of
+/// a user's sign-in failure count outside a sign-in.
+#[async_trait]
+pub trait ThrottleTx: Send {
+    /// Counts one hit of `(scope, key)` in the window starting at `window_start` and returns
+    /// the window's count after it, in one statement (concurrent hits are all counted).
+    /// `expires_at` is when the row may be purged.
+    async fn throttle_hit(&mut self, scope: &str, key: &str, window_start: Timestamp, expires_at: Timestamp) -> Result<i64, StoreError>;
+    /// The count of `(scope, key)` in the window (0 when there is none).
+    async fn throttle_count(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<i64, StoreError>;
+    /// Deletes the counters that expired before `now`.
+    async fn purge_throttle(&mut self, now: Timestamp) -> Result<u64, StoreError>;
+    /// Clears the user's failure count and lock (a correct password outside a sign-in, such
+    /// as the current password of a password change).
+    async fn reset_sign_in_failures(&mut self, tenant: TenantId, id: UserId) -> Result<(), StoreError>;
 }

@@ -15,6 +15,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// Prefix of session tokens, so a leaked token is recognisable (e.g. by secret scanners).
 const TOKEN_PREFIX: &str = "atrs_";
 
+/// The throttle scope that counts failed sign-ins of unknown user names (see
+/// [`Services::verify_credentials`]); its window is the lockout period.
+const UNKNOWN_USER_SCOPE: &str = "unknown_user";
+
 #[derive(Debug, Clone)]
 pub struct SignIn {
     /// The tenant's GUID or domain.
@@ -58,17 +62,34 @@ impl Services {
         Ok(SignedIn { token, session, user, tenant })
     }
 
-    /// Checks a username and password of `tenant`, with lockout: failures are counted in the
-    /// database, and a locked or disabled account is refused. Used by every sign-in path (the
-    /// API, the authorize page, ROPC).
+    /// Checks a username and password of `tenant`, with lockout. Used by every sign-in path
+    /// (the API, the console, the authorize page, ROPC).
+    ///
+    /// Lockout is one atomic step before the slow hash: [`DirectoryTx::reserve_sign_in`]
+    /// counts the check as a failure in advance, unless the account is locked; a correct
+    /// password then clears the count. So however many guesses arrive at once, on however many
+    /// nodes, at most `lockout_threshold` passwords are checked before the lock, and none while
+    /// it lasts.
+    ///
+    /// While locked, the password is not checked (a dummy hash keeps the timing) and every
+    /// attempt, right or wrong, gets `account_locked`: the real user learns why they cannot
+    /// sign in, and a guesser learns nothing about the password. Checking the password during
+    /// the lock to tell the real user apart would hand guessers an unlimited oracle (the reply
+    /// would differ for the right password). To keep this from revealing which accounts exist,
+    /// unknown user names lock the same way: their failures are counted per name in the
+    /// database, and after `lockout_threshold` of them they too answer `account_locked` for
+    /// the lockout period.
+    ///
+    /// [`DirectoryTx::reserve_sign_in`]: crate::ports::DirectoryTx::reserve_sign_in
     pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
-        let mut user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
-            Ok(upn) => {
+        let upn = Upn::parse_in_domain(username, tenant.domain.as_str()).ok();
+        let mut user = match &upn {
+            Some(upn) => {
                 let mut tx = self.read().await?;
                 tx.find_user_by_upn(tenant.id, &upn.normalized()).await?
             }
-            Err(_) => None,
+            None => None,
         };
         // Guests sign in with their own email address (their UPN is `a_b.com#EXT#@tenant`).
         if user.is_none()
@@ -77,35 +98,48 @@ impl Services {
             let mut tx = self.read().await?;
             user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.filter(|u| u.user_type == crate::model::UserType::Guest);
         }
+        let now = self.clock.now();
         let Some(user) = user else {
+            // An unknown name locks like an account would, so locking does not tell who exists.
+            let name = upn.map_or_else(|| username.trim().to_lowercase(), |u| u.normalized());
+            let (failures, _) = self.count_hit(UNKNOWN_USER_SCOPE, &format!("{}/{name}", tenant.id), self.policy.lockout_seconds).await?;
             // Same cost as a wrong password, so response times do not reveal who exists.
             self.hasher.verify(password, None).await?;
-            return Err(invalid());
+            return Err(if failures > i64::from(self.policy.lockout_threshold) { ErrorCode::AccountLocked.into() } else { invalid() });
         };
-        let now = self.clock.now();
-        if user.locked_until.is_some_and(|t| t > now) {
-            return Err(ErrorCode::AccountLocked.into());
-        }
-        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await?;
-        if !ok {
+        let reserved = {
             let mut tx = self.write().await?;
             let lock_until = now.plus_seconds(self.policy.lockout_seconds);
-            let failure = tx
-                .record_sign_in_failure(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until)
-                .await?;
-            let count = failure.failed_sign_ins.to_string();
+            let r = tx.reserve_sign_in(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until).await?;
+            tx.commit().await?;
+            r
+        };
+        let Some(failures) = reserved else {
+            // Locked: refused without checking the password (the dummy hash keeps the timing).
+            self.hasher.verify(password, None).await?;
+            return Err(ErrorCode::AccountLocked.into());
+        };
+        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await?;
+        let mut tx = self.write().await?;
+        if !ok {
+            // The failure was counted by the reservation (and the lock set if it was the last).
+            let count = failures.to_string();
+            let locked = (failures >= self.policy.lockout_threshold).to_string();
             tx.insert_audit(&self.audit(
                 None,
                 "user.sign_in.failed",
                 "user",
                 user.id,
                 Some(tenant.id),
-                details(&[("failedSignIns", &count), ("locked", &failure.locked_until.is_some().to_string())]),
+                details(&[("failedSignIns", &count), ("locked", &locked)]),
             ))
             .await?;
             tx.commit().await?;
             return Err(invalid());
         }
+        // The right password: the reservation was not a failure after all.
+        tx.reset_sign_in_failures(tenant.id, user.id).await?;
+        tx.commit().await?;
         // Checked after the password so that a disabled account is not revealed to guessers.
         if !user.enabled {
             return Err(ErrorCode::AccountDisabled.into());
@@ -228,7 +262,34 @@ impl Services {
             let mut tx = self.read().await?;
             find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?
         };
+        // The current password is guarded by the sign-in lockout counter: a stolen session
+        // must not become a way to guess the password without limit.
+        let now = self.clock.now();
+        let reserved = {
+            let mut tx = self.write().await?;
+            let lock_until = now.plus_seconds(self.policy.lockout_seconds);
+            let r = tx.reserve_sign_in(user.tenant_id, user.id, now, self.policy.lockout_threshold, lock_until).await?;
+            tx.commit().await?;
+            r
+        };
+        let Some(failures) = reserved else {
+            self.hasher.verify(current, None).await?;
+            return Err(Error::new(ErrorCode::AccountLocked).with_target("currentPassword"));
+        };
         if !self.hasher.verify(current, user.password_hash.as_ref()).await? {
+            let mut tx = self.write().await?;
+            let count = failures.to_string();
+            let locked = (failures >= self.policy.lockout_threshold).to_string();
+            tx.insert_audit(&self.audit(
+                Some(actor),
+                "user.password.change.failed",
+                "user",
+                user.id,
+                Some(user.tenant_id),
+                details(&[("failedSignIns", &count), ("locked", &locked)]),
+            ))
+            .await?;
+            tx.commit().await?;
             return Err(Error::new(ErrorCode::InvalidCredentials)
                 .with_message("The current password is incorrect.")
                 .with_target("currentPassword"));
@@ -240,6 +301,7 @@ impl Services {
         u.must_change_password = false;
         u.updated_at = self.clock.now();
         tx.update_user(&u).await?;
+        tx.reset_sign_in_failures(u.tenant_id, u.id).await?;
         tx.delete_user_sessions(u.id, Some(actor.session_id)).await?;
         // Refresh tokens issued before the change stop working (a stolen one is useless now).
         tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod provisioning;
 mod subscriptions;
 mod tenants;
+pub mod throttle;
 mod users;
 
 pub use accounts::{ACTIVITY_DAYS, AccountCaller, ItemResult, MemberView, NewAccount, PrincipalInput};
@@ -62,6 +63,8 @@ pub struct Policy {
     /// Whether a mail server is configured. Without one, mail waits in the outbox and every
     /// reply says it was not sent.
     pub mail_server: bool,
+    /// Throttling limits (per fixed window, counted in the database).
+    pub throttle: throttle::ThrottleLimits,
 }
 
 impl Policy {
@@ -78,6 +81,7 @@ impl Policy {
             mail_max_attempts: 8,
             mail_retry_seconds: 30,
             mail_server: false,
+            throttle: throttle::ThrottleLimits::default(),
         }
     }
 }

@@ -204,37 +204,33 @@ impl DirectoryTx for DbTx {
         rows(super::query::bind(sqlx::query(&sql), c.binds).fetch_all(self.c()).await.map_err(map_err)?, user_from_row)
     }
 
-    async fn record_sign_in_failure(
+    async fn reserve_sign_in(
         &mut self,
         tenant: TenantId,
         id: UserId,
         now: Timestamp,
         threshold: i32,
         lock_until: Timestamp,
-    ) -> Result<SignInFailure, StoreError> {
-        // One statement, so concurrent failures on several nodes are all counted.
+    ) -> Result<Option<i32>, StoreError> {
+        // One statement that checks and counts, so concurrent checks on any number of nodes
+        // cannot all pass a check made before any of them counted (PostgreSQL re-evaluates the
+        // WHERE on the updated row; SQLite has one writer). SET expressions read the old row.
         let r = sqlx::query(
             "UPDATE users SET \
-               failed_sign_ins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN 1 ELSE failed_sign_ins + 1 END, \
-               locked_until = CASE \
-                 WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN (CASE WHEN 1 >= $4 THEN $5 ELSE NULL END) \
-                 WHEN failed_sign_ins + 1 >= $4 THEN $5 \
-                 ELSE locked_until END \
-             WHERE tenant_id = $1 AND id = $2 \
-             RETURNING failed_sign_ins, locked_until",
+               failed_sign_ins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_sign_ins + 1 END, \
+               locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_sign_ins + 1 END) >= $4 THEN $5 ELSE NULL END \
+             WHERE tenant_id = $1 AND id = $2 AND (locked_until IS NULL OR locked_until <= $3) \
+             RETURNING failed_sign_ins",
         )
         .bind(tenant.as_uuid())
         .bind(id.as_uuid())
         .bind(now.as_millis())
         .bind(threshold)
         .bind(lock_until.as_millis())
-        .fetch_one(self.c())
+        .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
-        Ok(SignInFailure {
-            failed_sign_ins: r.try_get("failed_sign_ins").map_err(map_err)?,
-            locked_until: opt_ts(r.try_get("locked_until").map_err(map_err)?),
-        })
+        r.map(|r| r.try_get("failed_sign_ins").map_err(map_err)).transpose()
     }
 
     async fn record_sign_in_success(&mut self, tenant: TenantId, id: UserId, now: Timestamp) -> Result<(), StoreError> {
