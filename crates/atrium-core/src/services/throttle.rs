@@ -92,6 +92,20 @@ impl Services {
         Ok(())
     }
 
+    /// [`Services::throttle_check`] on a handle the caller already holds.
+    pub(crate) async fn throttle_check_in(&self, tx: &mut dyn crate::ports::Tx, scope: ThrottleScope, key: &str) -> Result<(), Error> {
+        let limit = scope.limit(&self.policy.throttle);
+        if limit <= 0 {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let (start, end) = window(now, self.policy.throttle.window_seconds);
+        if tx.throttle_count(scope.as_str(), key, start).await? >= limit {
+            return Err(Error::throttled(scope.as_str(), seconds_until(now, end)));
+        }
+        Ok(())
+    }
+
     /// Counts one hit of `(scope, key)` in this window (in its own transaction, so it stays
     /// counted whatever the request does next).
     pub async fn throttle_hit(&self, scope: ThrottleScope, key: &str) -> Result<(), Error> {

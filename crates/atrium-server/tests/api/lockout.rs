@@ -11,7 +11,33 @@ api_tests!(
     parallel_wrong_ropc_passwords_check_at_most_the_threshold,
     unknown_and_locked_accounts_answer_alike,
     password_change_counts_toward_lockout,
+    wrong_client_secrets_meet_429_until_retry_after,
 );
+
+/// Two nodes on one PostgreSQL database share the lockout and the throttling counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_lockout_and_throttling() {
+    let a = spawn_app(atrium_store::testing::Backend::Postgres).await;
+    let b = a.second_node().await;
+    let (tid, _) = contoso(&a).await;
+    // Wrong passwords alternate between the nodes: the lock counts them all.
+    for (i, node) in [&a, &b, &a].into_iter().enumerate() {
+        node.sign_in(TENANT, "adele", &format!("Wr0ng-{i}-Passw0rd!")).await.assert_error(401, "invalid_credentials", None);
+    }
+    b.sign_in(TENANT, "adele", RIGHT).await.assert_error(403, "account_locked", None);
+    a.sign_in(TENANT, "adele", RIGHT).await.assert_error(403, "account_locked", None);
+    // Wrong client secrets alternate too: the limit of 20 per client is reached across both.
+    let (cid, _) = web_app(&a, &tid).await;
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let r = client_credentials(node, &tid, &cid, "wrong-secret").await;
+        assert_eq!(r.0, 401, "{}", r.2);
+    }
+    for node in [&a, &b] {
+        let r = client_credentials(node, &tid, &cid, "wrong-secret").await;
+        assert_eq!((r.0, r.1), (429, 90055), "{}", r.2);
+    }
+}
 
 const TENANT: &str = "contoso.onatrium.local";
 const RIGHT: &str = "Us3r-Passw0rd!";
@@ -141,4 +167,55 @@ async fn password_change_counts_toward_lockout(app: TestApp) {
         app.sign_in(TENANT, "adele", "Wr0ng-Passw0rd!").await.assert_error(401, "invalid_credentials", None);
     }
     assert_eq!(app.sign_in(TENANT, "adele", "N3w-Passw0rd!").await.status, 200);
+}
+
+/// A confidential app of the tenant (the admin's token is the owner-made admin); returns
+/// (client id, secret).
+async fn web_app(app: &TestApp, tid: &str) -> (String, String) {
+    let admin = app.token(TENANT, "admin", "Adm1n-Passw0rd!").await;
+    let a = app.post(&format!("/api/v1/tenants/{tid}/applications"), &admin, json!({"displayName": "Web"})).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let k = app.post(&format!("/api/v1/tenants/{tid}/applications/{}/keys", a.body["id"].as_str().unwrap()), &admin, json!({})).await;
+    assert_eq!(k.status, 201, "{}", k.body);
+    (a.body["appId"].as_str().unwrap().to_owned(), k.body["secret"].as_str().unwrap().to_owned())
+}
+
+/// A client-credentials request: (status, AADSTS code, body, Retry-After).
+async fn client_credentials(app: &TestApp, tid: &str, cid: &str, secret: &str) -> (u16, u64, Value, Option<u64>) {
+    let form = [("grant_type", "client_credentials"), ("client_id", cid), ("client_secret", secret), ("scope", "https://graph.microsoft.com/.default")];
+    let r = app.client.post(format!("{}/{tid}/oauth2/v2.0/token", app.base)).form(&form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap());
+    let body: Value = r.json().await.unwrap();
+    (status, body["error_codes"][0].as_u64().unwrap_or(0), body, retry)
+}
+
+async fn wrong_client_secrets_meet_429_until_retry_after(app: TestApp) {
+    let (tid, _) = contoso(&app).await;
+    let (cid, secret) = web_app(&app, &tid).await;
+    // A burst of wrong secrets, all at once: the limit is 20 per client per minute.
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (client, base, tid, cid) = (app.client.clone(), app.base.clone(), tid.clone(), cid.clone());
+            tokio::spawn(async move {
+                let form = [("grant_type", "client_credentials"), ("client_id", cid.as_str()), ("client_secret", "wrong-secret"),
+                            ("scope", "https://graph.microsoft.com/.default")];
+                client.post(format!("{base}/{tid}/oauth2/v2.0/token")).form(&form).send().await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        let s = t.await.unwrap();
+        assert!(matches!(s, 401 | 429), "{s}");
+    }
+    let r = client_credentials(&app, &tid, &cid, "wrong-secret").await;
+    assert_eq!((r.0, r.1, r.2["error"].as_str()), (429, 90055, Some("temporarily_unavailable")), "{}", r.2);
+    let retry = r.3.expect("a 429 says when to try again");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // The right secret waits too: a guesser learns nothing while throttled.
+    let right = client_credentials(&app, &tid, &cid, &secret).await;
+    assert_eq!(right.0, 429, "{}", right.2);
+    app.clock.advance_seconds(i64::try_from(retry).unwrap());
+    let right = client_credentials(&app, &tid, &cid, &secret).await;
+    assert_eq!(right.0, 200, "{}", right.2);
 }
