@@ -298,7 +298,7 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let master = services_master(config, deps)?;
     let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
     let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), policy);
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy);
     ensure_signing_key(&services, &master, deps.rng.clone()).await?;
     reload_keys(&services, &master, &keys).await?;
     Ok((services, keys))

@@ -146,20 +146,22 @@ pub trait DirectoryTx: Send {
         q: &DirectoryQuery,
     ) -> Result<Vec<User>, StoreError>;
     /// Reserves one password check for the user, atomically and before the (slow) hash is
-    /// verified: counts it as a failure in advance, unless the user is locked (`locked_until`
-    /// after `now`). A lock that has expired starts the count again at 1. The reservation that
-    /// brings the count to `threshold` sets `locked_until = lock_until` at once, so concurrent
-    /// checks (on any node) are refused from then on. Returns the new count, or `None` when the
-    /// user is locked (or does not exist): then the password must not be checked. A successful
-    /// check clears the count with [`DirectoryTx::record_sign_in_success`].
+    /// verified, in one `UPDATE ... RETURNING`: `Locked` while `locked_until` is after `now`;
+    /// otherwise (an expired lock starts the failure count again, an expired lease frees the
+    /// checks in flight) the check is `Granted` only while `failed_sign_ins` plus the checks in
+    /// flight is under `threshold`: then one more is in flight and the lease runs to
+    /// `lease_until`. Else `Busy` (nothing changes): try again shortly. So however many checks
+    /// run at once, on any node, they can never add up to more than `threshold` failures, and
+    /// correct passwords are never counted as failures. A user that does not exist is `Locked`
+    /// (never checked). Every granted check ends with [`ThrottleTx::finish_sign_in`].
     async fn reserve_sign_in(
         &mut self,
         tenant: TenantId,
         id: UserId,
         now: Timestamp,
         threshold: i32,
-        lock_until: Timestamp,
-    ) -> Result<Option<i32>, StoreError>;
+        lease_until: Timestamp,
+    ) -> Result<SignInReservation, StoreError>;
     async fn record_sign_in_success(
         &mut self,
         tenant: TenantId,
@@ -621,7 +623,27 @@ pub trait ThrottleTx: Send {
     async fn throttle_count(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<i64, StoreError>;
     /// Deletes the counters that expired before `now`.
     async fn purge_throttle(&mut self, now: Timestamp) -> Result<u64, StoreError>;
-    /// Clears the user's failure count and lock (a correct password outside a sign-in, such
-    /// as the current password of a password change).
-    async fn reset_sign_in_failures(&mut self, tenant: TenantId, id: UserId) -> Result<(), StoreError>;
+    /// Ends a check granted by [`DirectoryTx::reserve_sign_in`], in one statement: one fewer in
+    /// flight (never below 0); the right password clears the failure count (and any lock), a
+    /// wrong one adds a failure and locks until `lock_until` when the count reaches
+    /// `threshold`. Returns the failure count after it (0 for an unknown user).
+    async fn finish_sign_in(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+        passed: bool,
+        threshold: i32,
+        lock_until: Timestamp,
+    ) -> Result<i32, StoreError>;
+}
+
+/// The answer of [`DirectoryTx::reserve_sign_in`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInReservation {
+    /// The password may be checked.
+    Granted,
+    /// As many checks are in flight as could still fail before the lock: wait and try again.
+    Busy,
+    /// Locked (or no such user): the password must not be checked.
+    Locked,
 }

@@ -8,6 +8,7 @@ use crate::domain::{Password, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::SessionId;
 use crate::model::{Session, Tenant, User};
+use crate::ports::SignInReservation;
 use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,11 +66,9 @@ impl Services {
     /// Checks a username and password of `tenant`, with lockout. Used by every sign-in path
     /// (the API, the console, the authorize page, ROPC).
     ///
-    /// Lockout is one atomic step before the slow hash: [`DirectoryTx::reserve_sign_in`]
-    /// counts the check as a failure in advance, unless the account is locked; a correct
-    /// password then clears the count. So however many guesses arrive at once, on however many
-    /// nodes, at most `lockout_threshold` passwords are checked before the lock, and none while
-    /// it lasts.
+    /// Lockout is one atomic reservation before the slow hash (see [`Services::check_password`]):
+    /// however many guesses arrive at once, on however many nodes, at most `lockout_threshold`
+    /// passwords are checked before the lock, and none while it lasts.
     ///
     /// While locked, the password is not checked (a dummy hash keeps the timing) and every
     /// attempt, right or wrong, gets `account_locked`: the real user learns why they cannot
@@ -79,8 +78,6 @@ impl Services {
     /// unknown user names lock the same way: their failures are counted per name in the
     /// database, and after `lockout_threshold` of them they too answer `account_locked` for
     /// the lockout period.
-    ///
-    /// [`DirectoryTx::reserve_sign_in`]: crate::ports::DirectoryTx::reserve_sign_in
     pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
         let upn = Upn::parse_in_domain(username, tenant.domain.as_str()).ok();
@@ -98,7 +95,6 @@ impl Services {
             let mut tx = self.read().await?;
             user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.filter(|u| u.user_type == crate::model::UserType::Guest);
         }
-        let now = self.clock.now();
         let Some(user) = user else {
             // An unknown name locks like an account would, so locking does not tell who exists.
             let name = upn.map_or_else(|| username.trim().to_lowercase(), |u| u.normalized());
@@ -107,24 +103,15 @@ impl Services {
             self.hasher.verify(password, None).await?;
             return Err(if failures > i64::from(self.policy.lockout_threshold) { ErrorCode::AccountLocked.into() } else { invalid() });
         };
-        let reserved = {
-            let mut tx = self.write().await?;
-            let lock_until = now.plus_seconds(self.policy.lockout_seconds);
-            let r = tx.reserve_sign_in(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until).await?;
-            tx.commit().await?;
-            r
+        let failures = match self.check_password(&user, password).await? {
+            PasswordCheck::Passed => None,
+            PasswordCheck::Failed(failures) => Some(failures),
+            PasswordCheck::Locked => return Err(ErrorCode::AccountLocked.into()),
         };
-        let Some(failures) = reserved else {
-            // Locked: refused without checking the password (the dummy hash keeps the timing).
-            self.hasher.verify(password, None).await?;
-            return Err(ErrorCode::AccountLocked.into());
-        };
-        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await?;
-        let mut tx = self.write().await?;
-        if !ok {
-            // The failure was counted by the reservation (and the lock set if it was the last).
+        if let Some(failures) = failures {
             let count = failures.to_string();
             let locked = (failures >= self.policy.lockout_threshold).to_string();
+            let mut tx = self.write().await?;
             tx.insert_audit(&self.audit(
                 None,
                 "user.sign_in.failed",
@@ -137,9 +124,6 @@ impl Services {
             tx.commit().await?;
             return Err(invalid());
         }
-        // The right password: the reservation was not a failure after all.
-        tx.reset_sign_in_failures(tenant.id, user.id).await?;
-        tx.commit().await?;
         // Checked after the password so that a disabled account is not revealed to guessers.
         if !user.enabled {
             return Err(ErrorCode::AccountDisabled.into());
@@ -264,19 +248,12 @@ impl Services {
         };
         // The current password is guarded by the sign-in lockout counter: a stolen session
         // must not become a way to guess the password without limit.
-        let now = self.clock.now();
-        let reserved = {
-            let mut tx = self.write().await?;
-            let lock_until = now.plus_seconds(self.policy.lockout_seconds);
-            let r = tx.reserve_sign_in(user.tenant_id, user.id, now, self.policy.lockout_threshold, lock_until).await?;
-            tx.commit().await?;
-            r
+        let failures = match self.check_password(&user, current).await? {
+            PasswordCheck::Passed => None,
+            PasswordCheck::Failed(failures) => Some(failures),
+            PasswordCheck::Locked => return Err(Error::new(ErrorCode::AccountLocked).with_target("currentPassword")),
         };
-        let Some(failures) = reserved else {
-            self.hasher.verify(current, None).await?;
-            return Err(Error::new(ErrorCode::AccountLocked).with_target("currentPassword"));
-        };
-        if !self.hasher.verify(current, user.password_hash.as_ref()).await? {
+        if let Some(failures) = failures {
             let mut tx = self.write().await?;
             let count = failures.to_string();
             let locked = (failures >= self.policy.lockout_threshold).to_string();
@@ -301,7 +278,6 @@ impl Services {
         u.must_change_password = false;
         u.updated_at = self.clock.now();
         tx.update_user(&u).await?;
-        tx.reset_sign_in_failures(u.tenant_id, u.id).await?;
         tx.delete_user_sessions(u.id, Some(actor.session_id)).await?;
         // Refresh tokens issued before the change stop working (a stolen one is useless now).
         tx.revoke_user_refresh_tokens(u.id, u.updated_at).await?;
@@ -333,4 +309,76 @@ impl Services {
 
 fn invalid_token(why: &str) -> Error {
     Error::new(ErrorCode::Unauthenticated).with_message(format!("The access token is not valid: {why}."))
+}
+
+/// How long a password-check reservation lasts: a node that dies mid-check frees its slot then.
+const SIGN_IN_LEASE_SECONDS: i64 = 30;
+/// How often a busy reservation is tried again (every 20–50 ms, so about 10 s in all).
+const SIGN_IN_BUSY_TRIES: u32 = 300;
+
+/// The outcome of [`Services::check_password`].
+enum PasswordCheck {
+    Passed,
+    /// Wrong; the user's failure count after it.
+    Failed(i32),
+    /// Locked: the password was not checked (a dummy hash kept the timing).
+    Locked,
+}
+
+impl Services {
+    /// Checks a user's password under the lockout counter. The one place a password is
+    /// checked: every sign-in path and the password change come here.
+    ///
+    /// A check is reserved atomically BEFORE the slow hash ([`DirectoryTx::reserve_sign_in`]):
+    /// granted only while the failures so far plus the checks in flight stay under
+    /// `lockout_threshold`, so 60 concurrent guesses on any number of nodes evaluate at most
+    /// the threshold, and the rest wait and then meet the lock. The result is recorded right
+    /// after ([`ThrottleTx::finish_sign_in`]): a correct password clears the count, a wrong
+    /// one adds to it and locks at the threshold. Correct passwords are never counted as
+    /// failures, so many workers signing in as one service account at once all succeed.
+    ///
+    /// While the checks in flight could still reach the threshold, the caller waits
+    /// (20–50 ms with jitter, without holding a connection) and tries again, for about 10 s;
+    /// after that it answers `unavailable` (503, try again later) rather than a wrong
+    /// password, which would mislead the real user.
+    ///
+    /// [`DirectoryTx::reserve_sign_in`]: crate::ports::DirectoryTx::reserve_sign_in
+    /// [`ThrottleTx::finish_sign_in`]: crate::ports::ThrottleTx::finish_sign_in
+    async fn check_password(&self, user: &User, password: &Secret) -> Result<PasswordCheck, Error> {
+        let threshold = self.policy.lockout_threshold;
+        let mut tries = 0;
+        loop {
+            let now = self.clock.now();
+            let reservation = {
+                let mut tx = self.write().await?;
+                let r = tx.reserve_sign_in(user.tenant_id, user.id, now, threshold, now.plus_seconds(SIGN_IN_LEASE_SECONDS)).await?;
+                tx.commit().await?;
+                r
+            };
+            match reservation {
+                SignInReservation::Granted => break,
+                SignInReservation::Locked => {
+                    self.hasher.verify(password, None).await?;
+                    return Ok(PasswordCheck::Locked);
+                }
+                SignInReservation::Busy if tries < SIGN_IN_BUSY_TRIES => {
+                    tries += 1;
+                    let mut jitter = [0u8; 1];
+                    self.rng.fill(&mut jitter);
+                    self.pause.pause(std::time::Duration::from_millis(20 + u64::from(jitter[0] % 31))).await;
+                }
+                SignInReservation::Busy => {
+                    return Err(Error::new(ErrorCode::Unavailable)
+                        .with_message("Too many sign-ins to this account are being checked at once. Try again shortly."));
+                }
+            }
+        }
+        // A hashing failure leaves the slot to its lease (it is neither a right nor a wrong password).
+        let passed = self.hasher.verify(password, user.password_hash.as_ref()).await?;
+        let lock_until = self.clock.now().plus_seconds(self.policy.lockout_seconds);
+        let mut tx = self.write().await?;
+        let failures = tx.finish_sign_in(user.tenant_id, user.id, passed, threshold, lock_until).await?;
+        tx.commit().await?;
+        Ok(if passed { PasswordCheck::Passed } else { PasswordCheck::Failed(failures) })
+    }
 }

@@ -36,7 +36,7 @@ use crate::audit::AuditEvent;
 use crate::domain::DomainSuffix;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AuditEventId, TenantId};
-use crate::ports::{Clock, PasswordHasher, Rng, Store, StoreError, TokenSigner, Tx};
+use crate::ports::{Clock, PasswordHasher, Pause, Rng, Store, StoreError, TokenSigner, Tx};
 use std::sync::Arc;
 
 /// Deployment-wide settings the rules depend on.
@@ -94,6 +94,7 @@ pub struct Services {
     rng: Arc<dyn Rng>,
     hasher: Arc<dyn PasswordHasher>,
     signer: Arc<dyn TokenSigner>,
+    pause: Arc<dyn Pause>,
     policy: Policy,
 }
 
@@ -104,9 +105,10 @@ impl Services {
         rng: Arc<dyn Rng>,
         hasher: Arc<dyn PasswordHasher>,
         signer: Arc<dyn TokenSigner>,
+        pause: Arc<dyn Pause>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, policy }
+        Self { store, clock, rng, hasher, signer, pause, policy }
     }
 
     pub fn policy(&self) -> &Policy {

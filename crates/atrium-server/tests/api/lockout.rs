@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 api_tests!(
     parallel_wrong_passwords_check_at_most_the_threshold,
     parallel_wrong_ropc_passwords_check_at_most_the_threshold,
+    parallel_right_passwords_all_sign_in,
+    parallel_right_and_wrong_passwords_end_sensibly,
     unknown_and_locked_accounts_answer_alike,
     password_change_counts_toward_lockout,
     wrong_client_secrets_meet_429_until_retry_after,
@@ -86,6 +88,60 @@ async fn parallel_wrong_passwords_check_at_most_the_threshold(app: TestApp) {
     assert_eq!(checked_failures(&app, &admin, &tid).await, 3);
     // The right password does not get in (nor reset the count) while the lock lasts.
     app.sign_in(TENANT, "adele", RIGHT).await.assert_error(403, "account_locked", None);
+    app.clock.advance_seconds(601);
+    assert_eq!(app.sign_in(TENANT, "adele", RIGHT).await.status, 200);
+}
+
+/// 24 concurrent REST sign-ins with the right password (one account used by many workers):
+/// none is counted as a failure, so all get in, and the account is not left locked.
+async fn parallel_right_passwords_all_sign_in(app: TestApp) {
+    let (tid, admin) = contoso(&app).await;
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), format!("{}/api/v1/sign-in", app.base));
+            tokio::spawn(async move {
+                let r = client.post(url).json(&json!({"tenant": TENANT, "username": "adele", "password": RIGHT})).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap())
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(checked_failures(&app, &admin, &tid).await, 0);
+    // Two wrong passwords after them are still under the threshold of 3.
+    for _ in 0..2 {
+        app.sign_in(TENANT, "adele", "Wr0ng-Passw0rd!").await.assert_error(401, "invalid_credentials", None);
+    }
+    assert_eq!(app.sign_in(TENANT, "adele", RIGHT).await.status, 200);
+}
+
+/// Right and wrong passwords at once: every reply is a sign-in, a wrong password or the lock,
+/// and the wrong ones in a row never pass the threshold.
+async fn parallel_right_and_wrong_passwords_end_sensibly(app: TestApp) {
+    contoso(&app).await;
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let (client, url) = (app.client.clone(), format!("{}/api/v1/sign-in", app.base));
+            let password = if i % 2 == 0 { RIGHT.to_owned() } else { format!("Wr0ng-Passw0rd-{i}!") };
+            tokio::spawn(async move {
+                let r = client.post(url).json(&json!({"tenant": TENANT, "username": "adele", "password": password})).send().await.unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                (i % 2 == 0, status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+            })
+        })
+        .collect();
+    for t in tasks {
+        match t.await.unwrap() {
+            (true, 200, _) | (false, 401, _) => {}
+            (_, 403, c) if c == "account_locked" => {}
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+    // Whatever the interleaving, the account ends usable once any lock has passed.
     app.clock.advance_seconds(601);
     assert_eq!(app.sign_in(TENANT, "adele", RIGHT).await.status, 200);
 }

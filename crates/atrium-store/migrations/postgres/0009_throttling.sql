@@ -14,3 +14,11 @@ CREATE TABLE throttle (
     PRIMARY KEY (scope, key, window_start)
 );
 CREATE INDEX throttle_expires ON throttle (expires_at);
+
+-- Password checks in progress per user (the lockout reservation, see `reserve_sign_in`): a
+-- check is granted only while `failed_sign_ins + sign_ins_in_flight` is under the lockout
+-- threshold, so concurrent guesses cannot all be evaluated, yet concurrent correct passwords
+-- are never counted as failures. `sign_ins_in_flight_until` is a lease (epoch ms): a node that
+-- dies mid-check frees its slots when it passes.
+ALTER TABLE users ADD COLUMN sign_ins_in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN sign_ins_in_flight_until BIGINT;

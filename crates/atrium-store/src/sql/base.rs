@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, ProvisioningTx, SubscriptionTx, ThrottleTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;

@@ -210,27 +210,46 @@ impl DirectoryTx for DbTx {
         id: UserId,
         now: Timestamp,
         threshold: i32,
-        lock_until: Timestamp,
-    ) -> Result<Option<i32>, StoreError> {
-        // One statement that checks and counts, so concurrent checks on any number of nodes
-        // cannot all pass a check made before any of them counted (PostgreSQL re-evaluates the
-        // WHERE on the updated row; SQLite has one writer). SET expressions read the old row.
-        let r = sqlx::query(
+        lease_until: Timestamp,
+    ) -> Result<SignInReservation, StoreError> {
+        // One statement that checks and reserves, so concurrent checks on any number of nodes
+        // cannot all pass a check made before any of them reserved (PostgreSQL re-evaluates the
+        // WHERE on the updated row; SQLite has one writer). An expired lock counts as no
+        // failures, an expired lease as nothing in flight. SET expressions read the old row.
+        let granted = sqlx::query(
             "UPDATE users SET \
-               failed_sign_ins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_sign_ins + 1 END, \
-               locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_sign_ins + 1 END) >= $4 THEN $5 ELSE NULL END \
+               failed_sign_ins = CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failed_sign_ins END, \
+               locked_until = NULL, \
+               sign_ins_in_flight = CASE WHEN sign_ins_in_flight_until IS NULL OR sign_ins_in_flight_until <= $3 THEN 1 ELSE sign_ins_in_flight + 1 END, \
+               sign_ins_in_flight_until = $5 \
              WHERE tenant_id = $1 AND id = $2 AND (locked_until IS NULL OR locked_until <= $3) \
+               AND (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failed_sign_ins END) \
+                 + (CASE WHEN sign_ins_in_flight_until IS NULL OR sign_ins_in_flight_until <= $3 THEN 0 ELSE sign_ins_in_flight END) < $4 \
              RETURNING failed_sign_ins",
         )
         .bind(tenant.as_uuid())
         .bind(id.as_uuid())
         .bind(now.as_millis())
         .bind(threshold)
-        .bind(lock_until.as_millis())
+        .bind(lease_until.as_millis())
         .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
-        r.map(|r| r.try_get("failed_sign_ins").map_err(map_err)).transpose()
+        if granted.is_some() {
+            return Ok(SignInReservation::Granted);
+        }
+        // Refused: only whether it is locked matters (a stale answer just means one more try).
+        let locked: Option<Option<i64>> = sqlx::query_scalar("SELECT locked_until FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(match locked {
+            Some(Some(until)) if until > now.as_millis() => SignInReservation::Locked,
+            Some(_) => SignInReservation::Busy,
+            None => SignInReservation::Locked,
+        })
     }
 
     async fn record_sign_in_success(&mut self, tenant: TenantId, id: UserId, now: Timestamp) -> Result<(), StoreError> {

@@ -39,13 +39,23 @@ impl ThrottleTx for DbTx {
         Ok(r.rows_affected())
     }
 
-    async fn reset_sign_in_failures(&mut self, tenant: TenantId, id: UserId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.as_uuid())
-            .bind(id.as_uuid())
-            .execute(self.c())
-            .await
-            .map_err(map_err)
-            .map(|_| ())
+    async fn finish_sign_in(&mut self, tenant: TenantId, id: UserId, passed: bool, threshold: i32, lock_until: Timestamp) -> Result<i32, StoreError> {
+        let r = sqlx::query(
+            "UPDATE users SET \
+               sign_ins_in_flight = CASE WHEN sign_ins_in_flight > 0 THEN sign_ins_in_flight - 1 ELSE 0 END, \
+               failed_sign_ins = CASE WHEN $3 THEN 0 ELSE failed_sign_ins + 1 END, \
+               locked_until = CASE WHEN $3 THEN NULL WHEN failed_sign_ins + 1 >= $4 THEN $5 ELSE locked_until END \
+             WHERE tenant_id = $1 AND id = $2 \
+             RETURNING failed_sign_ins",
+        )
+        .bind(tenant.as_uuid())
+        .bind(id.as_uuid())
+        .bind(passed)
+        .bind(threshold)
+        .bind(lock_until.as_millis())
+        .fetch_optional(self.c())
+        .await
+        .map_err(map_err)?;
+        r.map_or(Ok(0), |r| r.try_get("failed_sign_ins").map_err(map_err))
     }
 }
