@@ -21,4 +21,4 @@ pub mod services;
 pub mod sign_ins;
 pub mod time;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, Throttled};

@@ -156,6 +156,9 @@ impl Application {
                 if let Err(e) = services.purge_sign_ins().await {
                     tracing::warn!(error = %e, "purging sign-in logs older than 30 days failed");
                 }
+                if let Err(e) = services.purge_throttle().await {
+                    tracing::warn!(error = %e, "purging throttling counters failed");
+                }
             }
         });
         // Pick up signing keys rotated by another node or by `atrium keys rotate`.
@@ -179,7 +182,10 @@ impl Application {
         let (router, http_stop) = (self.router, stop_rx.clone());
         let mut http = tokio::spawn(async move {
             match self.http {
-                Some(l) => axum::serve(l, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(stopped(http_stop)).await.map_err(anyhow::Error::from),
+                Some(l) => axum::serve(l, router.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(stopped(http_stop))
+                    .await
+                    .map_err(anyhow::Error::from),
                 None => {
                     stopped(http_stop).await;
                     Ok(())
@@ -282,6 +288,13 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let mut policy = Policy::new(suffix);
     policy.lockout_threshold = config.lockout_threshold;
     policy.lockout_seconds = config.lockout_seconds;
+    policy.throttle = atrium_core::services::throttle::ThrottleLimits {
+        window_seconds: config.throttle_window_seconds,
+        client_auth_per_client: config.throttle_client_auth_per_client,
+        client_auth_per_address: config.throttle_client_auth_per_address,
+        sign_in_per_address: config.throttle_sign_in_per_address,
+        scim_writes_per_token: config.throttle_scim_writes_per_token,
+    };
     policy.session_seconds = config.session_seconds;
     policy.access_token_seconds = config.access_token_seconds;
     policy.invitation_seconds = (config.invitation_days > 0).then(|| config.invitation_days * 86_400);
@@ -298,7 +311,7 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let master = services_master(config, deps)?;
     let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
     let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), policy);
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy);
     ensure_signing_key(&services, &master, deps.rng.clone()).await?;
     reload_keys(&services, &master, &keys).await?;
     Ok((services, keys))
@@ -365,9 +378,9 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
     let stopping = stopped(stop.clone());
     tokio::pin!(stopping);
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(conn) => conn,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and similar: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -379,10 +392,10 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
             () = &mut stopping => break,
         };
-        let (tcp, peer) = tcp;
         let acceptor = acceptor.clone();
-        // The peer address, for handlers that record it (the sign-in log).
-        let service = TowerToHyperService::new(tower::ServiceExt::map_request(router.clone(), move |mut req: hyper::Request<hyper::body::Incoming>| {
+        // Each request carries the TCP peer (as axum's `ConnectInfo`), for throttling by address
+        // and the sign-in log.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(router.clone(), move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             req
         }));
@@ -411,4 +424,10 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
     drop(listener);
     while conns.join_next().await.is_some() {}
     Ok(())
+}
+
+/// The client's address: the TCP peer of the connection the request came on (set by the
+/// listeners), without the port.
+pub(crate) fn peer_address<B>(req: &axum::http::Request<B>) -> Option<String> {
+    req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
 }

@@ -71,6 +71,9 @@ pub(crate) fn oauth_error(st: &AppState, headers: &HeaderMap, e: &OAuthError) ->
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = (status, axum::Json(body)).into_response();
     no_store(&mut res, &correlation);
+    if let Some(t) = e.throttled {
+        crate::error::retry_after(&mut res, t);
+    }
     res
 }
 

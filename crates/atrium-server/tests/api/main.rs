@@ -32,6 +32,7 @@ mod groups;
 mod hardening;
 mod identity;
 mod invitations;
+mod lockout;
 mod misc;
 mod ops;
 mod provisioning;

@@ -14,7 +14,7 @@ use atrium_core::ids::{
 };
 use atrium_core::model::{
     Account, AccountType, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
-    Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SignInFailure, SigningKey, Subscription, SubscriptionState, Tenant, User,
+    Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SigningKey, Subscription, SubscriptionState, Tenant, User,
     UserType,
 };
 use atrium_core::page::ListQuery;
@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, ProvisioningTx, SubscriptionTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -61,6 +61,10 @@ mod mail {
 mod provisioning {
     use super::*;
     include!("provisioning.rs");
+}
+mod throttle {
+    use super::*;
+    include!("throttle.rs");
 }
 mod subscriptions {
     use super::*;

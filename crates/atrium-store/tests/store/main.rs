@@ -47,6 +47,7 @@ mod mail;
 mod provisioning;
 mod query;
 mod subscriptions;
+mod throttle;
 mod transactions;
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {

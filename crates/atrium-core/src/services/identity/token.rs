@@ -12,6 +12,7 @@ use crate::ports::Tx;
 use crate::secret::{Secret, constant_time_eq, sha256};
 use crate::services::Services;
 use crate::services::details;
+use crate::services::throttle::ThrottleScope;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -81,7 +82,7 @@ impl Services {
     /// Resolves the tenant of an identity-platform URL (GUID or domain).
     pub async fn identity_endpoint(&self, tenant: &str, base_url: &str) -> Result<Endpoint, OAuthError> {
         match self.resolve_tenant(tenant).await {
-            Ok(t) => Ok(Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t }),
+            Ok(t) => Ok(Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t, source: None }),
             Err(e) if e.code == ErrorCode::TenantNotFound => Err(OAuthError::unknown_tenant(tenant)),
             Err(e) => Err(OAuthError::server_error(&e.message)),
         }
@@ -90,7 +91,10 @@ impl Services {
     /// The token endpoint for `tenant` (GUID or domain, as in the URL). `req` is what the
     /// adapter parsed from the form, or the OAuth error the parameters gave: that error is only
     /// returned once the tenant is found, because an unknown tenant is reported first.
-    pub async fn token(&self, tenant: &str, base_url: &str, req: Result<TokenRequest, OAuthError>) -> Result<TokenResponse, OAuthError> {
+    ///
+    /// `source` is the client's address: failed client authentication is throttled per client
+    /// id and per address.
+    pub async fn token(&self, tenant: &str, base_url: &str, source: Option<&str>, req: Result<TokenRequest, OAuthError>) -> Result<TokenResponse, OAuthError> {
         // One read handle serves every lookup of a client-credentials request (tenant, client,
         // keys, resource). Grants that also write or hash a password release it first: holding
         // one pooled connection while waiting for another can exhaust the pool under load.
@@ -104,11 +108,15 @@ impl Services {
             },
         };
         let t = found?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
-        let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
+        let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t, source: source.map(str::to_owned) };
         let TokenRequest { grant, client, v1 } = req?;
         let (kind, username) = sign_in_kind(&grant);
         let result = match grant {
-            TokenGrant::ClientCredentials { resource } => self.client_credentials(tx, ep, &client, &resource, v1).await,
+            TokenGrant::ClientCredentials { resource } => {
+                let r = self.client_credentials(tx, ep, &client, &resource, v1).await;
+                drop(handle);
+                r
+            }
             TokenGrant::Password { username, password, scopes } => {
                 drop(handle);
                 self.password_grant(ep, &client, &username, &password, &scopes, v1).await
@@ -123,6 +131,15 @@ impl Services {
             }
         };
         self.log_sign_in(self.token_sign_in_entry(ep, kind, client.client_id(), username.as_deref(), &result)).await;
+        // A wrong client secret counts toward throttling, per client id and per address.
+        if let Err(e) = &result
+            && e.code == 7000215
+        {
+            self.throttle_hit(ThrottleScope::ClientAuthPerClient, client.client_id()).await.map_err(|e| OAuthError::from_service(&e))?;
+            if let Some(addr) = &ep.source {
+                self.throttle_hit(ThrottleScope::ClientAuthPerAddress, addr).await.map_err(|e| OAuthError::from_service(&e))?;
+            }
+        }
         result
     }
 
@@ -133,6 +150,14 @@ impl Services {
         let Some(secret) = client.secret() else {
             return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
         };
+        // Throttled before the secret is compared, so the right secret waits too: a guesser
+        // cannot learn that a guess was right while the client is throttled.
+        let client_key = app.client_id.to_string();
+        // (On the caller's handle: waiting for a second pooled connection could starve the pool.)
+        self.throttle_check_in(tx, ThrottleScope::ClientAuthPerClient, &client_key).await.map_err(|e| OAuthError::from_service(&e))?;
+        if let Some(addr) = &ep.source {
+            self.throttle_check_in(tx, ThrottleScope::ClientAuthPerAddress, addr).await.map_err(|e| OAuthError::from_service(&e))?;
+        }
         let keys = tx.list_app_keys(ep.tenant.id, app.id).await?;
         let presented = secret.sha256();
         let mut matched = None;
@@ -145,7 +170,8 @@ impl Services {
         match matched {
             Some(k) if k.expires_at <= self.clock.now() => Err(OAuthError::expired_secret(&app.client_id.to_string())),
             Some(_) => Ok(app),
-            None => Err(OAuthError::invalid_secret(&app.client_id.to_string())),
+            // Counted by `token` once the read handle is released.
+            None => Err(OAuthError::invalid_secret(&client_key)),
         }
     }
 
@@ -362,7 +388,7 @@ impl Services {
                     ErrorCode::InvalidCredentials => OAuthError::bad_credentials(),
                     ErrorCode::AccountLocked => OAuthError::user_locked(),
                     ErrorCode::AccountDisabled => OAuthError::user_disabled(),
-                    _ => OAuthError::server_error(&e.message),
+                    _ => OAuthError::from_service(&e),
                 });
             }
         };
