@@ -1075,3 +1075,52 @@ pub struct Coadministrator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub added_at: Option<String>,
 }
+
+// ---------------------------------------------------------------- sign-in logs
+
+/// One sign-in attempt, named after Graph's `microsoft.graph.signIn`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInLog {
+    pub id: Uuid,
+    /// RFC 3339, UTC.
+    pub created_date_time: String,
+    pub tenant_id: Uuid,
+    /// The user, when the name matched one (also on failed attempts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// As typed on failed attempts; the user's UPN on successful ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// The client id the attempt presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_display_name: Option<String>,
+    /// `Browser`, `Mobile Apps and Desktop clients`, `Other clients`; empty for applications.
+    pub client_app_used: String,
+    /// Whether a person typed credentials (false for token redemption and applications).
+    pub is_interactive: bool,
+    /// `interactiveUser`, `nonInteractiveUser` or `servicePrincipal`.
+    pub sign_in_event_types: Vec<String>,
+    pub status: SignInStatus,
+    /// Whether a second factor was used.
+    pub mfa_used: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The client's `client-request-id` (or the request id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+/// `errorCode` 0 is a success; otherwise Entra's AADSTS number (50126 invalid credentials,
+/// 50053 locked, 50057 disabled, 7000215 invalid client secret, ...).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStatus {
+    pub error_code: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}

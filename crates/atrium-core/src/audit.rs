@@ -125,6 +125,7 @@ pub fn action_text(action: &str) -> String {
         "user.password.change" => "Changed the password",
         "user.sign_in" => "Signed in",
         "user.sign_in.failed" => "Failed to sign in",
+        "user.password.change.failed" => "Gave a wrong current password to change the password",
         "user.sign_out" => "Signed out",
         "group.create" => "Created the group",
         "group.update" => "Changed the group",

@@ -74,7 +74,8 @@ error_codes! {
     AccountNotFound => ("account_not_found", 404, "The account does not exist or you have no access to it."),
     MemberNotFound => ("member_not_found", 404, "The principal is not a member of this account."),
     ProductNotFound => ("product_not_found", 404, "The product does not exist in this account."),
-    AssociationNotFound => ("association_not_found", 404, "The pending association does not exist or has expired; sign in to the tenant again."),
+    // 400, not 404: the token is in the body, and nothing at the URL is missing.
+    AssociationNotFound => ("association_not_found", 400, "The pending association does not exist or has expired; sign in to the tenant again."),
     KeyNotFound => ("key_not_found", 404, "The key does not exist for this application."),
     InvitationNotFound => ("invitation_not_found", 404, "This invitation does not exist, or the link was replaced by a newer invitation."),
     MailNotFound => ("mail_not_found", 404, "The mail does not exist."),
@@ -119,6 +120,8 @@ error_codes! {
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),
     // 421: the Host names another server (a forged Host must not reach links or the issuer).
     MisdirectedRequest => ("misdirected_request", 421, "This server does not answer for the host the request names."),
+    // 429: throttled; the reply says when to try again (`Retry-After`).
+    Throttled => ("throttled", 429, "Too many requests. Try again after the number of seconds the Retry-After header gives."),
     // 5xx
     Unavailable => ("unavailable", 503, "The service is temporarily unavailable."),
     Internal => ("internal", 500, "An internal error occurred. It has been logged."),
@@ -138,13 +141,23 @@ pub struct Error {
     pub target: Option<String>,
     /// Per-item errors of a request refused as a whole (e.g. which addresses of a batch are bad).
     pub details: Vec<Error>,
+    /// Set on `throttled`: what was throttled and when to try again.
+    pub throttled: Option<Throttled>,
+}
+
+/// A throttling refusal: the scope that refused (for metrics) and the seconds until its window
+/// ends (`Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub scope: &'static str,
+    pub retry_after: u64,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: code.default_message().to_owned(), target: None, details: Vec::new() }
+        Self { code, message: code.default_message().to_owned(), target: None, details: Vec::new(), throttled: None }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -157,6 +170,14 @@ impl Error {
         self
     }
 
+    /// A `throttled` error: `scope` refused, try again in `retry_after` seconds.
+    pub fn throttled(scope: &'static str, retry_after: u64) -> Self {
+        let mut e = Self::new(ErrorCode::Throttled)
+            .with_message(format!("Too many requests. Try again in {retry_after} seconds."));
+        e.throttled = Some(Throttled { scope, retry_after });
+        e
+    }
+
     pub fn with_details(mut self, details: Vec<Error>) -> Self {
         self.details = details;
         self
@@ -164,7 +185,7 @@ impl Error {
 
     /// An internal failure. The detail is logged by the adapter, never sent to clients.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Self { code: ErrorCode::Internal, message: detail.to_string(), target: None, details: Vec::new() }
+        Self::new(ErrorCode::Internal).with_message(detail.to_string())
     }
 }
 

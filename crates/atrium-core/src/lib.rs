@@ -18,6 +18,7 @@ pub mod query;
 pub mod random;
 pub mod secret;
 pub mod services;
+pub mod sign_ins;
 pub mod time;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, Throttled};

@@ -164,14 +164,6 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// The outcome of recording a failed sign-in: the counter after the failure and the lock, if
-/// the failure reached the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignInFailure {
-    pub failed_sign_ins: i32,
-    pub locked_until: Option<Timestamp>,
-}
-
 /// An application registration. Its service principal in the same tenant is implicit: every
 /// application can use client credentials in its own tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,4 +7,4 @@ pub mod system;
 pub mod tls;
 
 pub use password::Argon2Hasher;
-pub use system::{OsRng, SystemClock};
+pub use system::{OsRng, SystemClock, TokioPause};

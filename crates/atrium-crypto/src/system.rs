@@ -1,6 +1,6 @@
 //! The real clock and randomness source. Everything else takes them through the ports.
 
-use atrium_core::ports::{Clock, Rng};
+use atrium_core::ports::{Clock, Pause, Rng};
 use atrium_core::time::Timestamp;
 
 /// The system wall clock.
@@ -27,5 +27,16 @@ impl Rng for OsRng {
         if let Err(e) = getrandom::fill(buf) {
             panic!("the operating system's random source failed: {e}");
         }
+    }
+}
+
+/// Real waiting on the tokio timer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioPause;
+
+#[async_trait::async_trait]
+impl Pause for TokioPause {
+    async fn pause(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
     }
 }

@@ -78,6 +78,8 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
                 // Before the edge, whose error replies may build links from the Host.
                 .layer(axum::middleware::map_request(host_from_authority))
                 .layer(axum::middleware::from_fn_with_state(edge, crate::edge::guard))
+                // The request's address, user agent and correlation id, for the sign-in log.
+                .layer(axum::middleware::from_fn(crate::sign_ins::context))
                 // Innermost: notes successful account requests for the activity history.
                 .layer(activity),
         )

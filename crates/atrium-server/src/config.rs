@@ -36,6 +36,13 @@ pub struct Config {
     pub domain_suffix: String,
     pub lockout_threshold: i32,
     pub lockout_seconds: i64,
+    /// Throttling: the window, and the limits per window (0 turns a limit off). Counted in
+    /// the database, so every node on one PostgreSQL shares them.
+    pub throttle_window_seconds: i64,
+    pub throttle_client_auth_per_client: i64,
+    pub throttle_client_auth_per_address: i64,
+    pub throttle_sign_in_per_address: i64,
+    pub throttle_scim_writes_per_token: i64,
     pub session_seconds: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -98,6 +105,11 @@ impl Default for Config {
             domain_suffix: "onatrium.local".into(),
             lockout_threshold: 5,
             lockout_seconds: 15 * 60,
+            throttle_window_seconds: 60,
+            throttle_client_auth_per_client: 20,
+            throttle_client_auth_per_address: 30,
+            throttle_sign_in_per_address: 30,
+            throttle_scim_writes_per_token: 600,
             session_seconds: 8 * 3600,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
@@ -194,6 +206,18 @@ impl Config {
         atrium_core::domain::DomainSuffix::parse(&self.domain_suffix).map_err(|e| invalid("domain_suffix", e.message))?;
         if self.lockout_threshold < 1 || self.lockout_seconds < 1 || self.session_seconds < 60 {
             return Err(invalid("lockout/session", "lockout_threshold and lockout_seconds must be positive, session_seconds at least 60"));
+        }
+        if !(1..=86_400).contains(&self.throttle_window_seconds) {
+            return Err(invalid("throttle_window_seconds", "must be between 1 and 86400"));
+        }
+        let limits = [
+            self.throttle_client_auth_per_client,
+            self.throttle_client_auth_per_address,
+            self.throttle_sign_in_per_address,
+            self.throttle_scim_writes_per_token,
+        ];
+        if limits.iter().any(|l| *l < 0) {
+            return Err(invalid("throttle_*", "a throttling limit is a count per window, or 0 for no limit"));
         }
         if !(300..=86_400).contains(&self.access_token_seconds) {
             return Err(invalid("access_token_seconds", "must be between 300 and 86400"));

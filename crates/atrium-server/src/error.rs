@@ -27,13 +27,23 @@ impl IntoResponse for ApiError {
         let e = self.0;
         let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let unauthenticated = e.code == ErrorCode::Unauthenticated;
+        let throttled = e.throttled;
         let body = ErrorResponse { error: error_body(e) };
         let mut res = (status, Json(body)).into_response();
         if unauthenticated {
             res.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
+        if let Some(t) = throttled {
+            retry_after(&mut res, t);
+        }
         res
     }
+}
+
+/// `Retry-After` on a 429, and the mark the metrics layer counts by scope.
+pub fn retry_after(res: &mut Response, t: atrium_core::Throttled) {
+    res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(t.retry_after));
+    res.extensions_mut().insert(t);
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -21,6 +21,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod scim;
 pub mod serve;
+pub mod sign_ins;
 pub mod state;
 
 pub use app::build_app;

@@ -35,13 +35,16 @@ struct RouteSeries {
     sum_micros: AtomicU64,
 }
 
+/// The throttling scopes, as `atrium_core::services::throttle::ThrottleScope` names them.
+const THROTTLE_SCOPES: [&str; 4] = ["client_auth_client", "client_auth_address", "sign_in_address", "scim_writes_token"];
+
 /// The process's counters, shared by every request (in `AppState`).
 #[derive(Default)]
 pub struct Metrics {
     routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
     tokens: [AtomicU64; GRANTS.len()],
     sign_in_failures: [AtomicU64; SIGN_IN.len()],
-    throttled: AtomicU64,
+    throttled: [AtomicU64; THROTTLE_SCOPES.len()],
     draining: AtomicBool,
 }
 
@@ -74,10 +77,11 @@ impl Metrics {
         }
     }
 
-    /// A request was refused by throttling (none is yet: the counter exists so dashboards and
-    /// alerts can be written now).
-    pub fn throttled(&self) {
-        self.throttled.fetch_add(1, Ordering::Relaxed);
+    /// A request was refused by throttling (or by the lockout of unknown names), by scope.
+    pub fn throttled(&self, scope: &str) {
+        if let Some(i) = THROTTLE_SCOPES.iter().position(|s| *s == scope) {
+            self.throttled[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Shutdown has begun: `/readyz` answers 503 from now on.
@@ -176,9 +180,11 @@ impl Metrics {
         for (i, p) in SIGN_IN.iter().enumerate() {
             let _ = writeln!(out, "atrium_sign_in_failures_total{{endpoint=\"{p}\"}} {}", self.sign_in_failures[i].load(Ordering::Relaxed));
         }
-        out.push_str("# HELP atrium_throttled_requests_total Requests refused by rate limiting. Always 0 for now: Atrium does not throttle yet.\n");
+        out.push_str("# HELP atrium_throttled_requests_total Requests refused with 429 by throttling (counted in the database, shared by all nodes), by scope.\n");
         out.push_str("# TYPE atrium_throttled_requests_total counter\n");
-        let _ = writeln!(out, "atrium_throttled_requests_total {}", self.throttled.load(Ordering::Relaxed));
+        for (i, s) in THROTTLE_SCOPES.iter().enumerate() {
+            let _ = writeln!(out, "atrium_throttled_requests_total{{scope=\"{s}\"}} {}", self.throttled[i].load(Ordering::Relaxed));
+        }
         out.push_str("# HELP atrium_draining 1 while the server shuts down (readiness fails), else 0.\n");
         out.push_str("# TYPE atrium_draining gauge\n");
         let _ = writeln!(out, "atrium_draining {}", u8::from(self.is_draining()));
@@ -198,6 +204,10 @@ pub async fn track(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> R
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let res = next.run(req).await;
+    // Every 429 renderer (REST, identity, SCIM) marks the response with what refused it.
+    if let Some(t) = res.extensions().get::<atrium_core::Throttled>() {
+        m.throttled(t.scope);
+    }
     m.observe(&method, route.as_deref(), res.status(), start.elapsed());
     res
 }

@@ -51,6 +51,7 @@ pub struct Application {
     pub keys: SharedKeyRing,
     master: MasterKey,
     activity_rx: crate::activity::ActivityReceiver,
+    sign_in_rx: crate::sign_ins::SignInReceiver,
     mailer: Option<Arc<dyn atrium_core::ports::Mailer>>,
     mail_poll: Duration,
     router: Router,
@@ -68,6 +69,8 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config, deps: Deps) -> anyhow::Result<Self> {
         let (services, keys) = build_services(&config, &deps).await?;
+        let (sign_in_sink, sign_in_rx) = crate::sign_ins::channel();
+        let services = services.with_sign_in_sink(Arc::new(sign_in_sink));
         let owner = services.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
 
         let (cert_path, key_path, ca_cert) = match (&config.tls_cert, &config.tls_key) {
@@ -119,6 +122,7 @@ impl Application {
             keys,
             master: services_master(&config, &deps)?,
             activity_rx,
+            sign_in_rx,
             mailer,
             mail_poll: Duration::from_millis(config.mail_poll_millis),
             router,
@@ -149,6 +153,12 @@ impl Application {
                 if let Err(e) = services.purge_expired_sessions().await {
                     tracing::warn!(error = %e, "purging expired sessions failed");
                 }
+                if let Err(e) = services.purge_sign_ins().await {
+                    tracing::warn!(error = %e, "purging sign-in logs older than 30 days failed");
+                }
+                if let Err(e) = services.purge_throttle().await {
+                    tracing::warn!(error = %e, "purging throttling counters failed");
+                }
             }
         });
         // Pick up signing keys rotated by another node or by `atrium keys rotate`.
@@ -165,12 +175,17 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (flush_tx, flush_rx) = oneshot::channel();
         let activity = tokio::spawn(crate::activity::run_writer(self.services.clone(), self.activity_rx, flush_rx));
+        let (flush_sign_ins, flush_sign_ins_rx) = oneshot::channel();
+        let sign_ins = tokio::spawn(crate::sign_ins::run_writer(self.services.clone(), self.sign_in_rx, flush_sign_ins_rx));
         let mail = self.mailer.map(|m| tokio::spawn(crate::mailer::run_worker(self.services.clone(), m, self.mail_poll, stop_rx.clone())));
         let mut https = tokio::spawn(serve_tls(self.https, TlsAcceptor::from(self.tls), crate::app::with_hsts(self.router.clone()), stop_rx.clone()));
         let (router, http_stop) = (self.router, stop_rx.clone());
         let mut http = tokio::spawn(async move {
             match self.http {
-                Some(l) => axum::serve(l, router).with_graceful_shutdown(stopped(http_stop)).await.map_err(anyhow::Error::from),
+                Some(l) => axum::serve(l, router.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(stopped(http_stop))
+                    .await
+                    .map_err(anyhow::Error::from),
                 None => {
                     stopped(http_stop).await;
                     Ok(())
@@ -215,6 +230,10 @@ impl Application {
         let _ = flush_tx.send(());
         if tokio::time::timeout(Duration::from_secs(30), activity).await.is_err() {
             tracing::warn!("writing the buffered activity history took over 30 s; the rest is lost");
+        }
+        let _ = flush_sign_ins.send(());
+        if tokio::time::timeout(Duration::from_secs(30), sign_ins).await.is_err() {
+            tracing::warn!("writing the buffered sign-in logs took over 30 s; the rest is lost");
         }
         if let Some(m) = mail {
             // The worker finishes the mail it is sending (bounded by smtp_timeout_seconds).
@@ -269,6 +288,13 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let mut policy = Policy::new(suffix);
     policy.lockout_threshold = config.lockout_threshold;
     policy.lockout_seconds = config.lockout_seconds;
+    policy.throttle = atrium_core::services::throttle::ThrottleLimits {
+        window_seconds: config.throttle_window_seconds,
+        client_auth_per_client: config.throttle_client_auth_per_client,
+        client_auth_per_address: config.throttle_client_auth_per_address,
+        sign_in_per_address: config.throttle_sign_in_per_address,
+        scim_writes_per_token: config.throttle_scim_writes_per_token,
+    };
     policy.session_seconds = config.session_seconds;
     policy.access_token_seconds = config.access_token_seconds;
     policy.invitation_seconds = (config.invitation_days > 0).then(|| config.invitation_days * 86_400);
@@ -285,7 +311,7 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let master = services_master(config, deps)?;
     let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
     let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), policy);
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy);
     ensure_signing_key(&services, &master, deps.rng.clone()).await?;
     reload_keys(&services, &master, &keys).await?;
     Ok((services, keys))
@@ -352,9 +378,9 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
     let stopping = stopped(stop.clone());
     tokio::pin!(stopping);
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((tcp, _peer)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and similar: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -367,7 +393,12 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
             () = &mut stopping => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        // Each request carries the TCP peer (as axum's `ConnectInfo`), for throttling by address
+        // and the sign-in log.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(router.clone(), move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req
+        }));
         let stopping = stopped(stop.clone());
         conns.spawn(async move {
             tokio::pin!(stopping);
@@ -393,4 +424,10 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router,
     drop(listener);
     while conns.join_next().await.is_some() {}
     Ok(())
+}
+
+/// The client's address: the TCP peer of the connection the request came on (set by the
+/// listeners), without the port.
+pub(crate) fn peer_address<B>(req: &axum::http::Request<B>) -> Option<String> {
+    req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
 }

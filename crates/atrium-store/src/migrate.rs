@@ -17,7 +17,9 @@ macro_rules! migrations {
             6 "directory_query" "0006_directory_query.sql",
             7 "provisioning" "0007_provisioning.sql",
             8 "hardening" "0008_hardening.sql",
+            9 "throttling" "0009_throttling.sql",
             10 "mfa" "0010_mfa.sql",
+            11 "sign_in_logs" "0011_sign_in_logs.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

@@ -52,6 +52,9 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(commands::tenant::TenantCommand),
+    /// Sign-in logs: every sign-in attempt of users and applications (administrators).
+    #[command(subcommand, name = "sign-ins")]
+    SignIns(commands::sign_ins::SignInsCommand),
     /// Manage users of a tenant.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
             Command::Password(a) => commands::auth::password(a).await,
             Command::Mfa(c) => commands::mfa::run(c).await,
             Command::Tenant(c) => commands::tenant::run(c).await,
+            Command::SignIns(c) => commands::sign_ins::run(c).await,
             Command::User(c) => commands::user::run(c).await,
             Command::Group(c) => commands::group::run(c).await,
             Command::App(c) => commands::application::run(c).await,

@@ -7,7 +7,7 @@ pub use crate::random::Rng;
 
 pub use store::{
     AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, OutboxStats,
-    PoolStats, Store, StoreError, SubscriptionTx, Tx,
+    PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
 };
 
 use crate::domain::PasswordHash;
@@ -32,6 +32,13 @@ pub trait PasswordHasher: Send + Sync {
         password: &Secret,
         hash: Option<&PasswordHash>,
     ) -> Result<bool, StoreError>;
+}
+
+/// Waiting, for the short retry of a busy sign-in reservation (`tokio::time::sleep` in the
+/// server; core has no runtime of its own). Real time, not the [`Clock`], which tests freeze.
+#[async_trait]
+pub trait Pause: Send + Sync {
+    async fn pause(&self, duration: std::time::Duration);
 }
 
 /// Signs JWTs with the deployment's active RS256 key (kept parsed in memory).

@@ -9,7 +9,7 @@ use crate::ids::{
 use crate::model::{
     Account, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation,
     Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
-    ProvisioningToken, SignInFailure, SigningKey, Subscription, Tenant, User,
+    ProvisioningToken, SigningKey, Subscription, Tenant, User,
 };
 use crate::page::ListQuery;
 use crate::query::DirectoryQuery;
@@ -96,6 +96,8 @@ pub trait Tx:
     + SubscriptionTx
     + ProvisioningTx
     + MfaTx
+    + SignInLogTx
+    + ThrottleTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -145,16 +147,23 @@ pub trait DirectoryTx: Send {
         tenant: TenantId,
         q: &DirectoryQuery,
     ) -> Result<Vec<User>, StoreError>;
-    /// Atomically counts a failed sign-in. When the count reaches `threshold` the user is
-    /// locked until `lock_until`. A lock that has expired starts the count again.
-    async fn record_sign_in_failure(
+    /// Reserves one password check for the user, atomically and before the (slow) hash is
+    /// verified, in one `UPDATE ... RETURNING`: `Locked` while `locked_until` is after `now`;
+    /// otherwise (an expired lock starts the failure count again, an expired lease frees the
+    /// checks in flight) the check is `Granted` only while `failed_sign_ins` plus the checks in
+    /// flight is under `threshold`: then one more is in flight and the lease runs to
+    /// `lease_until`. Else `Busy` (nothing changes): try again shortly. So however many checks
+    /// run at once, on any node, they can never add up to more than `threshold` failures, and
+    /// correct passwords are never counted as failures. A user that does not exist is `Locked`
+    /// (never checked). Every granted check ends with [`ThrottleTx::finish_sign_in`].
+    async fn reserve_sign_in(
         &mut self,
         tenant: TenantId,
         id: UserId,
         now: Timestamp,
         threshold: i32,
-        lock_until: Timestamp,
-    ) -> Result<SignInFailure, StoreError>;
+        lease_until: Timestamp,
+    ) -> Result<SignInReservation, StoreError>;
     async fn record_sign_in_success(
         &mut self,
         tenant: TenantId,
@@ -625,4 +634,52 @@ pub trait MfaTx: Send {
     async fn delete_mfa(&mut self, user: UserId) -> Result<bool, StoreError>;
     async fn get_mfa_policy(&mut self, tenant: TenantId) -> Result<bool, StoreError>;
     async fn set_mfa_policy(&mut self, tenant: TenantId, require_global_admins: bool) -> Result<(), StoreError>;
+}
+
+/// Sign-in logs (`crate::sign_ins`): written in batches, read newest first, purged after 30 days.
+#[async_trait]
+pub trait SignInLogTx: Send {
+    async fn insert_sign_ins(&mut self, batch: &[crate::sign_ins::SignInEntry]) -> Result<(), StoreError>;
+    /// Newest first (`created_at`, then `id`, descending), after the filter's cursor, at most
+    /// `limit + 1` rows.
+    async fn list_sign_ins(&mut self, f: &crate::sign_ins::SignInFilter) -> Result<Vec<crate::sign_ins::SignInEntry>, StoreError>;
+    /// Deletes rows created before `before`; returns how many.
+    async fn purge_sign_ins(&mut self, before: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Throttling counters (fixed windows, shared by every node on the database) and the reset of
+/// a user's sign-in failure count outside a sign-in.
+#[async_trait]
+pub trait ThrottleTx: Send {
+    /// Counts one hit of `(scope, key)` in the window starting at `window_start` and returns
+    /// the window's count after it, in one statement (concurrent hits are all counted).
+    /// `expires_at` is when the row may be purged.
+    async fn throttle_hit(&mut self, scope: &str, key: &str, window_start: Timestamp, expires_at: Timestamp) -> Result<i64, StoreError>;
+    /// The count of `(scope, key)` in the window (0 when there is none).
+    async fn throttle_count(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<i64, StoreError>;
+    /// Deletes the counters that expired before `now`.
+    async fn purge_throttle(&mut self, now: Timestamp) -> Result<u64, StoreError>;
+    /// Ends a check granted by [`DirectoryTx::reserve_sign_in`], in one statement: one fewer in
+    /// flight (never below 0); the right password clears the failure count (and any lock), a
+    /// wrong one adds a failure and locks until `lock_until` when the count reaches
+    /// `threshold`. Returns the failure count after it (0 for an unknown user).
+    async fn finish_sign_in(
+        &mut self,
+        tenant: TenantId,
+        id: UserId,
+        passed: bool,
+        threshold: i32,
+        lock_until: Timestamp,
+    ) -> Result<i32, StoreError>;
+}
+
+/// The answer of [`DirectoryTx::reserve_sign_in`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInReservation {
+    /// The password may be checked.
+    Granted,
+    /// As many checks are in flight as could still fail before the lock: wait and try again.
+    Busy,
+    /// Locked (or no such user): the password must not be checked.
+    Locked,
 }

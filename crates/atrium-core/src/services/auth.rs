@@ -8,12 +8,17 @@ use crate::domain::{Password, Upn};
 use crate::error::{Error, ErrorCode};
 use crate::ids::SessionId;
 use crate::model::{Session, Tenant, User};
+use crate::ports::SignInReservation;
 use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// Prefix of session tokens, so a leaked token is recognisable (e.g. by secret scanners).
 const TOKEN_PREFIX: &str = "atrs_";
+
+/// The throttle scope that counts failed sign-ins of unknown user names (see
+/// [`Services::verify_credentials`]); its window is the lockout period.
+const UNKNOWN_USER_SCOPE: &str = "unknown_user";
 
 #[derive(Debug, Clone)]
 pub struct SignIn {
@@ -58,7 +63,9 @@ impl Services {
     /// second factor gets a challenge for [`Services::finish_sign_in`].
     pub async fn begin_sign_in(&self, input: SignIn) -> Result<SignInStep, Error> {
         let tenant = self.resolve_tenant(&input.tenant).await?;
-        let user = self.verify_credentials(&tenant, &input.username, &input.password).await?;
+        let user = self.verify_credentials(&tenant, &input.username, &input.password).await;
+        self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, &user)).await;
+        let user = user?;
         // A global administrator whom the tenant's policy requires to have MFA but who has none
         // yet signs in with the password; the console then sends them to set it up first.
         if !self.has_totp(tenant.id, user.id).await? {
@@ -102,17 +109,30 @@ impl Services {
         Ok(SignedIn { token, session, user, tenant })
     }
 
-    /// Checks a username and password of `tenant`, with lockout: failures are counted in the
-    /// database, and a locked or disabled account is refused. Used by every sign-in path (the
-    /// API, the authorize page, ROPC).
+    /// Checks a username and password of `tenant`, with lockout. Used by every sign-in path
+    /// (the API, the console, the authorize page, ROPC).
+    ///
+    /// Lockout is one atomic reservation before the slow hash (see [`Services::check_password`]):
+    /// however many guesses arrive at once, on however many nodes, at most `lockout_threshold`
+    /// passwords are checked before the lock, and none while it lasts.
+    ///
+    /// While locked, the password is not checked (a dummy hash keeps the timing) and every
+    /// attempt, right or wrong, gets `account_locked`: the real user learns why they cannot
+    /// sign in, and a guesser learns nothing about the password. Checking the password during
+    /// the lock to tell the real user apart would hand guessers an unlimited oracle (the reply
+    /// would differ for the right password). To keep this from revealing which accounts exist,
+    /// unknown user names lock the same way: their failures are counted per name in the
+    /// database, and after `lockout_threshold` of them they too answer `account_locked` for
+    /// the lockout period.
     pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
-        let mut user = match Upn::parse_in_domain(username, tenant.domain.as_str()) {
-            Ok(upn) => {
+        let upn = Upn::parse_in_domain(username, tenant.domain.as_str()).ok();
+        let mut user = match &upn {
+            Some(upn) => {
                 let mut tx = self.read().await?;
                 tx.find_user_by_upn(tenant.id, &upn.normalized()).await?
             }
-            Err(_) => None,
+            None => None,
         };
         // Guests sign in with their own email address (their UPN is `a_b.com#EXT#@tenant`).
         if user.is_none()
@@ -122,29 +142,29 @@ impl Services {
             user = tx.find_user_by_upn(tenant.id, &upn.normalized()).await?.filter(|u| u.user_type == crate::model::UserType::Guest);
         }
         let Some(user) = user else {
+            // An unknown name locks like an account would, so locking does not tell who exists.
+            let name = upn.map_or_else(|| username.trim().to_lowercase(), |u| u.normalized());
+            let (failures, _) = self.count_hit(UNKNOWN_USER_SCOPE, &format!("{}/{name}", tenant.id), self.policy.lockout_seconds).await?;
             // Same cost as a wrong password, so response times do not reveal who exists.
             self.hasher.verify(password, None).await?;
-            return Err(invalid());
+            return Err(if failures > i64::from(self.policy.lockout_threshold) { ErrorCode::AccountLocked.into() } else { invalid() });
         };
-        let now = self.clock.now();
-        if user.locked_until.is_some_and(|t| t > now) {
-            return Err(ErrorCode::AccountLocked.into());
-        }
-        let ok = self.hasher.verify(password, user.password_hash.as_ref()).await?;
-        if !ok {
+        let failures = match self.check_password(&user, password).await? {
+            PasswordCheck::Passed => None,
+            PasswordCheck::Failed(failures) => Some(failures),
+            PasswordCheck::Locked => return Err(ErrorCode::AccountLocked.into()),
+        };
+        if let Some(failures) = failures {
+            let count = failures.to_string();
+            let locked = (failures >= self.policy.lockout_threshold).to_string();
             let mut tx = self.write().await?;
-            let lock_until = now.plus_seconds(self.policy.lockout_seconds);
-            let failure = tx
-                .record_sign_in_failure(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until)
-                .await?;
-            let count = failure.failed_sign_ins.to_string();
             tx.insert_audit(&self.audit(
                 None,
                 "user.sign_in.failed",
                 "user",
                 user.id,
                 Some(tenant.id),
-                details(&[("failedSignIns", &count), ("locked", &failure.locked_until.is_some().to_string())]),
+                details(&[("failedSignIns", &count), ("locked", &locked)]),
             ))
             .await?;
             tx.commit().await?;
@@ -272,7 +292,27 @@ impl Services {
             let mut tx = self.read().await?;
             find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await?
         };
-        if !self.hasher.verify(current, user.password_hash.as_ref()).await? {
+        // The current password is guarded by the sign-in lockout counter: a stolen session
+        // must not become a way to guess the password without limit.
+        let failures = match self.check_password(&user, current).await? {
+            PasswordCheck::Passed => None,
+            PasswordCheck::Failed(failures) => Some(failures),
+            PasswordCheck::Locked => return Err(Error::new(ErrorCode::AccountLocked).with_target("currentPassword")),
+        };
+        if let Some(failures) = failures {
+            let mut tx = self.write().await?;
+            let count = failures.to_string();
+            let locked = (failures >= self.policy.lockout_threshold).to_string();
+            tx.insert_audit(&self.audit(
+                Some(actor),
+                "user.password.change.failed",
+                "user",
+                user.id,
+                Some(user.tenant_id),
+                details(&[("failedSignIns", &count), ("locked", &locked)]),
+            ))
+            .await?;
+            tx.commit().await?;
             return Err(Error::new(ErrorCode::InvalidCredentials)
                 .with_message("The current password is incorrect.")
                 .with_target("currentPassword"));
@@ -315,4 +355,76 @@ impl Services {
 
 fn invalid_token(why: &str) -> Error {
     Error::new(ErrorCode::Unauthenticated).with_message(format!("The access token is not valid: {why}."))
+}
+
+/// How long a password-check reservation lasts: a node that dies mid-check frees its slot then.
+const SIGN_IN_LEASE_SECONDS: i64 = 30;
+/// How often a busy reservation is tried again (every 20–50 ms, so about 10 s in all).
+const SIGN_IN_BUSY_TRIES: u32 = 300;
+
+/// The outcome of [`Services::check_password`].
+enum PasswordCheck {
+    Passed,
+    /// Wrong; the user's failure count after it.
+    Failed(i32),
+    /// Locked: the password was not checked (a dummy hash kept the timing).
+    Locked,
+}
+
+impl Services {
+    /// Checks a user's password under the lockout counter. The one place a password is
+    /// checked: every sign-in path and the password change come here.
+    ///
+    /// A check is reserved atomically BEFORE the slow hash ([`DirectoryTx::reserve_sign_in`]):
+    /// granted only while the failures so far plus the checks in flight stay under
+    /// `lockout_threshold`, so 60 concurrent guesses on any number of nodes evaluate at most
+    /// the threshold, and the rest wait and then meet the lock. The result is recorded right
+    /// after ([`ThrottleTx::finish_sign_in`]): a correct password clears the count, a wrong
+    /// one adds to it and locks at the threshold. Correct passwords are never counted as
+    /// failures, so many workers signing in as one service account at once all succeed.
+    ///
+    /// While the checks in flight could still reach the threshold, the caller waits
+    /// (20–50 ms with jitter, without holding a connection) and tries again, for about 10 s;
+    /// after that it answers `unavailable` (503, try again later) rather than a wrong
+    /// password, which would mislead the real user.
+    ///
+    /// [`DirectoryTx::reserve_sign_in`]: crate::ports::DirectoryTx::reserve_sign_in
+    /// [`ThrottleTx::finish_sign_in`]: crate::ports::ThrottleTx::finish_sign_in
+    async fn check_password(&self, user: &User, password: &Secret) -> Result<PasswordCheck, Error> {
+        let threshold = self.policy.lockout_threshold;
+        let mut tries = 0;
+        loop {
+            let now = self.clock.now();
+            let reservation = {
+                let mut tx = self.write().await?;
+                let r = tx.reserve_sign_in(user.tenant_id, user.id, now, threshold, now.plus_seconds(SIGN_IN_LEASE_SECONDS)).await?;
+                tx.commit().await?;
+                r
+            };
+            match reservation {
+                SignInReservation::Granted => break,
+                SignInReservation::Locked => {
+                    self.hasher.verify(password, None).await?;
+                    return Ok(PasswordCheck::Locked);
+                }
+                SignInReservation::Busy if tries < SIGN_IN_BUSY_TRIES => {
+                    tries += 1;
+                    let mut jitter = [0u8; 1];
+                    self.rng.fill(&mut jitter);
+                    self.pause.pause(std::time::Duration::from_millis(20 + u64::from(jitter[0] % 31))).await;
+                }
+                SignInReservation::Busy => {
+                    return Err(Error::new(ErrorCode::Unavailable)
+                        .with_message("Too many sign-ins to this account are being checked at once. Try again shortly."));
+                }
+            }
+        }
+        // A hashing failure leaves the slot to its lease (it is neither a right nor a wrong password).
+        let passed = self.hasher.verify(password, user.password_hash.as_ref()).await?;
+        let lock_until = self.clock.now().plus_seconds(self.policy.lockout_seconds);
+        let mut tx = self.write().await?;
+        let failures = tx.finish_sign_in(user.tenant_id, user.id, passed, threshold, lock_until).await?;
+        tx.commit().await?;
+        Ok(if passed { PasswordCheck::Passed } else { PasswordCheck::Failed(failures) })
+    }
 }

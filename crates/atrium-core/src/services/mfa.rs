@@ -4,7 +4,8 @@
 //! One place for the rules: the API, the console, the authorize page and ROPC all call here.
 //! A TOTP code is SHA-1, 6 digits, 30-second steps, accepted one step either side; the step a
 //! code was accepted at is stored by one conditional UPDATE, so a code is spent once. Wrong
-//! codes count as failed sign-ins (the account's lockout), which bounds guessing.
+//! codes are counted per user: `lockout_threshold` of them in the lockout period lock the
+//! second step, which bounds guessing.
 
 use super::{Services, authz, details};
 use crate::actor::Actor;
@@ -23,6 +24,8 @@ const ISSUER: &str = "Atrium";
 /// How long the second step of a sign-in may wait for its code.
 const CHALLENGE_SECONDS: i64 = 300;
 const CHALLENGE_AUDIENCE: &str = "urn:atrium:mfa-challenge";
+/// The throttle scope counting wrong second-factor codes per user.
+const MFA_FAILURE_SCOPE: &str = "mfa_failure";
 
 /// HOTP (RFC 4226) with HMAC-SHA-1: the code for `counter`, `digits` long.
 pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
@@ -298,14 +301,22 @@ impl Services {
     }
 
     /// Checks a second factor after the password: a 6-digit TOTP code (spent once) or a
-    /// recovery code (spent once). A wrong code counts as a failed sign-in.
+    /// recovery code (spent once). Wrong codes are counted (see below).
     pub async fn verify_second_factor(&self, tenant: &Tenant, user: &User, code: &Secret) -> Result<Amr, Error> {
         let now = self.clock.now();
         if user.locked_until.is_some_and(|t| t > now) {
             return Err(ErrorCode::AccountLocked.into());
         }
+        // Wrong codes have their own counter (a correct password clears the password's), per
+        // user in a window of the lockout period: `lockout_threshold` of them lock the second
+        // step until the window ends, however often the password is entered again.
+        let (start, end) = super::throttle::window(now, self.policy.lockout_seconds);
+        let key = user.id.to_string();
         let raw: String = code.expose().chars().filter(|c| !c.is_whitespace()).collect();
         let mut tx = self.write().await?;
+        if tx.throttle_count(MFA_FAILURE_SCOPE, &key, start).await? >= i64::from(self.policy.lockout_threshold) {
+            return Err(ErrorCode::AccountLocked.into());
+        }
         let amr = if raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()) {
             let method = tx.get_totp(tenant.id, user.id).await?.filter(|t| t.confirmed_at.is_some());
             match method.and_then(|m| totp_match(&m.secret, &raw, totp_step(now.as_millis() / 1000))) {
@@ -325,15 +336,14 @@ impl Services {
                 Ok(amr)
             }
             None => {
-                let lock_until = now.plus_seconds(self.policy.lockout_seconds);
-                let failure = tx.record_sign_in_failure(tenant.id, user.id, now, self.policy.lockout_threshold, lock_until).await?;
+                let failures = tx.throttle_hit(MFA_FAILURE_SCOPE, &key, start, end).await?;
                 tx.insert_audit(&self.audit(
                     None,
                     "user.mfa.verify.failed",
                     "user",
                     user.id,
                     Some(tenant.id),
-                    details(&[("failedSignIns", &failure.failed_sign_ins.to_string())]),
+                    details(&[("failedCodes", &failures.to_string())]),
                 ))
                 .await?;
                 tx.commit().await?;

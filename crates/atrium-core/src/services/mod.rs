@@ -13,8 +13,10 @@ mod invitations;
 pub mod mail;
 pub mod mfa;
 pub mod provisioning;
+pub mod sign_in_log;
 mod subscriptions;
 mod tenants;
+pub mod throttle;
 mod users;
 
 pub use accounts::{ACTIVITY_DAYS, AccountCaller, ItemResult, MemberView, NewAccount, PrincipalInput};
@@ -37,7 +39,7 @@ use crate::audit::AuditEvent;
 use crate::domain::DomainSuffix;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AuditEventId, TenantId};
-use crate::ports::{Clock, PasswordHasher, Rng, Store, StoreError, TokenSigner, Tx};
+use crate::ports::{Clock, PasswordHasher, Pause, Rng, Store, StoreError, TokenSigner, Tx};
 use std::sync::Arc;
 
 /// Deployment-wide settings the rules depend on.
@@ -64,6 +66,8 @@ pub struct Policy {
     /// Whether a mail server is configured. Without one, mail waits in the outbox and every
     /// reply says it was not sent.
     pub mail_server: bool,
+    /// Throttling limits (per fixed window, counted in the database).
+    pub throttle: throttle::ThrottleLimits,
 }
 
 impl Policy {
@@ -80,6 +84,7 @@ impl Policy {
             mail_max_attempts: 8,
             mail_retry_seconds: 30,
             mail_server: false,
+            throttle: throttle::ThrottleLimits::default(),
         }
     }
 }
@@ -92,7 +97,10 @@ pub struct Services {
     rng: Arc<dyn Rng>,
     hasher: Arc<dyn PasswordHasher>,
     signer: Arc<dyn TokenSigner>,
+    pause: Arc<dyn Pause>,
     policy: Policy,
+    /// Where finished sign-in attempts go (`sign_in_log`); `None` writes them at once.
+    sign_in_sink: Option<Arc<dyn crate::sign_ins::SignInSink>>,
 }
 
 impl Services {
@@ -102,9 +110,10 @@ impl Services {
         rng: Arc<dyn Rng>,
         hasher: Arc<dyn PasswordHasher>,
         signer: Arc<dyn TokenSigner>,
+        pause: Arc<dyn Pause>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, policy }
+        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None }
     }
 
     pub fn policy(&self) -> &Policy {

@@ -13,6 +13,7 @@ mod invitations;
 mod mail;
 pub(crate) mod mfa;
 pub(crate) mod provisioning;
+pub(crate) mod sign_ins;
 mod subscriptions;
 mod tenants;
 mod users;
@@ -39,7 +40,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "invitations", description = "Guest invitations (\"Invite outside users\") of an account"),
         (name = "mail", description = "The mail outbox and each mail's delivery status"),
         (name = "subscriptions", description = "Subscriptions (seed 003): directory, co-administrators, and the account's Web storefront deployment view"),
-        (name = "audit", description = "The audit log"),
+        (name = "audit", description = "The audit log and the sign-in logs"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +69,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(subscriptions::routes())
         .merge(audit::routes())
         .merge(mfa::routes())
+        .merge(sign_ins::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     contract::document_errors(&mut doc);

@@ -21,6 +21,7 @@ mod members;
 mod provisioning;
 mod security;
 mod signin;
+mod sign_ins;
 mod subscriptions;
 mod tenants;
 mod users;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(tenants::routes())
         .merge(provisioning::routes())
+        .merge(sign_ins::routes())
         .merge(members::routes())
         .merge(users::routes())
         .merge(groups::routes())

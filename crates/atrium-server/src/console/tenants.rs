@@ -30,11 +30,14 @@ pub struct TenantRow {
     pub current: bool,
     /// The caller may open the tenant's "Directory sync (SCIM)" page (its global administrator).
     pub provisioning: bool,
+    /// The caller may read the tenant's sign-in logs (its global administrator, or the instance's).
+    pub sign_ins: bool,
 }
 
 fn tenant_row(st: &AppState, t: &atrium_core::model::Tenant, associated: atrium_core::time::Timestamp, s: &Session) -> TenantRow {
     TenantRow {
         provisioning: st.services.may_manage_provisioning(&s.actor, t.id),
+        sign_ins: st.services.may_read_sign_ins(&s.actor, t.id),
         current: t.id == s.actor.tenant_id,
         id: t.id.to_string(),
         name: t.display_name.to_string(),

@@ -39,13 +39,15 @@ pub(crate) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
     format!("https://{host}")
 }
 
-/// `client-request-id` if the client sent a sane one, else a fresh id: Entra echoes it as the
-/// correlation id.
+/// `client-request-id` if the client sent a sane one, else the request id: Entra echoes it as
+/// the correlation id (and the sign-in log records the same one).
 pub(crate) fn correlation_id(headers: &HeaderMap) -> String {
+    let sane = |v: &&str| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(sane)
+        .or_else(|| headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(sane))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
@@ -69,6 +71,9 @@ pub(crate) fn oauth_error(st: &AppState, headers: &HeaderMap, e: &OAuthError) ->
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = (status, axum::Json(body)).into_response();
     no_store(&mut res, &correlation);
+    if let Some(t) = e.throttled {
+        crate::error::retry_after(&mut res, t);
+    }
     res
 }
 

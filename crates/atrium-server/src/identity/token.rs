@@ -23,6 +23,7 @@ pub async fn token_v1(State(st): State<AppState>, Path(tenant): Path<String>, re
 
 async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response {
     let headers = req.headers().clone();
+    let source = crate::serve::peer_address(&req);
     // A body that is not a readable form fails here; a form whose parameters are wrong goes to
     // core as the error, reported after the tenant is looked up.
     let parsed = match parse(req, &st, v1).await {
@@ -30,7 +31,7 @@ async fn token(st: AppState, tenant: String, req: Request, v1: bool) -> Response
         Err(e) => return oauth_error(&st, &headers, &e),
     };
     let grant = parsed.as_ref().ok().map(|r| crate::metrics::grant_of(&r.grant));
-    match st.services.token(&tenant, &base_url(&st, &headers), parsed).await {
+    match st.services.token(&tenant, &base_url(&st, &headers), source.as_deref(), parsed).await {
         Ok(t) => {
             st.metrics.token_issued(grant);
             let mut res = (StatusCode::OK, Json(t)).into_response();

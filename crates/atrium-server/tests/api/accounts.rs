@@ -74,11 +74,11 @@ async fn seed_000_associate_create_and_remove_tenants(app: TestApp) {
     // Not yet associated: reviewing is not confirming.
     assert!(app.get(&format!("/api/v1/accounts/{acc}/tenants"), &owner).await.ok().as_array().unwrap().is_empty());
     let confirm = format!("/api/v1/accounts/{acc}/tenants/associations/confirm");
-    app.post(&confirm, &owner, json!({"token": "atra_nope"})).await.assert_error(404, "association_not_found", Some("token"));
+    app.post(&confirm, &owner, json!({"token": "atra_nope"})).await.assert_error(400, "association_not_found", Some("token"));
     let r = app.post(&confirm, &owner, json!({"token": token})).await;
     assert_eq!(r.status, 201);
     assert_eq!(r.body["domain"], "fabrikam.onatrium.local");
-    app.post(&confirm, &owner, json!({"token": token})).await.assert_error(404, "association_not_found", None);
+    app.post(&confirm, &owner, json!({"token": token})).await.assert_error(400, "association_not_found", None);
     let again = app.post(&start, &owner, json!({"tenant": fab, "username": "frank", "password": "Us3r-Passw0rd!"})).await;
     let again = again.body["token"].as_str().unwrap().to_owned();
     app.post(&confirm, &owner, json!({"token": again})).await.assert_error(409, "tenant_already_associated", None);

@@ -225,3 +225,30 @@ impl TestApp {
         r.ok().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
     }
 }
+
+impl TestApp {
+    /// A second node on this app's database (and data directory, so the same CA and master
+    /// key) with the same clock: as two servers behind one load balancer. It serves until the
+    /// test ends.
+    pub async fn second_node(&self) -> TestApp {
+        let deps = Deps { clock: self.clock.clone(), ..Deps::default() };
+        let app = Application::build(self.config.clone(), deps).await.expect("build the second node");
+        let base = format!("https://localhost:{}", app.https_addr.port());
+        let services = app.services.clone();
+        let metrics_addr = app.metrics_addr;
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            base,
+            client: self.client.clone(),
+            no_redirect: self.no_redirect.clone(),
+            clock: self.clock.clone(),
+            owner_upn: self.owner_upn.clone(),
+            owner_one_time_password: self.owner_one_time_password.clone(),
+            config: self.config.clone(),
+            services,
+            metrics_addr,
+            // The first node owns the database; this only names the same one.
+            _db: TestDatabase { url: self._db.url.clone(), dir: std::path::PathBuf::from("/nonexistent/atrium-second-node") },
+        }
+    }
+}

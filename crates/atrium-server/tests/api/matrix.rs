@@ -1,4 +1,4 @@
-//! The authorization matrix: every account, invitation, subscription and provisioning-token endpoint (one row each)
+//! The authorization matrix: every account, invitation, subscription, provisioning-token and sign-in-log endpoint (one row each)
 //! × every kind of caller, in one table: the REST API and the console's pages and forms.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
@@ -240,6 +240,9 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/accounts/{acc}/tenants/{tid}/provisioning/tokens", Some("name=CMatrix+{n}&validDays=30"), Prep::None, [O, O, F, F, F, F, F, F, N, S]),
         r(Method::GET, "/accounts/{acc}/tenants/{tid}/provisioning/tokens/{x}/revoke", None, Prep::ProvisioningToken, [O, O, F, F, F, F, F, F, N, S]),
         r(Method::POST, "/accounts/{acc}/tenants/{tid}/provisioning/tokens/{x}/revoke", Some(""), Prep::ProvisioningToken, [O, O, F, F, F, F, F, F, N, S]),
+        // ---------------------------------------------------------------- sign-in logs (issue 16)
+        r(Method::GET, "/api/v1/sign-ins?tenantId={tid}", None, Prep::None, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::GET, "/accounts/{acc}/tenants/{tid}/sign-ins", None, Prep::None, [O, O, F, F, F, F, F, F, N, S]),
     ]
 }
 

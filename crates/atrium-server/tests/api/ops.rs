@@ -77,7 +77,7 @@ async fn metrics_count_requests_tokens_sign_in_failures_and_the_outbox(backend: 
               "atrium_sign_in_failures_total counter", "atrium_throttled_requests_total counter", "atrium_outbox_pending gauge"] {
         assert!(m.contains(&format!("# TYPE {t}\n")), "{t} in\n{m}");
     }
-    assert!(m.contains("# HELP atrium_throttled_requests_total") && m.contains("does not throttle yet"), "{m}");
+    assert!(m.contains("# HELP atrium_throttled_requests_total") && m.contains("by scope"), "{m}");
     // By route template: the tenant's id never becomes a label.
     assert_eq!(sample(&m, r#"atrium_http_requests_total{method="GET",route="/api/v1/tenants/{tenantId}",status="200"}"#), 2.0);
     assert!(!m.contains(&tid), "a raw id leaked into a label:\n{m}");
@@ -93,7 +93,7 @@ async fn metrics_count_requests_tokens_sign_in_failures_and_the_outbox(backend: 
     assert_eq!(sample(&m, r#"atrium_tokens_issued_total{grant_type="password"}"#), 0.0);
     assert_eq!(sample(&m, r#"atrium_sign_in_failures_total{endpoint="api"}"#), 1.0);
     assert_eq!(sample(&m, r#"atrium_sign_in_failures_total{endpoint="token"}"#), 1.0);
-    assert_eq!(sample(&m, "atrium_throttled_requests_total"), 0.0);
+    assert_eq!(sample(&m, r#"atrium_throttled_requests_total{scope="client_auth_client"}"#), 0.0);
     assert_eq!(sample(&m, "atrium_outbox_pending"), 1.0);
     assert_eq!(sample(&m, "atrium_outbox_oldest_age_seconds"), 90.0);
     assert_eq!(sample(&m, "atrium_up"), 1.0);

@@ -14,7 +14,7 @@ use atrium_core::ids::{
 };
 use atrium_core::model::{
     Account, AccountType, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
-    Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SignInFailure, SigningKey, Subscription, SubscriptionState, Tenant, User,
+    Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SigningKey, Subscription, SubscriptionState, Tenant, User,
     UserType,
 };
 use atrium_core::page::ListQuery;
@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, ProvisioningTx, SubscriptionTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -62,6 +62,10 @@ mod provisioning {
     use super::*;
     include!("provisioning.rs");
 }
+mod throttle {
+    use super::*;
+    include!("throttle.rs");
+}
 mod subscriptions {
     use super::*;
     include!("subscriptions.rs");
@@ -73,6 +77,10 @@ mod query {
 mod mfa {
     use super::*;
     include!("mfa.rs");
+}
+mod sign_ins {
+    use super::*;
+    include!("sign_ins.rs");
 }
 
 /// A write transaction, or a plain pooled connection for reads: read-only service calls

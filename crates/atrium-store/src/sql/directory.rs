@@ -204,36 +204,51 @@ impl DirectoryTx for DbTx {
         rows(super::query::bind(sqlx::query(&sql), c.binds).fetch_all(self.c()).await.map_err(map_err)?, user_from_row)
     }
 
-    async fn record_sign_in_failure(
+    async fn reserve_sign_in(
         &mut self,
         tenant: TenantId,
         id: UserId,
         now: Timestamp,
         threshold: i32,
-        lock_until: Timestamp,
-    ) -> Result<SignInFailure, StoreError> {
-        // One statement, so concurrent failures on several nodes are all counted.
-        let r = sqlx::query(
+        lease_until: Timestamp,
+    ) -> Result<SignInReservation, StoreError> {
+        // One statement that checks and reserves, so concurrent checks on any number of nodes
+        // cannot all pass a check made before any of them reserved (PostgreSQL re-evaluates the
+        // WHERE on the updated row; SQLite has one writer). An expired lock counts as no
+        // failures, an expired lease as nothing in flight. SET expressions read the old row.
+        let granted = sqlx::query(
             "UPDATE users SET \
-               failed_sign_ins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN 1 ELSE failed_sign_ins + 1 END, \
-               locked_until = CASE \
-                 WHEN locked_until IS NOT NULL AND locked_until <= $3 THEN (CASE WHEN 1 >= $4 THEN $5 ELSE NULL END) \
-                 WHEN failed_sign_ins + 1 >= $4 THEN $5 \
-                 ELSE locked_until END \
-             WHERE tenant_id = $1 AND id = $2 \
-             RETURNING failed_sign_ins, locked_until",
+               failed_sign_ins = CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failed_sign_ins END, \
+               locked_until = NULL, \
+               sign_ins_in_flight = CASE WHEN sign_ins_in_flight_until IS NULL OR sign_ins_in_flight_until <= $3 THEN 1 ELSE sign_ins_in_flight + 1 END, \
+               sign_ins_in_flight_until = $5 \
+             WHERE tenant_id = $1 AND id = $2 AND (locked_until IS NULL OR locked_until <= $3) \
+               AND (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failed_sign_ins END) \
+                 + (CASE WHEN sign_ins_in_flight_until IS NULL OR sign_ins_in_flight_until <= $3 THEN 0 ELSE sign_ins_in_flight END) < $4 \
+             RETURNING failed_sign_ins",
         )
         .bind(tenant.as_uuid())
         .bind(id.as_uuid())
         .bind(now.as_millis())
         .bind(threshold)
-        .bind(lock_until.as_millis())
-        .fetch_one(self.c())
+        .bind(lease_until.as_millis())
+        .fetch_optional(self.c())
         .await
         .map_err(map_err)?;
-        Ok(SignInFailure {
-            failed_sign_ins: r.try_get("failed_sign_ins").map_err(map_err)?,
-            locked_until: opt_ts(r.try_get("locked_until").map_err(map_err)?),
+        if granted.is_some() {
+            return Ok(SignInReservation::Granted);
+        }
+        // Refused: only whether it is locked matters (a stale answer just means one more try).
+        let locked: Option<Option<i64>> = sqlx::query_scalar("SELECT locked_until FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(match locked {
+            Some(Some(until)) if until > now.as_millis() => SignInReservation::Locked,
+            Some(_) => SignInReservation::Busy,
+            None => SignInReservation::Locked,
         })
     }
 

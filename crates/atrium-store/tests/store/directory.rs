@@ -21,8 +21,6 @@ conformance!(
     members_must_belong_to_the_groups_tenant,
     deleting_a_tenant_cascades,
     deleting_a_user_removes_memberships_and_sessions,
-    sign_in_failures_lock_and_expire,
-    concurrent_sign_in_failures_are_all_counted,
 );
 
 async fn tenants_round_trip_and_domains_are_unique(store: Arc<dyn Store>) {
@@ -333,62 +331,4 @@ async fn deleting_a_user_removes_memberships_and_sessions(store: Arc<dyn Store>)
     let mut tx = store.begin_read().await.unwrap();
     assert!(tx.list_group_members(t.id, g.id, &ListQuery::first(10)).await.unwrap().is_empty());
     assert!(tx.get_session_by_token_hash(&s.token_hash).await.unwrap().is_none());
-}
-
-async fn sign_in_failures_lock_and_expire(store: Arc<dyn Store>) {
-    let t = tenant("contoso");
-    let u = user(&t, "ann", "Ann");
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_tenant(&t).await.unwrap();
-    tx.insert_user(&u).await.unwrap();
-    tx.commit().await.unwrap();
-    let now = ts();
-    let until = Timestamp::from_millis(T0 + 60_000);
-    let mut tx = store.begin().await.unwrap();
-    for i in 1..=2 {
-        let f = tx.record_sign_in_failure(t.id, u.id, now, 3, until).await.unwrap();
-        assert_eq!((f.failed_sign_ins, f.locked_until), (i, None));
-    }
-    let f = tx.record_sign_in_failure(t.id, u.id, now, 3, until).await.unwrap();
-    assert_eq!((f.failed_sign_ins, f.locked_until), (3, Some(until)));
-    tx.commit().await.unwrap();
-    let mut tx = store.begin_read().await.unwrap();
-    let stored = tx.get_user(t.id, u.id).await.unwrap().unwrap();
-    assert_eq!((stored.failed_sign_ins, stored.locked_until), (3, Some(until)));
-    drop(tx);
-    // After the lock has expired, the count starts again.
-    let later = Timestamp::from_millis(T0 + 60_001);
-    let mut tx = store.begin().await.unwrap();
-    let f = tx.record_sign_in_failure(t.id, u.id, later, 3, Timestamp::from_millis(T0 + 120_000)).await.unwrap();
-    assert_eq!((f.failed_sign_ins, f.locked_until), (1, None));
-    tx.record_sign_in_success(t.id, u.id, later).await.unwrap();
-    tx.commit().await.unwrap();
-    let mut tx = store.begin_read().await.unwrap();
-    let stored = tx.get_user(t.id, u.id).await.unwrap().unwrap();
-    assert_eq!((stored.failed_sign_ins, stored.locked_until, stored.last_sign_in), (0, None, Some(later)));
-}
-
-async fn concurrent_sign_in_failures_are_all_counted(store: Arc<dyn Store>) {
-    let t = tenant("contoso");
-    let u = user(&t, "ann", "Ann");
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_tenant(&t).await.unwrap();
-    tx.insert_user(&u).await.unwrap();
-    tx.commit().await.unwrap();
-    let tasks: Vec<_> = (0..12)
-        .map(|_| {
-            let store = store.clone();
-            let (tid, uid) = (t.id, u.id);
-            tokio::spawn(async move {
-                let mut tx = store.begin().await.unwrap();
-                tx.record_sign_in_failure(tid, uid, ts(), 1000, Timestamp::from_millis(T0 + 1)).await.unwrap();
-                tx.commit().await.unwrap();
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let mut tx = store.begin_read().await.unwrap();
-    assert_eq!(tx.get_user(t.id, u.id).await.unwrap().unwrap().failed_sign_ins, 12);
 }

@@ -48,6 +48,7 @@ mod mfa;
 mod provisioning;
 mod query;
 mod subscriptions;
+mod throttle;
 mod transactions;
 
 async fn open(backend: Backend) -> (TestDatabase, Arc<dyn Store>) {

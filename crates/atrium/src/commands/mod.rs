@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod mfa;
 pub mod provisioning;
 pub mod resolve;
+pub mod sign_ins;
 pub mod subscription;
 pub mod tenant;
 pub mod user;

@@ -27,6 +27,7 @@ macro_rules! cli_tests {
 
 mod mfa;
 mod ops;
+mod sign_ins;
 
 cli_tests!(cli_manages_tenants_users_and_groups, sigkill_loses_no_acknowledged_create, quickstart_then_key_rotation, quickstart_scim, cli_manages_partner_accounts, cli_walks_seed_003_subscriptions, cli_manages_provisioning_tokens,
            cli_walks_seeds_000_to_002_by_name, cli_names_resolve_or_say_why_not);

@@ -13,11 +13,13 @@ pub struct OAuthError {
     /// What went wrong inside (a store's message) for the log: never part of the reply, since
     /// it may name tables, columns or the input that broke them.
     pub detail: Option<String>,
+    /// Set on a 429: what refused and when to try again (`Retry-After`).
+    pub throttled: Option<crate::error::Throttled>,
 }
 
 impl OAuthError {
     fn new(error: &'static str, code: u32, status: u16, description: impl Into<String>) -> Self {
-        Self { error, code, status, description: description.into(), detail: None }
+        Self { error, code, status, description: description.into(), detail: None, throttled: None }
     }
 
     pub fn invalid_secret(app_id: &str) -> Self {
@@ -160,6 +162,24 @@ impl OAuthError {
             400,
             format!("Application '{app_id}' is not assigned to a role for the account API. Add it to an account (with the Manager role to manage users) first."),
         )
+    }
+
+    /// Throttled (HTTP 429 with `Retry-After`), as Entra's AADSTS90055 "too many incoming
+    /// requests"; MSAL waits for `Retry-After` before it tries again.
+    pub fn throttled(t: crate::error::Throttled) -> Self {
+        Self {
+            throttled: Some(t),
+            ..Self::new("temporarily_unavailable", 90055, 429, format!("There are too many incoming requests. Try again in {} seconds.", t.retry_after))
+        }
+    }
+
+    /// A service error on the identity endpoints: throttling keeps its 429, anything else is
+    /// a fault of ours.
+    pub fn from_service(e: &crate::error::Error) -> Self {
+        match e.throttled {
+            Some(t) => Self::throttled(t),
+            None => Self::server_error(&e.message),
+        }
     }
 
     /// A fault of ours. The client learns only that it happened (and its correlation id); `what`

@@ -21,6 +21,8 @@ use crate::model::Tenant;
 pub struct Endpoint {
     pub base_url: String,
     pub tenant: Tenant,
+    /// The client's network address (the TCP peer), for throttling by address.
+    pub source: Option<String>,
 }
 
 impl Endpoint {

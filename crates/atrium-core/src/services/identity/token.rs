@@ -13,6 +13,7 @@ use crate::secret::{Secret, constant_time_eq, sha256};
 use crate::services::Services;
 use crate::services::details;
 use crate::services::mfa::Amr;
+use crate::services::throttle::ThrottleScope;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -42,6 +43,17 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_info: Option<String>,
+    /// Who signed in, for the sign-in log (never serialized).
+    #[serde(skip)]
+    pub subject: TokenSubject,
+}
+
+/// The application and user a token was issued to, as the sign-in log names them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenSubject {
+    pub app_display_name: Option<String>,
+    /// The user's id and UPN; `None` for app-only tokens.
+    pub user: Option<(crate::ids::UserId, String)>,
 }
 
 /// Why `/authorize` stopped: errors about the client or the redirect URI are shown on a page
@@ -74,7 +86,7 @@ impl Services {
     /// Resolves the tenant of an identity-platform URL (GUID or domain).
     pub async fn identity_endpoint(&self, tenant: &str, base_url: &str) -> Result<Endpoint, OAuthError> {
         match self.resolve_tenant(tenant).await {
-            Ok(t) => Ok(Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t }),
+            Ok(t) => Ok(Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t, source: None }),
             Err(e) if e.code == ErrorCode::TenantNotFound => Err(OAuthError::unknown_tenant(tenant)),
             Err(e) => Err(OAuthError::server_error(&e.message)),
         }
@@ -83,7 +95,10 @@ impl Services {
     /// The token endpoint for `tenant` (GUID or domain, as in the URL). `req` is what the
     /// adapter parsed from the form, or the OAuth error the parameters gave: that error is only
     /// returned once the tenant is found, because an unknown tenant is reported first.
-    pub async fn token(&self, tenant: &str, base_url: &str, req: Result<TokenRequest, OAuthError>) -> Result<TokenResponse, OAuthError> {
+    ///
+    /// `source` is the client's address: failed client authentication is throttled per client
+    /// id and per address.
+    pub async fn token(&self, tenant: &str, base_url: &str, source: Option<&str>, req: Result<TokenRequest, OAuthError>) -> Result<TokenResponse, OAuthError> {
         // One read handle serves every lookup of a client-credentials request (tenant, client,
         // keys, resource). Grants that also write or hash a password release it first: holding
         // one pooled connection while waiting for another can exhaust the pool under load.
@@ -97,10 +112,15 @@ impl Services {
             },
         };
         let t = found?.ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
-        let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t };
+        let ep = &Endpoint { base_url: base_url.trim_end_matches('/').to_owned(), tenant: t, source: source.map(str::to_owned) };
         let TokenRequest { grant, client, v1 } = req?;
-        match grant {
-            TokenGrant::ClientCredentials { resource } => self.client_credentials(tx, ep, &client, &resource, v1).await,
+        let (kind, username) = sign_in_kind(&grant);
+        let result = match grant {
+            TokenGrant::ClientCredentials { resource } => {
+                let r = self.client_credentials(tx, ep, &client, &resource, v1).await;
+                drop(handle);
+                r
+            }
             TokenGrant::Password { username, password, scopes } => {
                 drop(handle);
                 self.password_grant(ep, &client, &username, &password, &scopes, v1).await
@@ -113,7 +133,18 @@ impl Services {
                 drop(handle);
                 self.refresh_token_grant(ep, &client, &refresh_token, scope.as_deref(), v1).await
             }
+        };
+        self.log_sign_in(self.token_sign_in_entry(ep, kind, client.client_id(), username.as_deref(), &result)).await;
+        // A wrong client secret counts toward throttling, per client id and per address.
+        if let Err(e) = &result
+            && e.code == 7000215
+        {
+            self.throttle_hit(ThrottleScope::ClientAuthPerClient, client.client_id()).await.map_err(|e| OAuthError::from_service(&e))?;
+            if let Some(addr) = &ep.source {
+                self.throttle_hit(ThrottleScope::ClientAuthPerAddress, addr).await.map_err(|e| OAuthError::from_service(&e))?;
+            }
         }
+        result
     }
 
     /// Finds the client and checks its secret. Client secrets are compared by SHA-256 in
@@ -123,6 +154,14 @@ impl Services {
         let Some(secret) = client.secret() else {
             return if secret_required || !app.public_client { Err(OAuthError::missing_secret()) } else { Ok(app) };
         };
+        // Throttled before the secret is compared, so the right secret waits too: a guesser
+        // cannot learn that a guess was right while the client is throttled.
+        let client_key = app.client_id.to_string();
+        // (On the caller's handle: waiting for a second pooled connection could starve the pool.)
+        self.throttle_check_in(tx, ThrottleScope::ClientAuthPerClient, &client_key).await.map_err(|e| OAuthError::from_service(&e))?;
+        if let Some(addr) = &ep.source {
+            self.throttle_check_in(tx, ThrottleScope::ClientAuthPerAddress, addr).await.map_err(|e| OAuthError::from_service(&e))?;
+        }
         let keys = tx.list_app_keys(ep.tenant.id, app.id).await?;
         let presented = secret.sha256();
         let mut matched = None;
@@ -135,7 +174,8 @@ impl Services {
         match matched {
             Some(k) if k.expires_at <= self.clock.now() => Err(OAuthError::expired_secret(&app.client_id.to_string())),
             Some(_) => Ok(app),
-            None => Err(OAuthError::invalid_secret(&app.client_id.to_string())),
+            // Counted by `token` once the read handle is released.
+            None => Err(OAuthError::invalid_secret(&client_key)),
         }
     }
 
@@ -218,6 +258,7 @@ impl Services {
             refresh_token: None,
             id_token: None,
             client_info: None,
+            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: None },
         })
     }
 
@@ -355,7 +396,7 @@ impl Services {
                     ErrorCode::InvalidCredentials => OAuthError::bad_credentials(),
                     ErrorCode::AccountLocked => OAuthError::user_locked(),
                     ErrorCode::AccountDisabled => OAuthError::user_disabled(),
-                    _ => OAuthError::server_error(&e.message),
+                    _ => OAuthError::from_service(&e),
                 });
             }
         };
@@ -488,6 +529,7 @@ impl Services {
             refresh_token,
             id_token,
             client_info: Some(client_info),
+            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: Some((user.id, user.upn.as_str().to_owned())) },
         })
     }
 
@@ -554,7 +596,9 @@ impl Services {
     pub async fn authorize_sign_in(&self, ep: &Endpoint, req: &AuthorizeRequest, username: &str, password: &Secret) -> Result<String, AuthorizeError> {
         let app = self.authorize_check(ep, req).await?;
         let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
-        let user = match self.user_sign_in(ep, username, password).await {
+        let signed_in = self.user_sign_in(ep, username, password).await;
+        self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, &signed_in)).await;
+        let user = match signed_in {
             Ok(u) => u,
             Err(e) if e.code == 50126 => return Err(again("Your account or password is incorrect.")),
             Err(e) if e.code == 50053 => return Err(again("Your account is locked after too many failed attempts. Try again later.")),
@@ -624,6 +668,16 @@ impl Services {
         }
         url.push_str(&format!("&client_info={}&session_state={}", percent::encode(&client_info), uuid_from(&self.random_bytes())));
         Ok(url)
+    }
+}
+
+/// How the sign-in log files an attempt of `grant`, and the user name it typed (ROPC).
+fn sign_in_kind(grant: &TokenGrant) -> (crate::sign_ins::SignInKind, Option<String>) {
+    use crate::sign_ins::SignInKind;
+    match grant {
+        TokenGrant::ClientCredentials { .. } => (SignInKind::ServicePrincipal, None),
+        TokenGrant::Password { username, .. } => (SignInKind::InteractiveUser, Some(username.clone())),
+        TokenGrant::AuthorizationCode { .. } | TokenGrant::RefreshToken { .. } => (SignInKind::NonInteractiveUser, None),
     }
 }
 
