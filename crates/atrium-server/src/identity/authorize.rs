@@ -104,12 +104,7 @@ input:focus,button:focus{outline:3px solid #2b7bb9;outline-offset:1px}button{mar
 .error{background:#fde7e9;border-left:4px solid #a4262c;padding:.5rem .75rem;margin:0 0 1rem}";
 
 fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_name: &str, username: Option<&str>, error: Option<&str>) -> Response {
-    let hidden: String = FIELDS
-        .iter()
-        .filter_map(|f| params.get(*f).map(|v| format!("<input type=\"hidden\" name=\"{f}\" value=\"{}\">", esc(v))))
-        .collect();
-    let err = error.map(|m| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(m))).unwrap_or_default();
-    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    let (hidden, err, described) = form_parts(params, error);
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Sign in – {org}</title><style>{STYLE}</style></head><body><main>\
@@ -123,24 +118,12 @@ fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, a
         tenant_path = esc(tenant),
         user = esc(username.unwrap_or("")),
     );
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    let mut res = (status, Html(html)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The sign-in page must not be framed (clickjacking) and runs no script.
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
-    res
+    form_page(html, error.is_some())
 }
 
 /// The second step: the code from the authenticator app (or a recovery code).
 fn code_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_name: &str, challenge: &str, error: Option<&str>) -> Response {
-    let hidden: String = FIELDS
-        .iter()
-        .filter_map(|f| params.get(*f).map(|v| format!("<input type=\"hidden\" name=\"{f}\" value=\"{}\">", esc(v))))
-        .collect();
-    let err = error.map(|m| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(m))).unwrap_or_default();
-    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    let (hidden, err, described) = form_parts(params, error);
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Verify your identity – {org}</title><style>{STYLE}</style></head><body><main>\
@@ -154,7 +137,25 @@ fn code_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_
         tenant_path = esc(tenant),
         challenge = esc(challenge),
     );
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    form_page(html, error.is_some())
+}
+
+/// What both steps' forms carry: the authorize parameters as hidden fields, the error block,
+/// and the attribute tying the inputs to it.
+fn form_parts(params: &HashMap<String, String>, error: Option<&str>) -> (String, String, &'static str) {
+    let hidden = FIELDS
+        .iter()
+        .filter_map(|f| params.get(*f).map(|v| format!("<input type=\"hidden\" name=\"{f}\" value=\"{}\">", esc(v))))
+        .collect();
+    let err = error.map(|m| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(m))).unwrap_or_default();
+    let described = if error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    (hidden, err, described)
+}
+
+/// A sign-in step's page: 401 when it shows an error, never cached, never framed (clickjacking),
+/// and it runs no script.
+fn form_page(html: String, failed: bool) -> Response {
+    let status = if failed { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
