@@ -25,57 +25,31 @@ impl AuditTx for DbTx {
     }
 
     async fn list_audit(&mut self, f: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-        // Conditions are fixed SQL fragments; only their values are bound.
-        let mut conds: Vec<String> = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        if f.tenant_id.is_some() {
-            conds.push(format!("tenant_id = ${}", next()));
-        }
-        if f.account_id.is_some() {
-            conds.push(format!("account_id = ${}", next()));
-        }
-        if f.actor_user_id.is_some() {
-            conds.push(format!("actor_user_id = ${}", next()));
-        }
-        if f.target_id.is_some() {
-            conds.push(format!("target_id = ${}", next()));
-        }
-        if f.from.is_some() {
-            conds.push(format!("at >= ${}", next()));
-        }
-        if f.to.is_some() {
-            conds.push(format!("at < ${}", next()));
-        }
-        let limit_param = next();
-        let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-        let sql = format!(
+        // Each condition is pushed with its value, so placeholders and binds cannot drift apart.
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT id, at, actor_user_id, actor_tenant_id, action, target_type, target_id, tenant_id, details, account_id \
-             FROM audit_events {where_} ORDER BY at DESC, id LIMIT ${limit_param}"
+             FROM audit_events WHERE 1 = 1",
         );
-        let mut q = sqlx::query(&sql);
         if let Some(v) = f.tenant_id {
-            q = q.bind(v.as_uuid());
+            q.push(" AND tenant_id = ").push_bind(v.as_uuid());
         }
         if let Some(v) = f.account_id {
-            q = q.bind(v.as_uuid());
+            q.push(" AND account_id = ").push_bind(v.as_uuid());
         }
         if let Some(v) = f.actor_user_id {
-            q = q.bind(v.as_uuid());
+            q.push(" AND actor_user_id = ").push_bind(v.as_uuid());
         }
         if let Some(v) = &f.target_id {
-            q = q.bind(v.clone());
+            q.push(" AND target_id = ").push_bind(v.clone());
         }
         if let Some(v) = f.from {
-            q = q.bind(v.as_millis());
+            q.push(" AND at >= ").push_bind(v.as_millis());
         }
         if let Some(v) = f.to {
-            q = q.bind(v.as_millis());
+            q.push(" AND at < ").push_bind(v.as_millis());
         }
-        let rs = q.bind(i64::from(f.limit)).fetch_all(self.c()).await.map_err(map_err)?;
+        q.push(" ORDER BY at DESC, id LIMIT ").push_bind(i64::from(f.limit));
+        let rs = q.build().fetch_all(self.c()).await.map_err(map_err)?;
         rows(rs, audit_from_row)
     }
 }

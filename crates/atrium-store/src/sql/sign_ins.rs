@@ -58,60 +58,38 @@ impl atrium_core::ports::store::SignInLogTx for DbTx {
     }
 
     async fn list_sign_ins(&mut self, f: &SignInFilter) -> Result<Vec<SignInEntry>, StoreError> {
-        // Conditions are fixed SQL fragments; only their values are bound.
-        let mut conds: Vec<String> = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        if f.tenant_id.is_some() {
-            conds.push(format!("tenant_id = ${}", next()));
-        }
-        if f.user_id.is_some() {
-            conds.push(format!("user_id = ${}", next()));
-        }
-        if f.app_id.is_some() {
-            conds.push(format!("app_id = ${}", next()));
-        }
-        match f.success {
-            Some(true) => conds.push("error_code = 0".into()),
-            Some(false) => conds.push("error_code <> 0".into()),
-            None => {}
-        }
-        if f.from.is_some() {
-            conds.push(format!("created_at >= ${}", next()));
-        }
-        if f.to.is_some() {
-            conds.push(format!("created_at < ${}", next()));
-        }
-        if f.after.is_some() {
-            let (a, b, c) = (next(), next(), next());
-            conds.push(format!("(created_at < ${a} OR (created_at = ${b} AND id < ${c}))"));
-        }
-        let limit_param = next();
-        let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-        let sql = format!("SELECT {SIGN_IN_COLS} FROM sign_in_logs {where_} ORDER BY created_at DESC, id DESC LIMIT ${limit_param}");
-        let mut q = sqlx::query(&sql);
+        // Each condition is pushed with its value, so placeholders and binds cannot drift apart.
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {SIGN_IN_COLS} FROM sign_in_logs WHERE 1 = 1"));
         if let Some(v) = f.tenant_id {
-            q = q.bind(v.as_uuid());
+            q.push(" AND tenant_id = ").push_bind(v.as_uuid());
         }
         if let Some(v) = f.user_id {
-            q = q.bind(v.as_uuid());
+            q.push(" AND user_id = ").push_bind(v.as_uuid());
         }
         if let Some(v) = &f.app_id {
-            q = q.bind(v.clone());
+            q.push(" AND app_id = ").push_bind(v.clone());
+        }
+        match f.success {
+            Some(true) => {
+                q.push(" AND error_code = 0");
+            }
+            Some(false) => {
+                q.push(" AND error_code <> 0");
+            }
+            None => {}
         }
         if let Some(v) = f.from {
-            q = q.bind(v.as_millis());
+            q.push(" AND created_at >= ").push_bind(v.as_millis());
         }
         if let Some(v) = f.to {
-            q = q.bind(v.as_millis());
+            q.push(" AND created_at < ").push_bind(v.as_millis());
         }
         if let Some((at, id)) = f.after {
-            q = q.bind(at.as_millis()).bind(at.as_millis()).bind(id);
+            q.push(" AND (created_at < ").push_bind(at.as_millis());
+            q.push(" OR (created_at = ").push_bind(at.as_millis()).push(" AND id < ").push_bind(id).push("))");
         }
-        let rs = q.bind(i64::from(f.limit) + 1).fetch_all(self.c()).await.map_err(map_err)?;
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(f.limit) + 1);
+        let rs = q.build().fetch_all(self.c()).await.map_err(map_err)?;
         rows(rs, sign_in_from_row)
     }
 
