@@ -531,6 +531,18 @@ pub struct Coadmin {
     pub added_at: Timestamp,
 }
 
+/// An application (its service principal) as co-administrator of a subscription: always an
+/// application of its current directory. It is how a service principal sees the subscription
+/// through ARM (Azure would use a role assignment; seed 003's access model is co-administrators).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCoadmin {
+    pub subscription_id: crate::ids::SubscriptionId,
+    pub tenant_id: TenantId,
+    pub application_id: crate::ids::ApplicationId,
+    pub added_by: UserId,
+    pub added_at: Timestamp,
+}
+
 /// A user's TOTP authenticator (RFC 6238). Unconfirmed until a first code proves the user's
 /// app holds the secret; `last_step` is the last time step accepted (replay refused).
 #[derive(Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use crate::ids::{
     ProductId, ProvisioningTokenId, SessionId, SubscriptionId, TenantId, UserId,
 };
 use crate::model::{
-    Account, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation,
+    Account, Activity, AppCoadmin, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation,
     Mail, MailStatus, Member, PendingAssociation, PrincipalRef, Product, RefreshToken, Session,
     ProvisioningToken, SigningKey, Subscription, Tenant, User,
 };
@@ -599,6 +599,26 @@ pub trait SubscriptionTx: Send {
         subscription: SubscriptionId,
     ) -> Result<Vec<(Coadmin, User)>, StoreError>;
     async fn delete_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
+    /// `Conflict` if the application is one already; `MissingReference` if it is not an
+    /// application of the subscription's directory.
+    async fn insert_app_coadmin(&mut self, c: &AppCoadmin) -> Result<(), StoreError>;
+    async fn delete_app_coadmin(
+        &mut self,
+        subscription: SubscriptionId,
+        application: crate::ids::ApplicationId,
+    ) -> Result<bool, StoreError>;
+    /// The application co-administrators, oldest first.
+    async fn list_app_coadmins(
+        &mut self,
+        subscription: SubscriptionId,
+    ) -> Result<Vec<AppCoadmin>, StoreError>;
+    /// Subscriptions the application co-administers, oldest first.
+    async fn list_subscriptions_for_app(
+        &mut self,
+        tenant: TenantId,
+        application: crate::ids::ApplicationId,
+    ) -> Result<Vec<Subscription>, StoreError>;
+    async fn delete_app_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError>;
 }
 
 /// SCIM provisioning tokens. What a source says about its users and groups is written with

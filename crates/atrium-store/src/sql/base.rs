@@ -13,7 +13,7 @@ use atrium_core::ids::{
     SubscriptionId, TenantId, UserId, ProvisioningTokenId,
 };
 use atrium_core::model::{
-    Account, AccountType, Activity, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
+    Account, AccountType, Activity, AppCoadmin, AppKey, Application, AuthCode, Coadmin, DirectoryRequest, Group, Invitation, InvitationStatus, Mail, MailStatus,
     Member, PendingAssociation, PrincipalRef, Product, ProvisionedGroup, ProvisionedUser, ProvisioningToken, RefreshToken, Session, SigningKey, Subscription, SubscriptionState, Tenant, User,
     UserType,
 };

@@ -176,4 +176,66 @@ impl SubscriptionTx for DbTx {
             .map_err(map_err)?;
         Ok(r.rows_affected())
     }
+
+    async fn insert_app_coadmin(&mut self, c: &AppCoadmin) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO subscription_app_coadmins (subscription_id, tenant_id, application_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(c.subscription_id.as_uuid())
+            .bind(c.tenant_id.as_uuid())
+            .bind(c.application_id.as_uuid())
+            .bind(c.added_by.as_uuid())
+            .bind(c.added_at.as_millis())
+            .execute(self.c())
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn delete_app_coadmin(&mut self, subscription: SubscriptionId, application: ApplicationId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM subscription_app_coadmins WHERE subscription_id = $1 AND application_id = $2")
+            .bind(subscription.as_uuid())
+            .bind(application.as_uuid())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_app_coadmins(&mut self, subscription: SubscriptionId) -> Result<Vec<AppCoadmin>, StoreError> {
+        let rs = sqlx::query(
+            "SELECT subscription_id, tenant_id, application_id, added_by, added_at FROM subscription_app_coadmins \
+             WHERE subscription_id = $1 ORDER BY added_at, application_id",
+        )
+        .bind(subscription.as_uuid())
+        .fetch_all(self.c())
+        .await
+        .map_err(map_err)?;
+        rs.iter()
+            .map(|r| {
+                Ok(AppCoadmin {
+                    subscription_id: SubscriptionId::from_uuid(r.try_get("subscription_id").map_err(map_err)?),
+                    tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+                    application_id: ApplicationId::from_uuid(r.try_get("application_id").map_err(map_err)?),
+                    added_by: UserId::from_uuid(r.try_get("added_by").map_err(map_err)?),
+                    added_at: Timestamp::from_millis(r.try_get("added_at").map_err(map_err)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn list_subscriptions_for_app(&mut self, tenant: TenantId, application: ApplicationId) -> Result<Vec<Subscription>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLS} FROM subscriptions s JOIN subscription_app_coadmins c ON c.subscription_id = s.id \
+             WHERE c.tenant_id = $1 AND c.application_id = $2 ORDER BY s.created_at, s.id"
+        );
+        rows(sqlx::query(&sql).bind(tenant.as_uuid()).bind(application.as_uuid()).fetch_all(self.c()).await.map_err(map_err)?, subscription_from_row)
+    }
+
+    async fn delete_app_coadmins(&mut self, subscription: SubscriptionId) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM subscription_app_coadmins WHERE subscription_id = $1")
+            .bind(subscription.as_uuid())
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-conformance!(subscription_coadmins_stay_in_the_trusted_directory);
+conformance!(subscription_coadmins_stay_in_the_trusted_directory, app_coadmins_stay_in_the_trusted_directory);
 
 /// Seed 003: a subscription trusts one directory; its co-administrators are users of that
 /// directory (the schema refuses others, and refuses a directory change while they remain).
@@ -91,4 +91,80 @@ async fn subscription_coadmins_stay_in_the_trusted_directory(store: Arc<dyn Stor
     assert!(tx.find_consented_directory_request(s.id, t.id, r.expires_at).await.unwrap().is_none(), "expired");
     assert_eq!(tx.delete_directory_requests(s.id).await.unwrap(), 1);
     tx.commit().await.unwrap();
+}
+
+/// Applications as co-administrators (what a service principal sees through ARM): only
+/// applications of the subscription's directory, and a directory change waits until they go.
+async fn app_coadmins_stay_in_the_trusted_directory(store: Arc<dyn Store>) {
+    use atrium_core::ids::{ApplicationId, ClientId, ServicePrincipalId, SubscriptionId};
+    use atrium_core::model::{AppCoadmin, Application, Subscription, SubscriptionState, Tenant};
+    let (personal, t, other) = (tenant("personal"), tenant("contoso"), tenant("fabrikam"));
+    let owner = user(&personal, "owner", "Owner");
+    let app = |tenant: &Tenant, name: &str| Application {
+        id: ApplicationId::random(&rng()),
+        client_id: ClientId::random(&rng()),
+        service_principal_id: ServicePrincipalId::random(&rng()),
+        tenant_id: tenant.id,
+        display_name: DisplayName::parse(name, "x").unwrap(),
+        reply_urls: vec![],
+        app_id_uri: None,
+        public_client: false,
+        created_at: ts(),
+        updated_at: ts(),
+    };
+    let (deployer, outsider) = (app(&t, "Deployer"), app(&other, "Outsider"));
+    let s = Subscription {
+        id: SubscriptionId::random(&rng()),
+        name: DisplayName::parse("Pay-As-You-Go", "x").unwrap(),
+        owner_tenant_id: personal.id,
+        owner_user_id: owner.id,
+        state: SubscriptionState::Active,
+        directory_tenant_id: t.id,
+        created_at: ts(),
+        updated_at: ts(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    for x in [&personal, &t, &other] {
+        tx.insert_tenant(x).await.unwrap();
+    }
+    tx.insert_user(&owner).await.unwrap();
+    tx.insert_application(&deployer).await.unwrap();
+    tx.insert_application(&outsider).await.unwrap();
+    tx.insert_subscription(&s).await.unwrap();
+    let coadmin = |a: &Application, tenant: TenantId| AppCoadmin { subscription_id: s.id, tenant_id: tenant, application_id: a.id, added_by: owner.id, added_at: ts() };
+    tx.insert_app_coadmin(&coadmin(&deployer, t.id)).await.unwrap();
+    tx.commit().await.unwrap();
+    for (a, tenant, want_conflict) in [(&deployer, t.id, true), (&outsider, other.id, false), (&outsider, t.id, false)] {
+        let mut tx = store.begin().await.unwrap();
+        let r = tx.insert_app_coadmin(&coadmin(a, tenant)).await;
+        assert!(if want_conflict { matches!(r, Err(StoreError::Conflict)) } else { matches!(r, Err(StoreError::MissingReference)) }, "{r:?}");
+    }
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(tx.list_subscriptions_for_app(t.id, deployer.id).await.unwrap(), vec![s.clone()]);
+    assert!(tx.list_subscriptions_for_app(other.id, deployer.id).await.unwrap().is_empty(), "another tenant's token sees nothing");
+    assert!(tx.list_subscriptions_for_app(other.id, outsider.id).await.unwrap().is_empty());
+    assert_eq!(tx.list_app_coadmins(s.id).await.unwrap(), vec![coadmin(&deployer, t.id)]);
+    // Users' listings are not changed by application co-administrators.
+    assert_eq!(tx.list_subscriptions_for_user(personal.id, owner.id).await.unwrap(), vec![s.clone()]);
+    drop(tx);
+
+    let moved = Subscription { directory_tenant_id: other.id, ..s.clone() };
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(tx.update_subscription(&moved).await, Err(StoreError::MissingReference)));
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.delete_app_coadmin(s.id, outsider.id).await.unwrap());
+    assert_eq!(tx.delete_app_coadmins(s.id).await.unwrap(), 1);
+    assert!(tx.update_subscription(&moved).await.unwrap());
+    tx.commit().await.unwrap();
+
+    // Deleting the application removes it as co-administrator.
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_app_coadmin(&coadmin(&outsider, other.id)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.delete_application(other.id, outsider.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    assert!(tx.list_app_coadmins(s.id).await.unwrap().is_empty());
 }
