@@ -1063,6 +1063,25 @@ pub struct AddCoadministratorRequest {
     pub email: String,
 }
 
+/// An application of the subscription's directory as co-administrator, by appId (client id):
+/// its service principal then sees the subscription through ARM (`az login --service-principal`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddAppCoadministratorRequest {
+    pub app_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCoadministrator {
+    pub app_id: Uuid,
+    pub application_id: Uuid,
+    pub service_principal_id: Uuid,
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    pub added_at: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Coadministrator {

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod api;
 pub mod app;
+pub mod arm;
 pub mod config;
 pub mod console;
 pub mod edge;

@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod applications;
+pub mod arm;
 mod audit_view;
 mod auth;
 mod bootstrap;

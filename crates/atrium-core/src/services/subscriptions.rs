@@ -15,8 +15,8 @@ use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::domain::{DisplayName, Email, TenantDomain};
 use crate::error::{Error, ErrorCode};
-use crate::ids::{AccountId, DirectoryRequestId, PERSONAL_ACCOUNTS_TENANT, SubscriptionId, TenantId, UserId};
-use crate::model::{Coadmin, DirectoryRequest, Subscription, SubscriptionState, Tenant, User};
+use crate::ids::{AccountId, ClientId, DirectoryRequestId, PERSONAL_ACCOUNTS_TENANT, SubscriptionId, TenantId, UserId};
+use crate::model::{AppCoadmin, Application, Coadmin, DirectoryRequest, Subscription, SubscriptionState, Tenant, User};
 use crate::ports::{StoreError, Tx};
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -372,6 +372,8 @@ impl Services {
         let mut tx = self.write().await?;
         let change = self.directory_change_in(tx.as_mut(), actor, id, to).await?;
         tx.delete_coadmins(id).await?;
+        // Application co-administrators are of the old directory too: they lose access as well.
+        tx.delete_app_coadmins(id).await?;
         let updated = Subscription { directory_tenant_id: to, updated_at: self.clock.now(), ..change.subscription.clone() };
         match tx.update_subscription(&updated).await {
             // A co-administrator of the old directory was added meanwhile (the schema refuses
@@ -449,6 +451,65 @@ impl Services {
         tx.insert_audit(&self.subscription_audit(actor, "subscription.coadmin.remove", &s, s.directory_tenant_id, &[("userId", &user_id), ("userPrincipalName", &upn)]))
             .await?;
         tx.commit().await.map_err(Error::from)
+    }
+
+    /// Adds an application of the subscription's directory, by appId (client id), as
+    /// co-administrator: then its service principal sees the subscription through ARM (`az login
+    /// --service-principal`, azure-mgmt-resource). The owner only, on an active subscription.
+    pub async fn add_app_coadmin(&self, actor: &Actor, id: SubscriptionId, app_id: &str) -> Result<(AppCoadmin, Application), Error> {
+        let client_id = ClientId::parse(app_id.trim(), "appId")?;
+        let mut tx = self.write().await?;
+        let s = self.owned_subscription(tx.as_mut(), actor, id).await?;
+        require_active(&s)?;
+        let directory = self.require_tenant(tx.as_mut(), s.directory_tenant_id).await?;
+        let outside = || {
+            Error::new(ErrorCode::CoadminOutsideDirectory)
+                .with_message(format!("{} has no application with appId {client_id}: a co-administrator must be in the subscription's directory.", directory.domain))
+                .with_target("appId")
+        };
+        let app = tx.find_application_by_client_id(directory.id, client_id).await?.ok_or_else(outside)?;
+        let c = AppCoadmin { subscription_id: s.id, tenant_id: directory.id, application_id: app.id, added_by: actor.user_id, added_at: self.clock.now() };
+        match tx.insert_app_coadmin(&c).await {
+            Err(StoreError::Conflict) => {
+                return Err(Error::new(ErrorCode::AlreadyCoadmin).with_message("The application is already a co-administrator of this subscription.").with_target("appId"));
+            }
+            Err(StoreError::MissingReference) => return Err(outside()),
+            r => r?,
+        }
+        let app_id = app.client_id.to_string();
+        tx.insert_audit(&self.subscription_audit(actor, "subscription.coadmin.add", &s, directory.id, &[("appId", &app_id), ("displayName", app.display_name.as_str())]))
+            .await?;
+        tx.commit().await?;
+        Ok((c, app))
+    }
+
+    /// Removes an application co-administrator (the owner; also on a disabled subscription).
+    pub async fn remove_app_coadmin(&self, actor: &Actor, id: SubscriptionId, app_id: &str) -> Result<(), Error> {
+        let not_found = || Error::new(ErrorCode::CoadminNotFound).with_message("The application is not a co-administrator of this subscription.").with_target("appId");
+        let client_id = ClientId::parse(app_id.trim(), "appId").map_err(|_| not_found())?;
+        let mut tx = self.write().await?;
+        let s = self.owned_subscription(tx.as_mut(), actor, id).await?;
+        let app = tx.find_application_by_client_id(s.directory_tenant_id, client_id).await?.ok_or_else(not_found)?;
+        if !tx.delete_app_coadmin(id, app.id).await? {
+            return Err(not_found());
+        }
+        let app_id = app.client_id.to_string();
+        tx.insert_audit(&self.subscription_audit(actor, "subscription.coadmin.remove", &s, s.directory_tenant_id, &[("appId", &app_id), ("displayName", app.display_name.as_str())]))
+            .await?;
+        tx.commit().await.map_err(Error::from)
+    }
+
+    /// The application co-administrators, with their applications (owner and co-administrators).
+    pub async fn list_app_coadmins(&self, actor: &Actor, id: SubscriptionId) -> Result<Vec<(AppCoadmin, Application)>, Error> {
+        let mut tx = self.read().await?;
+        self.subscription_role(tx.as_mut(), actor, id).await?;
+        let mut out = Vec::new();
+        for c in tx.list_app_coadmins(id).await? {
+            if let Some(a) = tx.get_application(c.tenant_id, c.application_id).await? {
+                out.push((c, a));
+            }
+        }
+        Ok(out)
     }
 
     /// The Administrators tab: owner and co-administrators may read it.

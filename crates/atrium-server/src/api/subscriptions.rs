@@ -10,7 +10,7 @@ use crate::state::AppState;
 use atrium_api_types as api;
 use atrium_api_types::ErrorResponse;
 use atrium_core::ids::SubscriptionId;
-use atrium_core::model::{Coadmin, SubscriptionState, Tenant, User};
+use atrium_core::model::{AppCoadmin, Application, Coadmin, SubscriptionState, Tenant, User};
 use atrium_core::secret::Secret;
 use atrium_core::services::{DirectoryChange, DirectoryConsent, SubscriptionView};
 use atrium_core::{Error, ErrorCode};
@@ -30,6 +30,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(preview_directory_change, change_directory))
         .routes(routes!(list_coadmins, add_coadmin))
         .routes(routes!(remove_coadmin))
+        .routes(routes!(list_app_coadmins, add_app_coadmin))
+        .routes(routes!(remove_app_coadmin))
         .routes(routes!(disable_subscription))
         .routes(routes!(enable_subscription))
         .routes(routes!(subscription_audit))
@@ -243,6 +245,48 @@ async fn add_coadmin(
 async fn remove_coadmin(State(st): State<AppState>, Authenticated(actor): Authenticated, Path((id, uid)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let id = subscription_id(&id)?;
     st.services.remove_coadmin(&actor, id, user_id(&uid)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn app_coadmin(c: &AppCoadmin, a: &Application) -> api::AppCoadministrator {
+    api::AppCoadministrator {
+        app_id: a.client_id.as_uuid(),
+        application_id: a.id.as_uuid(),
+        service_principal_id: a.service_principal_id.as_uuid(),
+        tenant_id: a.tenant_id.as_uuid(),
+        display_name: a.display_name.to_string(),
+        added_at: c.added_at.to_rfc3339(),
+    }
+}
+
+/// The application co-administrators (owner and co-administrators may read them).
+#[utoipa::path(get, path = "/api/v1/subscriptions/{subscriptionId}/app-coadministrators", tag = "subscriptions", security(("bearer" = [])),
+    params(("subscriptionId" = uuid::Uuid, Path)), responses((status = 200, body = Vec<api::AppCoadministrator>), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn list_app_coadmins(State(st): State<AppState>, Authenticated(actor): Authenticated, Path(id): Path<String>) -> ApiResult<Json<Vec<api::AppCoadministrator>>> {
+    let list = st.services.list_app_coadmins(&actor, subscription_id(&id)?).await?;
+    Ok(Json(list.iter().map(|(c, a)| app_coadmin(c, a)).collect()))
+}
+
+/// Adds an application of the subscription's directory as co-administrator, by appId (the
+/// owner): its service principal then sees the subscription through ARM.
+#[utoipa::path(post, path = "/api/v1/subscriptions/{subscriptionId}/app-coadministrators", tag = "subscriptions", security(("bearer" = [])),
+    params(("subscriptionId" = uuid::Uuid, Path)), request_body = api::AddAppCoadministratorRequest,
+    responses((status = 201, body = api::AppCoadministrator), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+async fn add_app_coadmin(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<api::AddAppCoadministratorRequest>,
+) -> ApiResult<(StatusCode, Json<api::AppCoadministrator>)> {
+    let (c, a) = st.services.add_app_coadmin(&actor, subscription_id(&id)?, &req.app_id).await?;
+    Ok((StatusCode::CREATED, Json(app_coadmin(&c, &a))))
+}
+
+/// Removes an application co-administrator (the owner).
+#[utoipa::path(delete, path = "/api/v1/subscriptions/{subscriptionId}/app-coadministrators/{appId}", tag = "subscriptions", security(("bearer" = [])),
+    params(("subscriptionId" = uuid::Uuid, Path), ("appId" = uuid::Uuid, Path)), responses((status = 204), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn remove_app_coadmin(State(st): State<AppState>, Authenticated(actor): Authenticated, Path((id, app_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    st.services.remove_app_coadmin(&actor, subscription_id(&id)?, &app_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

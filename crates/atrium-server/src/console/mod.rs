@@ -22,7 +22,7 @@ mod provisioning;
 mod security;
 mod signin;
 mod sign_ins;
-mod subscriptions;
+pub(crate) mod subscriptions;
 mod tenants;
 mod users;
 

@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/subscriptions", get(list).post(create))
-        .route("/subscriptions/{subscriptionId}", get(show))
+        // GET of these two paths is shared with ARM: `crate::arm` hands browsers to `list` and `show`.
+        .route("/subscriptions", post(create))
         .route("/subscriptions/{subscriptionId}/disable", get(state_confirm).post(set_state))
         .route("/subscriptions/{subscriptionId}/enable", get(state_confirm).post(set_state))
         .route("/subscriptions/{subscriptionId}/use-directory", get(use_directory_form).post(use_directory))
@@ -126,7 +126,7 @@ async fn list_page(st: &AppState, s: &Session, name: String, errors: FieldErrors
     Ok(ListPage { l: layout(st, s, "Subscriptions", "subscriptions").await?, subs, can_create: s.actor.tenant_id == PERSONAL_ACCOUNTS_TENANT, name, errors })
 }
 
-async fn list(State(st): State<AppState>, s: Session) -> PageResult {
+pub(crate) async fn list(State(st): State<AppState>, s: Session) -> PageResult {
     Ok(render(&list_page(&st, &s, String::new(), FieldErrors::default()).await?))
 }
 
@@ -176,11 +176,11 @@ struct ShowPage {
 }
 
 #[derive(serde::Deserialize, Default)]
-struct DoneQuery {
+pub(crate) struct DoneQuery {
     done: Option<String>,
 }
 
-async fn show(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+pub(crate) async fn show(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
     let id = sub_id(&id)?;
     let v = st.services.get_subscription(&s.actor, id).await?;
     let sub = sub_row(&v);

@@ -24,6 +24,7 @@ macro_rules! api_tests {
 }
 
 mod accounts;
+mod arm;
 mod auth;
 mod console;
 mod edge;

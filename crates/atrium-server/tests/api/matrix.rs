@@ -71,6 +71,10 @@ enum Prep {
     Coadmin,
     /// A provisioning token of the account's tenant, created by its global admin: `{x}`.
     ProvisioningToken,
+    /// An application of the account's tenant (not a member): `{x}` is its appId.
+    DirectoryApp,
+    /// An application of the account's tenant, co-administrator of `{sub}`: `{x}` is its appId.
+    AppCoadmin,
 }
 
 struct Row {
@@ -144,6 +148,9 @@ fn rows() -> Vec<Row> {
         r(Method::GET, "/api/v1/subscriptions/{sub}/coadministrators", None, Prep::None, [O, N, O, N, N, N, N, N, N, U]),
         r(Method::POST, "/api/v1/subscriptions/{sub}/coadministrators", Some(r#"{"email":"{x}"}"#), Prep::DirectoryUserEmail, [O, N, F, N, N, N, N, N, N, U]),
         r(Method::DELETE, "/api/v1/subscriptions/{sub}/coadministrators/{x}", None, Prep::Coadmin, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::GET, "/api/v1/subscriptions/{sub}/app-coadministrators", None, Prep::None, [O, N, O, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/subscriptions/{sub}/app-coadministrators", Some(r#"{"appId":"{x}"}"#), Prep::DirectoryApp, [O, N, F, N, N, N, N, N, N, U]),
+        r(Method::DELETE, "/api/v1/subscriptions/{sub}/app-coadministrators/{x}", None, Prep::AppCoadmin, [O, N, F, N, N, N, N, N, N, U]),
         r(Method::POST, "/api/v1/subscriptions/{x}/disable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, U]),
         r(Method::POST, "/api/v1/subscriptions/{x}/enable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, U]),
         r(Method::GET, "/api/v1/subscriptions/{sub}/audit", None, Prep::None, [O, N, F, N, N, N, N, N, N, U]),
@@ -225,6 +232,11 @@ fn rows() -> Vec<Row> {
         r(Method::GET, "/subscriptions/{sub}/administrators", None, Prep::None, [O, N, O, N, N, N, N, N, N, S]),
         r(Method::POST, "/subscriptions/{sub}/administrators", Some("email={x}"), Prep::DirectoryUserEmail, [O, N, F, N, N, N, N, N, N, S]),
         r(Method::POST, "/subscriptions/{sub}/administrators/{x}/remove", Some(""), Prep::Coadmin, [O, N, F, N, N, N, N, N, N, S]),
+        // ARM (issue 13) shares these paths: with `api-version` the request is ARM's, which takes
+        // only ARM bearer tokens, never a console session (its own tests cover its callers).
+        r(Method::GET, "/subscriptions?api-version=2022-12-01", None, Prep::None, [U, U, U, U, U, U, U, U, U, U]),
+        r(Method::GET, "/subscriptions/{sub}?api-version=2022-12-01", None, Prep::None, [U, U, U, U, U, U, U, U, U, U]),
+        r(Method::GET, "/tenants?api-version=2022-12-01", None, Prep::None, [U, U, U, U, U, U, U, U, U, U]),
         r(Method::GET, "/subscriptions/{x}/disable", None, Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
         r(Method::POST, "/subscriptions/{x}/disable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
         r(Method::POST, "/subscriptions/{x}/enable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
@@ -413,6 +425,15 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
             let r = app.post(&format!("/api/v1/subscriptions/{}/coadministrators", f.sub), &f.owner, json!({"email": u["userPrincipalName"]})).await;
             assert_eq!(r.status, 201, "{}", r.body);
             u["id"].as_str().unwrap().to_owned()
+        }
+        Prep::DirectoryApp | Prep::AppCoadmin => {
+            let r = app.post(&format!("/api/v1/tenants/{}/applications", f.tid), &f.admin, json!({"displayName": format!("Deployer {n}")})).await;
+            let app_id = r.ok()["appId"].as_str().unwrap().to_owned();
+            if matches!(prep, Prep::AppCoadmin) {
+                let r = app.post(&format!("/api/v1/subscriptions/{}/app-coadministrators", f.sub), &f.owner, json!({"appId": app_id})).await;
+                assert_eq!(r.status, 201, "{}", r.body);
+            }
+            app_id
         }
         Prep::Product => {
             let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;

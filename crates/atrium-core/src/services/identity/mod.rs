@@ -10,7 +10,7 @@ mod token;
 
 pub use errors::OAuthError;
 pub use request::{AuthorizeRequest, ClientAuth, TokenGrant, TokenRequest};
-pub use scopes::{ACCOUNT_API_RESOURCES, DelegatedScopes, GRAPH_APP_ID, GRAPH_RESOURCE, Resource, parse_delegated};
+pub use scopes::{ACCOUNT_API_RESOURCES, ARM_RESOURCES, DelegatedScopes, GRAPH_APP_ID, GRAPH_RESOURCE, Resource, parse_delegated};
 pub use token::{AuthorizeError, TokenResponse};
 
 use crate::model::Tenant;

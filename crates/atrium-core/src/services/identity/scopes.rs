@@ -8,6 +8,11 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// applications that are members of an account get tokens for them (R13).
 pub const ACCOUNT_API_RESOURCES: &[&str] = &["https://manage.devcenter.microsoft.com", "https://api.store.microsoft.com", "api://atrium"];
 
+/// Azure Resource Manager's resource identifiers (token audiences). The Azure CLI asks for
+/// the first (`https://management.core.windows.net//.default`); azure-mgmt SDKs for the second.
+/// ARM tokens are v1.0 tokens and are accepted only by the ARM routes.
+pub const ARM_RESOURCES: &[&str] = &["https://management.core.windows.net/", "https://management.azure.com/"];
+
 /// The OpenID Connect scopes that ask for an id_token and a refresh token, not for a resource.
 pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
@@ -18,6 +23,8 @@ pub enum Resource {
     Graph { audience: String },
     /// Atrium's account API (`ACCOUNT_API_RESOURCES`).
     AccountApi { audience: String },
+    /// Azure Resource Manager (`ARM_RESOURCES`), named by its canonical identifier.
+    Arm { audience: String },
     /// An identifier to be resolved to an application of the tenant: its App ID URI,
     /// `api://<appId>` or `<appId>`.
     App { identifier: String },
@@ -29,6 +36,11 @@ impl Resource {
         let lower = id.to_ascii_lowercase();
         if let Some(r) = ACCOUNT_API_RESOURCES.iter().find(|r| **r == lower) {
             return Resource::AccountApi { audience: (*r).to_owned() };
+        }
+        // With or without the trailing slash: the CLI's scope is `<resource>/.default` with the
+        // resource ending in `/`, so both spellings arrive.
+        if let Some(r) = ARM_RESOURCES.iter().find(|r| r.trim_end_matches('/') == lower) {
+            return Resource::Arm { audience: (*r).to_owned() };
         }
         if lower == GRAPH_RESOURCE || lower == "https://graph.microsoft.com/" || lower == GRAPH_APP_ID || lower == "https://graph.windows.net" {
             Resource::Graph { audience: if lower == GRAPH_APP_ID { GRAPH_APP_ID.to_owned() } else { GRAPH_RESOURCE.to_owned() } }
@@ -97,5 +109,9 @@ mod tests {
         assert_eq!(d.scp, "access.read");
         assert!(parse_delegated("User.Read api://x/y").is_err(), "two resources");
         assert_eq!(Resource::from_identifier(GRAPH_APP_ID), Resource::Graph { audience: GRAPH_APP_ID.into() });
+        let arm = Resource::Arm { audience: "https://management.core.windows.net/".into() };
+        assert_eq!(parse_delegated("https://management.core.windows.net//.default").unwrap().resource, arm);
+        assert_eq!(Resource::from_identifier("https://management.core.windows.net"), arm);
+        assert_eq!(Resource::from_identifier("https://Management.Azure.com/"), Resource::Arm { audience: "https://management.azure.com/".into() });
     }
 }

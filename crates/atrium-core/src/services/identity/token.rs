@@ -193,6 +193,13 @@ impl Services {
         match resource {
             Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
             Resource::AccountApi { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
+            Resource::Arm { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
+            // This server's own base URL is the Graph resource id that the ARM metadata hands to
+            // the Azure CLI (`microsoftGraphResourceId`): a Graph token with that audience.
+            Resource::App { identifier } if identifier.trim_end_matches('/').eq_ignore_ascii_case(&ep.base_url) => {
+                let aud = format!("{}/", ep.base_url);
+                Ok(Audience { aud: aud.clone(), v1: true, resource: aud })
+            }
             Resource::App { identifier } => {
                 let by_uri = tx
                     .find_application_by_app_id_uri(ep.tenant.id, &identifier.to_lowercase())
@@ -711,6 +718,7 @@ fn scope_string(scopes: &DelegatedScopes, aud: &Audience) -> String {
     let prefix = match &scopes.resource {
         Resource::Graph { .. } => String::new(),
         Resource::AccountApi { .. } => format!("{}/", aud.resource),
+        Resource::Arm { .. } => aud.resource.clone(),
         Resource::App { .. } => format!("{}/", aud.resource),
     };
     let mut parts: Vec<String> = scopes.scp.split(' ').map(|s| format!("{prefix}{s}")).collect();
