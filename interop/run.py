@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Interoperability suite: unmodified msal / azure-identity against a real `atrium serve`.
+"""Interoperability suite: unmodified msal / azure-identity, the Azure CLI and azure-mgmt-resource
+(interop/arm.py) against a real `atrium serve`.
 
     run.py --bin PATH [--database-url URL] --label sqlite|postgres
 
@@ -42,6 +43,7 @@ from azure.identity import ClientSecretCredential  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey  # noqa: E402
 
+import arm  # noqa: E402
 from forms import sign_in_form  # noqa: E402
 from server import Server, SetupError  # noqa: E402
 
@@ -117,6 +119,12 @@ class Ctx:
     # auth-code app, reused by the silent-refresh case
     ac_app: msal.ConfidentialClientApplication | None = None
     ac_result: dict | None = None
+    # the Azure CLI / ARM cases (interop/arm.py)
+    arm: arm.ArmState = field(default_factory=arm.ArmState)
+
+    @property
+    def base(self) -> str:
+        return BASE
 
     @property
     def tenant_id(self) -> str:
@@ -572,6 +580,8 @@ PHASE1_CASES: list[tuple[str, Callable[[Ctx], None]]] = [
     ("errors_bad_scope", case_errors_bad_scope),
     ("errors_redirect_uri", case_errors_redirect_uri),
     ("errors_correlation_id", case_errors_correlation_id),
+    # The Azure CLI and azure-mgmt-resource against ARM (interop/arm.py), in this order.
+    *arm.CASES,
     # Last in the first phase: they use the quickstart's directory-sync tenant, not the demo one.
     ("scim2_cli_test", case_scim2_cli_test),
     ("scim_sanity_probe", case_scim_sanity_probe),
@@ -682,6 +692,7 @@ def main() -> int:
     server = Server(binary, data_dir, args.database_url, log_path)
     print(f"== interop {args.label}: {binary} (data dir {data_dir}, server log {log_path})", flush=True)
     ok = False
+    c: Ctx | None = None
     try:
         try:
             if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
@@ -702,6 +713,7 @@ def main() -> int:
 
         c = Ctx(args.label, server, qs)
         create_short_key(c)
+        arm.setup(c)
         for name, fn in PHASE1_CASES:
             run_case(res, c, name, fn)
         check_short_key_before(c)
@@ -724,6 +736,8 @@ def main() -> int:
         return 0 if ok else 1
     finally:
         server.stop()
+        if c is not None:
+            arm.cleanup(c)
         if res.failed:
             print(f"  server output kept in {log_path}", flush=True)
         else:

@@ -56,6 +56,9 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.ca_path: str | None = None
         self.url: str | None = None
+        # The owner's credentials, printed once by the first start (the ARM cases create
+        # subscriptions as the owner, seed 003).
+        self.owner: dict[str, str] = {}
         self._lines: collections.deque[str] = collections.deque(maxlen=400)
         self._ready = threading.Event()
         self._eof = threading.Event()
@@ -119,6 +122,9 @@ class Server:
                     self.ca_path = line.split(":", 1)[1].strip()
                 elif line.startswith("Atrium is listening on"):
                     self.url = line[len("Atrium is listening on"):].strip()
+                elif line.startswith(("  tenant:", "  username:", "  password:")) and len(self.owner) < 3:
+                    key, value = line.strip().split(":", 1)
+                    self.owner.setdefault(key, value.strip())
                 elif line.startswith("Ready."):
                     self._ready.set()
         finally:
