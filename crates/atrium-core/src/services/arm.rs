@@ -18,7 +18,7 @@ use crate::ports::Tx;
 /// The bearer of a valid ARM token.
 #[derive(Debug, Clone)]
 pub enum ArmCaller {
-    User { tenant: Tenant, user: User },
+    User { tenant: Tenant, user: Box<User> },
     Application { tenant: Tenant, application: Application },
 }
 
@@ -77,7 +77,7 @@ impl Services {
         if !user.enabled {
             return Err(invalid_token("its user is disabled"));
         }
-        Ok(ArmCaller::User { tenant, user })
+        Ok(ArmCaller::User { tenant, user: Box::new(user) })
     }
 
     /// `GET /tenants`: the tenant the caller signed in to (an identity of Atrium lives in one).
