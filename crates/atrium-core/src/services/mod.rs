@@ -12,6 +12,7 @@ pub mod identity;
 mod invitations;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod provisioning;
 pub mod sign_in_log;
 mod subscriptions;
@@ -101,6 +102,7 @@ pub struct Services {
     policy: Policy,
     /// Where finished sign-in attempts go (`sign_in_log`); `None` writes them at once.
     sign_in_sink: Option<Arc<dyn crate::sign_ins::SignInSink>>,
+    passkeys: Option<Arc<dyn crate::ports::PasskeyVerifier>>,
 }
 
 impl Services {
@@ -113,7 +115,7 @@ impl Services {
         pause: Arc<dyn Pause>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None }
+        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None, passkeys: None }
     }
 
     pub fn policy(&self) -> &Policy {
