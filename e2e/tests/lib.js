@@ -53,7 +53,7 @@ export async function signIn(page, tenant, username, password) {
   await page.getByLabel("Tenant").fill(tenant);
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 export async function signOut(page) {

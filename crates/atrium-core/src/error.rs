@@ -57,6 +57,7 @@ error_codes! {
     InvalidCredentials => ("invalid_credentials", 401, "The user name or password is incorrect."),
     MfaRequired => ("mfa_required", 401, "This account signs in with a second factor: send the code from its authenticator app, or a recovery code, as 'otp'."),
     InvalidMfaCode => ("invalid_mfa_code", 401, "The verification code is incorrect, has expired or was already used."),
+    InvalidPasskey => ("invalid_passkey", 401, "The passkey could not be verified, or it is not registered here."),
     AccountLocked => ("account_locked", 403, "The account is locked after too many failed sign-in attempts. Try again later."),
     AccountDisabled => ("account_disabled", 403, "The user account is disabled."),
     PasswordChangeRequired => ("password_change_required", 403, "The password must be changed before anything else can be done."),
@@ -82,6 +83,9 @@ error_codes! {
     SubscriptionNotFound => ("subscription_not_found", 404, "The subscription does not exist or you have no access to it."),
     DirectoryRequestNotFound => ("directory_request_not_found", 404, "The directory request does not exist, was used, or has expired; ask to use the directory again."),
     ProvisioningTokenNotFound => ("provisioning_token_not_found", 404, "The provisioning token does not exist in this tenant."),
+    PasskeyNotFound => ("passkey_not_found", 404, "You have no passkey with this id."),
+    // 400, not 404: the ceremony id is in the body.
+    PasskeyCeremonyNotFound => ("passkey_ceremony_not_found", 400, "The passkey ceremony is unknown, was already used or has expired: start again."),
     CoadminNotFound => ("coadministrator_not_found", 404, "The user is not a co-administrator of this subscription."),
     // 409: the request conflicts with the current state.
     TenantDomainTaken => ("tenant_domain_taken", 409, "A tenant with this domain already exists."),
@@ -115,6 +119,9 @@ error_codes! {
     CoadminOutsideDirectory => ("coadministrator_outside_directory", 409, "A co-administrator must be a user of the subscription's directory."),
     AlreadyCoadmin => ("already_coadministrator", 409, "The user is already a co-administrator of this subscription."),
     ConcurrentChange => ("concurrent_change", 409, "Someone changed this at the same time; review it and try again."),
+    PasskeyAlreadyRegistered => ("passkey_already_registered", 409, "This passkey is already registered."),
+    PasskeyRejected => ("passkey_rejected", 400, "The browser's passkey response could not be verified."),
+    PasskeysUnavailable => ("passkeys_unavailable", 400, "Passkeys need the server to be reached by a host name (such as localhost), not an IP address."),
     // 413
     PayloadTooLarge => ("payload_too_large", 413, "The request body is too large."),
     UnsupportedMediaType => ("unsupported_media_type", 415, "Send the body as application/json."),

@@ -123,6 +123,14 @@ typed_id!(
     /// A SCIM provisioning token of a tenant.
     ProvisioningTokenId
 );
+typed_id!(
+    /// A user's registered passkey (WebAuthn credential).
+    PasskeyId
+);
+typed_id!(
+    /// A passkey registration or sign-in in progress (its WebAuthn state is kept server-side).
+    PasskeyCeremonyId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

@@ -561,3 +561,70 @@ impl std::fmt::Debug for TotpMethod {
         f.debug_struct("TotpMethod").field("user_id", &self.user_id).field("confirmed_at", &self.confirmed_at).field("last_step", &self.last_step).finish_non_exhaustive()
     }
 }
+
+/// A user's passkey (a WebAuthn credential). `credential` is the verifier's serialised record of
+/// it (public key, signature counter, credential id), opaque to the core; `credential_id` is
+/// what an assertion names, unique across the deployment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Passkey {
+    pub id: crate::ids::PasskeyId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub name: String,
+    pub credential_id: Vec<u8>,
+    pub credential: Vec<u8>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for Passkey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passkey").field("id", &self.id).field("user_id", &self.user_id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// What a passkey ceremony is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyCeremonyKind {
+    /// A signed-in user adds a passkey.
+    Registration,
+    /// A sign-in without a password (discoverable credential).
+    SignIn,
+}
+
+impl PasskeyCeremonyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasskeyCeremonyKind::Registration => "registration",
+            PasskeyCeremonyKind::SignIn => "sign_in",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "registration" => Some(PasskeyCeremonyKind::Registration),
+            "sign_in" => Some(PasskeyCeremonyKind::SignIn),
+            _ => None,
+        }
+    }
+}
+
+/// A WebAuthn ceremony in progress: the challenge state, kept server-side (never in a cookie
+/// the client could change), taken once, expiring. `user_id`/`tenant_id` bind a registration
+/// to its user; a sign-in may be bound to the tenant of the authorize page.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasskeyCeremony {
+    pub id: crate::ids::PasskeyCeremonyId,
+    pub kind: PasskeyCeremonyKind,
+    pub tenant_id: Option<TenantId>,
+    pub user_id: Option<UserId>,
+    pub state: Vec<u8>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for PasskeyCeremony {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeyCeremony").field("id", &self.id).field("kind", &self.kind).field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
+}

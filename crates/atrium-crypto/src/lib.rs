@@ -2,6 +2,7 @@
 //! pool, the OS random source, the system clock, and the local TLS CA.
 
 pub mod jwt;
+pub mod passkeys;
 pub mod password;
 pub mod system;
 pub mod tls;

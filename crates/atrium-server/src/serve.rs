@@ -159,6 +159,9 @@ impl Application {
                 if let Err(e) = services.purge_throttle().await {
                     tracing::warn!(error = %e, "purging throttling counters failed");
                 }
+                if let Err(e) = services.purge_passkey_ceremonies().await {
+                    tracing::warn!(error = %e, "purging expired passkey ceremonies failed");
+                }
             }
         });
         // Pick up signing keys rotated by another node or by `atrium keys rotate`.
@@ -311,7 +314,8 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let master = services_master(config, deps)?;
     let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
     let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy);
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy)
+        .with_passkeys(Arc::new(atrium_crypto::passkeys::WebauthnVerifier));
     ensure_signing_key(&services, &master, deps.rng.clone()).await?;
     reload_keys(&services, &master, &keys).await?;
     Ok((services, keys))

@@ -1,13 +1,15 @@
 //! The ports: what the services need from the outside world. Adapters implement them
 //! (`atrium-store` for [`Store`], `atrium-crypto` for [`PasswordHasher`] and [`Rng`]).
 
+pub mod passkeys;
 pub mod store;
 
 pub use crate::random::Rng;
+pub use passkeys::{PasskeyChallenge, PasskeyError, PasskeyUser, PasskeyVerifier, RegisteredPasskey, RelyingParty};
 
 pub use store::{
     AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, OutboxStats,
-    PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
+    PasskeyTx, PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
 };
 
 use crate::domain::PasswordHash;

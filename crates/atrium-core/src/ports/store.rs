@@ -96,6 +96,7 @@ pub trait Tx:
     + SubscriptionTx
     + ProvisioningTx
     + MfaTx
+    + PasskeyTx
     + SignInLogTx
     + ThrottleTx
     + Send
@@ -654,6 +655,31 @@ pub trait MfaTx: Send {
     async fn delete_mfa(&mut self, user: UserId) -> Result<bool, StoreError>;
     async fn get_mfa_policy(&mut self, tenant: TenantId) -> Result<bool, StoreError>;
     async fn set_mfa_policy(&mut self, tenant: TenantId, require_global_admins: bool) -> Result<(), StoreError>;
+}
+
+/// Passkeys (WebAuthn credentials) and the state of their ceremonies in progress.
+#[async_trait]
+pub trait PasskeyTx: Send {
+    /// `Conflict` when the credential id is already registered (to anyone).
+    async fn insert_passkey(&mut self, p: &crate::model::Passkey) -> Result<(), StoreError>;
+    /// The user's passkeys, oldest first.
+    async fn list_passkeys(&mut self, tenant: TenantId, user: UserId) -> Result<Vec<crate::model::Passkey>, StoreError>;
+    async fn find_passkey_by_credential_id(&mut self, credential_id: &[u8]) -> Result<Option<crate::model::Passkey>, StoreError>;
+    /// `false` when the user has no such passkey.
+    async fn rename_passkey(&mut self, tenant: TenantId, user: UserId, id: crate::ids::PasskeyId, name: &str) -> Result<bool, StoreError>;
+    /// `false` when the user has no such passkey.
+    async fn delete_passkey(&mut self, tenant: TenantId, user: UserId, id: crate::ids::PasskeyId) -> Result<bool, StoreError>;
+    /// Deletes all of a user's passkeys; returns how many.
+    async fn delete_user_passkeys(&mut self, user: UserId) -> Result<u64, StoreError>;
+    /// Records a sign-in with the passkey: its updated credential (counter) and the time.
+    /// `false` when it was removed meanwhile.
+    async fn record_passkey_use(&mut self, id: crate::ids::PasskeyId, credential: &[u8], at: Timestamp) -> Result<bool, StoreError>;
+    async fn insert_passkey_ceremony(&mut self, c: &crate::model::PasskeyCeremony) -> Result<(), StoreError>;
+    /// Removes and returns the ceremony in one statement (`DELETE ... RETURNING`): of two
+    /// concurrent finishes with one id, only one gets it. Expiry is the caller's to check.
+    async fn take_passkey_ceremony(&mut self, id: crate::ids::PasskeyCeremonyId) -> Result<Option<crate::model::PasskeyCeremony>, StoreError>;
+    /// Deletes ceremonies that expired before `now`; returns how many.
+    async fn purge_passkey_ceremonies(&mut self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// Sign-in logs (`crate::sign_ins`): written in batches, read newest first, purged after 30 days.

@@ -87,7 +87,7 @@ impl Services {
         self.start_session(tenant, user, amr).await
     }
 
-    async fn start_session(&self, tenant: Tenant, user: User, amr: super::mfa::Amr) -> Result<SignedIn, Error> {
+    pub(super) async fn start_session(&self, tenant: Tenant, user: User, amr: super::mfa::Amr) -> Result<SignedIn, Error> {
         let now = self.clock.now();
         let mut raw = [0u8; 32];
         self.rng.fill(&mut raw);

@@ -103,6 +103,9 @@ pub enum Amr {
     Otp,
     /// Password and a recovery code.
     RecoveryCode,
+    /// A passkey (WebAuthn, user verification required): no password, and multi-factor by
+    /// itself (something you have plus a PIN or biometric). Entra's value is `fido`.
+    Passkey,
 }
 
 impl Amr {
@@ -111,6 +114,7 @@ impl Amr {
             Amr::Password => &["pwd"],
             Amr::Otp => &["pwd", "mfa", "otp"],
             Amr::RecoveryCode => &["pwd", "mfa"],
+            Amr::Passkey => &["fido", "mfa"],
         }
     }
 
@@ -123,6 +127,7 @@ impl Amr {
         match s {
             "pwd mfa otp" => Amr::Otp,
             "pwd mfa" => Amr::RecoveryCode,
+            "fido mfa" => Amr::Passkey,
             _ => Amr::Password,
         }
     }
@@ -248,14 +253,24 @@ impl Services {
         tx.commit().await.map_err(Error::from)
     }
 
-    /// An administrator resets a user's methods (lost phone): the user signs in with the
-    /// password alone until they set up a new authenticator.
+    /// An administrator resets a user's methods (lost phone): authenticator app, recovery codes
+    /// and passkeys. The user signs in with the password alone until they set up new ones.
     pub async fn reset_mfa(&self, actor: &Actor, tenant: TenantId, user: UserId) -> Result<(), Error> {
         authz::tenant_admin(actor, tenant)?;
         let mut tx = self.write().await?;
         tx.get_user(tenant, user).await?.ok_or_else(|| Error::new(ErrorCode::UserNotFound).with_target("userId"))?;
         let removed = tx.delete_mfa(user).await?;
-        tx.insert_audit(&self.audit(Some(actor), "user.mfa.reset", "user", user, Some(tenant), details(&[("removed", &removed.to_string())]))).await?;
+        // Passkeys are methods too: a lost phone may hold one.
+        let passkeys = tx.delete_user_passkeys(user).await?;
+        tx.insert_audit(&self.audit(
+            Some(actor),
+            "user.mfa.reset",
+            "user",
+            user,
+            Some(tenant),
+            details(&[("removed", &(removed || passkeys > 0).to_string()), ("passkeysRemoved", &passkeys.to_string())]),
+        ))
+        .await?;
         tx.commit().await.map_err(Error::from)
     }
 
@@ -464,7 +479,7 @@ mod tests {
 
     #[test]
     fn amr_round_trips() {
-        for a in [Amr::Password, Amr::Otp, Amr::RecoveryCode] {
+        for a in [Amr::Password, Amr::Otp, Amr::RecoveryCode, Amr::Passkey] {
             assert_eq!(Amr::from_stored(&a.as_stored()), a);
         }
     }

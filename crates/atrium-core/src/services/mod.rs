@@ -13,6 +13,7 @@ pub mod identity;
 mod invitations;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod provisioning;
 pub mod sign_in_log;
 mod subscriptions;
@@ -102,6 +103,7 @@ pub struct Services {
     policy: Policy,
     /// Where finished sign-in attempts go (`sign_in_log`); `None` writes them at once.
     sign_in_sink: Option<Arc<dyn crate::sign_ins::SignInSink>>,
+    passkeys: Option<Arc<dyn crate::ports::PasskeyVerifier>>,
 }
 
 impl Services {
@@ -114,7 +116,7 @@ impl Services {
         pause: Arc<dyn Pause>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None }
+        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None, passkeys: None }
     }
 
     pub fn policy(&self) -> &Policy {

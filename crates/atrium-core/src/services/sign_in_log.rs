@@ -33,6 +33,7 @@ fn user_failure(e: &Error) -> (i32, &'static str) {
         ErrorCode::AccountLocked => (50053, "Account is locked because the user tried to sign in too many times with an incorrect user ID or password."),
         ErrorCode::AccountDisabled => (50057, "The user account is disabled."),
         ErrorCode::PasswordChangeRequired => (50055, "The password is expired."),
+        ErrorCode::InvalidPasskey => (500121, "Authentication failed during strong authentication request."),
         _ => (50000, "There was an error with the sign-in service."),
     }
 }
@@ -85,6 +86,33 @@ impl Services {
             let (code, reason) = user_failure(err);
             e.error_code = code;
             e.failure_reason = Some(reason.to_owned());
+        }
+        e
+    }
+
+    /// A sign-in with a passkey: on Atrium's own forms, or on the authorize page of `app`.
+    /// `user` is who the passkey belongs to, when it is known.
+    pub(crate) fn passkey_sign_in_entry(&self, tenant: TenantId, user: Option<&User>, app: Option<&Application>, error: Option<&Error>) -> SignInEntry {
+        let client = if app.is_some() { CLIENT_APP_BROWSER } else { CLIENT_APP_FROM_REQUEST };
+        let mut e = self.sign_in_entry(tenant, SignInKind::InteractiveUser, client);
+        match app {
+            Some(a) => {
+                e.app_id = Some(a.client_id.to_string());
+                e.app_display_name = Some(a.display_name.to_string());
+            }
+            None => e.app_display_name = Some(FIRST_PARTY_APP.to_owned()),
+        }
+        if let Some(u) = user {
+            set_user(&mut e, "", Some(u));
+        }
+        match error {
+            Some(err) => {
+                let (code, reason) = user_failure(err);
+                e.error_code = code;
+                e.failure_reason = Some(reason.to_owned());
+            }
+            // A passkey verifies the user (PIN or biometric): multi-factor by itself.
+            None => e.mfa = true,
         }
         e
     }

@@ -42,6 +42,11 @@ async fn sign_in(State(st): State<AppState>, ApiJson(req): ApiJson<SignInRequest
         .services
         .sign_in(SignIn { tenant: req.tenant, username: req.username, password: Secret::new(req.password), otp: req.otp.map(Secret::new) })
         .await?;
+    Ok(session_response(&st, &signed))
+}
+
+/// The reply of a sign-in (password or passkey): the session token in the body and a cookie.
+pub(crate) fn session_response(st: &AppState, signed: &atrium_core::services::SignedIn) -> Response {
     let body = SignInResponse {
         token: signed.token.expose().to_owned(),
         expires_at: signed.session.expires_at.to_rfc3339(),
@@ -52,7 +57,7 @@ async fn sign_in(State(st): State<AppState>, ApiJson(req): ApiJson<SignInRequest
     let mut res = Json(body).into_response();
     res.headers_mut().insert(header::SET_COOKIE, cookie(signed.token.expose(), st.session_seconds));
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    res
 }
 
 /// Ends the current session.

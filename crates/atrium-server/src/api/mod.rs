@@ -12,6 +12,7 @@ mod groups;
 mod invitations;
 mod mail;
 pub(crate) mod mfa;
+pub(crate) mod passkeys;
 pub(crate) mod provisioning;
 pub(crate) mod sign_ins;
 mod subscriptions;
@@ -69,6 +70,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(subscriptions::routes())
         .merge(audit::routes())
         .merge(mfa::routes())
+        .merge(passkeys::routes())
         .merge(sign_ins::routes())
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

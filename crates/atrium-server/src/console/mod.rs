@@ -78,6 +78,7 @@ async fn home(s: Option<Session>) -> Response {
 const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const CSS: &[u8] = include_bytes!("../../static/console.css");
 const JS: &[u8] = include_bytes!("../../static/console.js");
+const PASSKEYS_JS: &[u8] = include_bytes!("../../static/passkeys.js");
 
 /// Appended to static URLs so a new build is never served from an old cache.
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -86,6 +87,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
     let (body, mime) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "console.js" => (JS, "text/javascript; charset=utf-8"),
+        "passkeys.js" => (PASSKEYS_JS, "text/javascript; charset=utf-8"),
         "console.css" => (CSS, "text/css; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };

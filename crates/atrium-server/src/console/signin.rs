@@ -61,6 +61,9 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
     if !f.get("challenge").is_empty() {
         return submit_code(&st, &headers, &f).await;
     }
+    if !f.get("passkey_ceremony").is_empty() {
+        return submit_passkey(&st, &headers, &f).await;
+    }
     let tenant = f.get("tenant").trim().to_owned();
     let username = f.get("username").trim().to_owned();
     let mut missing = FieldErrors::default();
@@ -118,6 +121,28 @@ async fn submit_code(st: &AppState, headers: &HeaderMap, f: &super::FormData) ->
         )),
         Err(e) if e.code.http_status() < 500 => {
             let errors = FieldErrors::from_error(&e, &[]);
+            Ok(render_status(StatusCode::UNAUTHORIZED, &SignInPage { tenant: String::new(), username: String::new(), known_tenants: known_tenants(st, headers).await?, errors }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A passkey sign-in (`static/passkeys.js` fills the form): the same session as a password.
+async fn submit_passkey(st: &AppState, headers: &HeaderMap, f: &super::FormData) -> PageResult {
+    let result = match (crate::api::passkeys::rp(st, headers), serde_json::from_str::<serde_json::Value>(f.get("passkey_credential"))) {
+        (Err(e), _) => Err(e),
+        (_, Err(_)) => Err(Error::new(ErrorCode::InvalidPasskey)),
+        (Ok(rp), Ok(credential)) => st.services.passkey_sign_in(&rp, f.get("passkey_ceremony"), &credential).await,
+    };
+    match result {
+        Ok(signed) => Ok(signed_in(st, headers, &signed)),
+        Err(e) if e.code.http_status() < 500 => {
+            let message = match e.code {
+                ErrorCode::PasskeyCeremonyNotFound => "The passkey sign-in took too long. Try again.".to_owned(),
+                ErrorCode::InvalidPasskey | ErrorCode::PasskeyRejected => "That passkey could not be verified, or it is not registered here.".to_owned(),
+                _ => e.message.clone(),
+            };
+            let errors = FieldErrors { general: Some(message), ..FieldErrors::default() };
             Ok(render_status(StatusCode::UNAUTHORIZED, &SignInPage { tenant: String::new(), username: String::new(), known_tenants: known_tenants(st, headers).await?, errors }))
         }
         Err(e) => Err(e.into()),

@@ -50,6 +50,19 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
         Err(page) => return page,
     };
     let req = authorize_request(&params);
+    // A passkey instead of the password (`static/passkeys.js` fills these fields).
+    if let Some(ceremony) = params.get("passkey_ceremony").filter(|c| !c.is_empty()) {
+        let credential = serde_json::from_str::<serde_json::Value>(params.get("passkey_credential").map(String::as_str).unwrap_or("")).unwrap_or_default();
+        let result = match crate::api::passkeys::rp(&st, &headers) {
+            Ok(rp) => st.services.authorize_passkey(&ep, &req, &rp, ceremony, &credential).await,
+            Err(e) => Err(AuthorizeError::Credentials { message: e.message, app_name: String::new() }),
+        };
+        return match result {
+            Ok(location) => redirect(&location),
+            Err(AuthorizeError::Credentials { message, app_name }) => sign_in_page(&ep, &tenant, &params, &app_name, None, Some(&message)),
+            Err(e) => authorize_error(&ep, &tenant, &params, e),
+        };
+    }
     // The second step: the challenge of the password step and a code.
     if let Some(challenge) = params.get("challenge").filter(|c| !c.is_empty()) {
         let code = atrium_core::secret::Secret::new(params.get("otc").map(String::as_str).unwrap_or(""));
@@ -101,22 +114,28 @@ main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem 2.5rem;box-sh
 h1{font-size:1.5rem;margin:0 0 .25rem}p.app{color:#555;margin:0 0 1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #8a8886;font:inherit}\
 input:focus,button:focus{outline:3px solid #2b7bb9;outline-offset:1px}button{margin-top:1.5rem;background:#0f6cbd;color:#fff;border:0;padding:.6rem 2rem;font:inherit;cursor:pointer}\
-.error{background:#fde7e9;border-left:4px solid #a4262c;padding:.5rem .75rem;margin:0 0 1rem}";
+.error{background:#fde7e9;border-left:4px solid #a4262c;padding:.5rem .75rem;margin:0 0 1rem}\
+button.alt{background:#fff;color:#0f6cbd;border:1px solid #0f6cbd}[hidden]{display:none}";
 
 fn sign_in_page(ep: &Endpoint, tenant: &str, params: &HashMap<String, String>, app_name: &str, username: Option<&str>, error: Option<&str>) -> Response {
     let (hidden, err, described) = form_parts(params, error);
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign in – {org}</title><style>{STYLE}</style></head><body><main>\
+<title>Sign in – {org}</title><style>{STYLE}</style><script src=\"/static/passkeys.js\" defer></script></head><body><main>\
 <h1>Sign in</h1><p class=\"app\">to continue to <strong>{app}</strong> · {org}</p>{err}\
 <form method=\"post\" action=\"/{tenant_path}/oauth2/v2.0/authorize\">{hidden}\
 <label for=\"username\">User name</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{user}\"{described}>\
 <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required{described}>\
-<button type=\"submit\">Sign in</button></form></main></body></html>",
+<button type=\"submit\">Sign in</button></form>\
+<form method=\"post\" action=\"/{tenant_path}/oauth2/v2.0/authorize\" id=\"passkey-form\">{hidden}\
+<input type=\"hidden\" name=\"passkey_ceremony\" value=\"\"><input type=\"hidden\" name=\"passkey_credential\" value=\"\">\
+<button type=\"button\" class=\"alt\" data-passkey-sign-in data-form=\"passkey-form\" data-tenant=\"{tenant_id}\" hidden>Sign in with a passkey</button>\
+<p class=\"error\" role=\"alert\" id=\"passkey-status\" hidden></p></form></main></body></html>",
         org = esc(ep.tenant.display_name.as_str()),
         app = esc(app_name),
         tenant_path = esc(tenant),
         user = esc(username.unwrap_or("")),
+        tenant_id = ep.tenant.id,
     );
     form_page(html, error.is_some())
 }
@@ -153,14 +172,15 @@ fn form_parts(params: &HashMap<String, String>, error: Option<&str>) -> (String,
 }
 
 /// A sign-in step's page: 401 when it shows an error, never cached, never framed (clickjacking),
-/// and it runs no script.
+/// and its only script is the passkey file of this origin (`script-src 'self'`, no inline
+/// script; `connect-src 'self'` for its calls to the API).
 fn form_page(html: String, failed: bool) -> Response {
     let status = if failed { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"));
     res
 }
 

@@ -36,6 +36,7 @@ mod invitations;
 mod lockout;
 mod mfa;
 mod misc;
+mod passkeys;
 mod ops;
 mod provisioning;
 mod provisioning_effects;

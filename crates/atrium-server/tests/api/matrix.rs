@@ -1,4 +1,4 @@
-//! The authorization matrix: every account, invitation, subscription, provisioning-token and sign-in-log endpoint (one row each)
+//! The authorization matrix: every account, invitation, subscription, provisioning-token, sign-in-log and passkey endpoint (one row each)
 //! × every kind of caller, in one table: the REST API and the console's pages and forms.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
@@ -75,6 +75,13 @@ enum Prep {
     DirectoryApp,
     /// An application of the account's tenant, co-administrator of `{sub}`: `{x}` is its appId.
     AppCoadmin,
+    /// A passkey of the Developer column's user: `{x}`.
+    DeveloperPasskey,
+    /// A registration ceremony of the column's user (the owner's for anonymous) and a
+    /// software authenticator's answer: `{x}` is the whole body.
+    OwnPasskeyRegistration,
+    /// A new passkey of the Developer's and its answer to a sign-in ceremony: `{x}` is the body.
+    DeveloperPasskeyAssertion,
 }
 
 struct Row {
@@ -255,6 +262,17 @@ fn rows() -> Vec<Row> {
         // ---------------------------------------------------------------- sign-in logs (issue 16)
         r(Method::GET, "/api/v1/sign-ins?tenantId={tid}", None, Prep::None, [O, O, F, F, F, F, F, F, N, U]),
         r(Method::GET, "/accounts/{acc}/tenants/{tid}/sign-ins", None, Prep::None, [O, O, F, F, F, F, F, F, N, S]),
+        // ---------------------------------------------------------------- passkeys (issue 16): one's own only
+        r(Method::GET, "/api/v1/me/passkeys", None, Prep::None, [O, O, O, O, O, O, O, O, O, U]),
+        r(Method::POST, "/api/v1/me/passkeys/begin", Some("{}"), Prep::None, [O, O, O, O, O, O, O, O, O, U]),
+        r(Method::PATCH, "/api/v1/me/passkeys/{x}", Some(r#"{"name":"Renamed {n}"}"#), Prep::DeveloperPasskey, [N, N, O, N, N, N, N, N, N, U]),
+        r(Method::DELETE, "/api/v1/me/passkeys/{x}", None, Prep::DeveloperPasskey, [N, N, O, N, N, N, N, N, N, U]),
+        r(Method::POST, "/api/v1/me/passkeys", Some("{x}"), Prep::OwnPasskeyRegistration, [O, O, O, O, O, O, O, O, O, U]),
+        r(Method::POST, "/api/v1/sign-in/passkey/begin", Some("{}"), Prep::None, [O, O, O, O, O, O, O, O, O, O]),
+        r(Method::POST, "/api/v1/sign-in/passkey", Some("{x}"), Prep::DeveloperPasskeyAssertion, [O, O, O, O, O, O, O, O, O, O]),
+        r(Method::GET, "/security-info/passkeys/{x}/remove", None, Prep::DeveloperPasskey, [N, N, O, N, N, N, N, N, N, S]),
+        r(Method::POST, "/security-info/passkeys/{x}/rename", Some("name=Renamed+{n}"), Prep::DeveloperPasskey, [N, N, O, N, N, N, N, N, N, S]),
+        r(Method::POST, "/security-info/passkeys/{x}/remove", Some(""), Prep::DeveloperPasskey, [N, N, O, N, N, N, N, N, N, S]),
     ]
 }
 
@@ -438,6 +456,22 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
         Prep::Product => {
             let r = app.post(&format!("/api/v1/accounts/{}/products", f.acc), &f.owner, json!({"name": format!("Temp {n}")})).await;
             r.body["id"].as_str().unwrap().to_owned()
+        }
+        Prep::DeveloperPasskey => {
+            let dev = f.tokens[2].as_deref().unwrap();
+            crate::passkeys::register(app, dev, Some(&format!("Dev {n}"))).await.1["id"].as_str().unwrap().to_owned()
+        }
+        Prep::OwnPasskeyRegistration => {
+            let token = f.tokens[col].as_deref().unwrap_or(&f.owner);
+            let begun = app.post("/api/v1/me/passkeys/begin", token, json!({})).await.ok().clone();
+            let (_, credential) = crate::passkeys::SoftPasskey::create(&begun["publicKey"], &app.base);
+            json!({"ceremonyId": begun["ceremonyId"], "credential": credential}).to_string()
+        }
+        Prep::DeveloperPasskeyAssertion => {
+            let dev = f.tokens[2].as_deref().unwrap();
+            let (mut key, _) = crate::passkeys::register(app, dev, None).await;
+            let begun = app.request(Method::POST, "/api/v1/sign-in/passkey/begin", None, Some(json!({}))).await.ok().clone();
+            json!({"ceremonyId": begun["ceremonyId"], "credential": key.get(&begun["publicKey"])}).to_string()
         }
         Prep::ProvisioningToken => {
             let r = app.post(&format!("/api/v1/tenants/{}/provisioning/tokens", f.tid), &f.admin, json!({"name": format!("Prep {n}")})).await;

@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
+use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, PasskeyTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -81,6 +81,10 @@ mod mfa {
 mod sign_ins {
     use super::*;
     include!("sign_ins.rs");
+}
+mod passkeys {
+    use super::*;
+    include!("passkeys.rs");
 }
 
 /// A write transaction, or a plain pooled connection for reads: read-only service calls

@@ -45,6 +45,7 @@ mod identity;
 mod invitations;
 mod mail;
 mod mfa;
+mod passkeys;
 mod provisioning;
 mod query;
 mod subscriptions;

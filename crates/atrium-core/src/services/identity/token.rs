@@ -643,6 +643,30 @@ impl Services {
         }
     }
 
+    /// A passkey sign-in on the authorize page (no password): the same code redirect as a
+    /// password sign-in, with `amr` `fido mfa`. Only passkeys of this tenant's users count.
+    pub async fn authorize_passkey(
+        &self,
+        ep: &Endpoint,
+        req: &AuthorizeRequest,
+        rp: &crate::ports::RelyingParty,
+        ceremony: &str,
+        assertion: &serde_json::Value,
+    ) -> Result<String, AuthorizeError> {
+        let app = self.authorize_check(ep, req).await?;
+        let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
+        match self.verify_passkey(rp, ceremony, assertion, Some(&ep.tenant), Some(&app)).await {
+            Ok((_, user)) => self.issue_auth_code(ep, req, &app, &user, Amr::Passkey).await,
+            Err(e) if e.code == ErrorCode::AccountDisabled => Err(again("Your account is disabled. Contact your administrator.")),
+            Err(e) if e.code == ErrorCode::PasskeyCeremonyNotFound => Err(again("The passkey sign-in took too long. Try again.")),
+            Err(e) if e.code == ErrorCode::PasskeysUnavailable => Err(again(&e.message)),
+            Err(e) if matches!(e.code, ErrorCode::InvalidPasskey | ErrorCode::PasskeyRejected) => {
+                Err(again("That passkey could not be verified, or it is not registered for this organization."))
+            }
+            Err(e) => Err(AuthorizeError::Show(OAuthError::server_error(&e.message))),
+        }
+    }
+
     /// Issues the authorization code (carrying how the user signed in) and builds the redirect.
     async fn issue_auth_code(&self, ep: &Endpoint, req: &AuthorizeRequest, app: &Application, user: &User, amr: Amr) -> Result<String, AuthorizeError> {
         let raw = format!("{CODE_PREFIX}{}", b64(&self.random_bytes()));
