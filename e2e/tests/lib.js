@@ -37,11 +37,16 @@ let shotNumber = 0;
 let shotPrefix = "";
 /** Groups the screenshots of one test file (each file runs in its own process). */
 export function shotsFor(prefix) { shotPrefix = `${prefix}-`; }
-/** Saves a full-page screenshot and checks the page is a complete console page. */
-export async function shot(page, name) {
+/** Saves a full-page screenshot and checks the page is a complete console page (or, with
+ *  `{ consolePage: false }`, a page of its own such as the authorize page: it has a main). */
+export async function shot(page, name, { consolePage = true } = {}) {
   shotNumber += 1;
   const file = join(SHOTS, `${shotPrefix}${String(shotNumber).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  if (!consolePage) {
+    assert.ok(await page.locator("main").isVisible(), `${name}: the page has no main content`);
+    return file;
+  }
   // Every page ends with its closing tags and its stylesheet loaded (no broken layout).
   const styled = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor === "rgb(245, 245, 245)");
   assert.ok(styled, `${name}: the stylesheet did not load`);

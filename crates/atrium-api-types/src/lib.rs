@@ -624,6 +624,11 @@ pub struct StartAssociationRequest {
     /// A user of that tenant (global admin not needed).
     pub username: String,
     pub password: String,
+    /// The user's second factor when they sign in with one (an authenticator app, or a global
+    /// administrator under the tenant's MFA policy): the current 6-digit code or a recovery
+    /// code. Without it such a user gets 401 `mfa_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 /// Review the organization and domain, then Confirm with the token.

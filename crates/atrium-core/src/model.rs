@@ -549,7 +549,10 @@ pub struct AppCoadmin {
 pub struct TotpMethod {
     pub user_id: UserId,
     pub tenant_id: TenantId,
+    /// As stored: sealed with the master key (see [`crate::ports::SecretSealer`]), or the
+    /// raw secret in rows written before secrets were sealed (`sealed` false).
     pub secret: Vec<u8>,
+    pub sealed: bool,
     pub confirmed_at: Option<Timestamp>,
     pub last_step: i64,
     pub created_at: Timestamp,

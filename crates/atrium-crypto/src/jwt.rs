@@ -5,7 +5,7 @@
 //! halving throughput; here each key is parsed once when the ring is loaded.
 
 use atrium_core::model::SigningKey;
-use atrium_core::ports::{Rng, StoreError, TokenSigner};
+use atrium_core::ports::{Rng, SecretSealer, StoreError, TokenSigner};
 use atrium_core::time::Timestamp;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::digest;
@@ -76,18 +76,27 @@ impl MasterKey {
 
     /// `nonce || ciphertext || tag`.
     pub fn seal(&self, rng: &dyn Rng, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.seal_for(rng, SIGNING_KEY_AAD, plaintext)
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.open_for(SIGNING_KEY_AAD, sealed)
+    }
+
+    /// Seals a value for `aad` (what it is and whose): it opens only with the same `aad`.
+    pub fn seal_for(&self, rng: &dyn Rng, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill(&mut nonce);
         let mut data = plaintext.to_vec();
         self.cipher()?
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(b"atrium-signing-key"), &mut data)
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut data)
             .map_err(|_| KeyError::Master("encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         Ok(out)
     }
 
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
+    pub fn open_for(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
         if sealed.len() < NONCE_LEN + 16 {
             return Err(KeyError::Master("ciphertext too short".into()));
         }
@@ -96,9 +105,34 @@ impl MasterKey {
         let mut data = rest.to_vec();
         let plain = self
             .cipher()?
-            .open_in_place(nonce, Aad::from(b"atrium-signing-key"), &mut data)
-            .map_err(|_| KeyError::Master("cannot decrypt a signing key: the master key is not the one it was encrypted with".into()))?;
+            .open_in_place(nonce, Aad::from(aad), &mut data)
+            .map_err(|_| KeyError::Master("cannot decrypt a stored secret: the master key is not the one it was encrypted with".into()))?;
         Ok(plain.to_vec())
+    }
+}
+
+const SIGNING_KEY_AAD: &[u8] = b"atrium-signing-key";
+
+/// The services' [`SecretSealer`] (TOTP secrets): the master key's AES-256-GCM, with a fresh
+/// random nonce per value.
+pub struct MasterSealer {
+    key: MasterKey,
+    rng: Arc<dyn Rng>,
+}
+
+impl MasterSealer {
+    pub fn new(key: MasterKey, rng: Arc<dyn Rng>) -> Self {
+        Self { key, rng }
+    }
+}
+
+impl SecretSealer for MasterSealer {
+    fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.key.seal_for(self.rng.as_ref(), context, plaintext).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.key.open_for(context, sealed).map_err(|e| StoreError::Backend(e.to_string()))
     }
 }
 
@@ -288,5 +322,20 @@ mod tests {
         // Another master key cannot open it.
         let other = MasterKey::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(KeyRing::load(&other, &[key]).is_err());
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let master = MasterKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let sealer = MasterSealer::new(master, Arc::new(OsRng));
+        let secret = b"12345678901234567890";
+        let a = sealer.seal(b"atrium-totp-secret:alice", secret).unwrap();
+        assert!(!a.windows(secret.len()).any(|w| w == secret), "not stored as is");
+        assert_ne!(sealer.seal(b"atrium-totp-secret:alice", secret).unwrap(), a, "a fresh nonce each time");
+        assert_eq!(sealer.open(b"atrium-totp-secret:alice", &a).unwrap(), secret);
+        // Copied to another user's row, or opened with another master key: refused.
+        assert!(sealer.open(b"atrium-totp-secret:bob", &a).is_err());
+        let other = MasterSealer::new(MasterKey::from_base64(&STANDARD.encode([8u8; 32])).unwrap(), Arc::new(OsRng));
+        assert!(other.open(b"atrium-totp-secret:alice", &a).is_err());
     }
 }

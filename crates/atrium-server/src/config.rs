@@ -43,6 +43,7 @@ pub struct Config {
     pub throttle_client_auth_per_address: i64,
     pub throttle_sign_in_per_address: i64,
     pub throttle_scim_writes_per_token: i64,
+    pub throttle_graph_writes_per_token: i64,
     pub session_seconds: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -110,6 +111,7 @@ impl Default for Config {
             throttle_client_auth_per_address: 30,
             throttle_sign_in_per_address: 30,
             throttle_scim_writes_per_token: 600,
+            throttle_graph_writes_per_token: 600,
             session_seconds: 8 * 3600,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
@@ -215,6 +217,7 @@ impl Config {
             self.throttle_client_auth_per_address,
             self.throttle_sign_in_per_address,
             self.throttle_scim_writes_per_token,
+            self.throttle_graph_writes_per_token,
         ];
         if limits.iter().any(|l| *l < 0) {
             return Err(invalid("throttle_*", "a throttling limit is a count per window, or 0 for no limit"));

@@ -14,6 +14,18 @@ use serde::de::DeserializeOwned;
 
 pub const SESSION_COOKIE: &str = "atrium_session";
 
+/// The client's address (the TCP peer; proxy headers are not trusted), for throttling by
+/// address. Never fails: a request without one (none in production) is just not counted.
+pub struct PeerAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())))
+    }
+}
+
 /// A JSON body. Unknown fields, missing fields and type errors become 400s that name the
 /// field; an oversized body is a 413; a body that is not JSON is a 415.
 pub struct ApiJson<T>(pub T);

@@ -27,6 +27,7 @@ fn graph_code(e: &Error) -> &'static str {
         403 => "Authorization_RequestDenied",
         404 => "Request_ResourceNotFound",
         409 => "Request_BadRequest",
+        429 => "TooManyRequests",
         s if s >= 500 => "generalException",
         _ => "BadRequest",
     }
@@ -35,6 +36,7 @@ fn graph_code(e: &Error) -> &'static str {
 pub(crate) fn graph_error(st: &AppState, e: Error, headers: &HeaderMap) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let code = graph_code(&e);
+    let throttled = e.throttled;
     let body = crate::error::error_body(e);
     let mut inner = json!({ "code": body.code, "date": st.services.clock().now().to_rfc3339() });
     if let Some(id) = headers.get("client-request-id").and_then(|v| v.to_str().ok()) {
@@ -47,7 +49,11 @@ pub(crate) fn graph_error(st: &AppState, e: Error, headers: &HeaderMap) -> Respo
     if !body.details.is_empty() {
         error["details"] = json!(body.details.iter().map(|d| json!({"code": d.code, "message": d.message, "target": d.target})).collect::<Vec<_>>());
     }
-    (status, Json(json!({ "error": error }))).into_response()
+    let mut res = (status, Json(json!({ "error": error }))).into_response();
+    if let Some(t) = throttled {
+        crate::error::retry_after(&mut res, t);
+    }
+    res
 }
 
 /// `POST /v1.0/invitations`: invites a guest into the caller's tenant (global administrator).

@@ -36,7 +36,7 @@ struct RouteSeries {
 }
 
 /// The throttling scopes, as `atrium_core::services::throttle::ThrottleScope` names them.
-const THROTTLE_SCOPES: [&str; 4] = ["client_auth_client", "client_auth_address", "sign_in_address", "scim_writes_token"];
+const THROTTLE_SCOPES: [&str; 5] = ["client_auth_client", "client_auth_address", "sign_in_address", "scim_writes_token", "graph_writes_token"];
 
 /// The process's counters, shared by every request (in `AppState`).
 #[derive(Default)]

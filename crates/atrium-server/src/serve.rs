@@ -297,6 +297,7 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
         client_auth_per_address: config.throttle_client_auth_per_address,
         sign_in_per_address: config.throttle_sign_in_per_address,
         scim_writes_per_token: config.throttle_scim_writes_per_token,
+        graph_writes_per_token: config.throttle_graph_writes_per_token,
     };
     policy.session_seconds = config.session_seconds;
     policy.access_token_seconds = config.access_token_seconds;
@@ -314,10 +315,16 @@ pub async fn build_services(config: &Config, deps: &Deps) -> anyhow::Result<(Ser
     let master = services_master(config, deps)?;
     let keys = SharedKeyRing::new(KeyRing::load(&master, &[])?);
     let hasher = Arc::new(Argon2Hasher::new(deps.rng.clone()));
-    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), policy)
+    let sealer = Arc::new(atrium_crypto::jwt::MasterSealer::new(master.clone(), deps.rng.clone()));
+    let services = Services::new(store, clock, deps.rng.clone(), hasher, Arc::new(keys.clone()), Arc::new(atrium_crypto::TokioPause), sealer, policy)
         .with_passkeys(Arc::new(atrium_crypto::passkeys::WebauthnVerifier));
     ensure_signing_key(&services, &master, deps.rng.clone()).await?;
     reload_keys(&services, &master, &keys).await?;
+    // TOTP secrets written before they were sealed are sealed now (idempotent; any node).
+    let sealed = services.seal_stored_totp_secrets().await.context("sealing stored TOTP secrets with the master key")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP secrets stored before secrets were encrypted at rest");
+    }
     Ok((services, keys))
 }
 

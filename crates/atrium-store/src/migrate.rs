@@ -22,6 +22,7 @@ macro_rules! migrations {
             11 "sign_in_logs" "0011_sign_in_logs.sql",
             16 "app_coadmins" "0016_app_coadmins.sql",
             12 "passkeys" "0012_passkeys.sql",
+            13 "totp_sealed" "0013_totp_sealed.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

@@ -338,7 +338,7 @@ async fn access(a: AccessArgs) -> anyhow::Result<()> {
     let principal = PrincipalInput { kind: "user".into(), id: admin.id.to_string(), tenant_id: Some(tenant.id.to_string()) };
     s.add_members(&owner, account.id, vec![principal], &grant).await.map_err(err)?;
     let signed = s
-        .sign_in(SignIn { tenant: tenant.id.to_string(), username: "admin".into(), password: atrium_core::secret::Secret::new(admin_password), otp: None })
+        .sign_in(SignIn { tenant: tenant.id.to_string(), username: "admin".into(), password: atrium_core::secret::Secret::new(admin_password), otp: None, source: None })
         .await
         .map_err(err)?;
     let actor = s.authenticate(&signed.token).await.map_err(err)?;

@@ -52,6 +52,15 @@ pub trait TokenSigner: Send + Sync {
     fn verify(&self, jwt: &str) -> Option<serde_json::Value>;
 }
 
+/// Encrypts small secrets at rest with the deployment's master key (the one that encrypts the
+/// signing keys; it is not in the database nor in backups). `context` is bound to the value
+/// (AEAD associated data), so a sealed value copied to another row does not open there.
+pub trait SecretSealer: Send + Sync {
+    fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError>;
+    /// Fails when the value was sealed with another master key or for another context.
+    fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError>;
+}
+
 /// Delivers one mail (SMTP in production). The outbox worker calls it; nothing else sends mail.
 #[async_trait]
 pub trait Mailer: Send + Sync {

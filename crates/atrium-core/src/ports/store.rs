@@ -646,6 +646,11 @@ pub trait MfaTx: Send {
     /// Spends time step `step` of the confirmed authenticator: one conditional UPDATE, so of two
     /// uses of the same code (or an older one) only the first succeeds.
     async fn use_totp_step(&mut self, user: UserId, step: i64) -> Result<bool, StoreError>;
+    /// Replaces a raw secret (a row written before secrets were sealed) with its sealed form;
+    /// `false` when the row is gone or already sealed.
+    async fn seal_totp_secret(&mut self, user: UserId, sealed: &[u8]) -> Result<bool, StoreError>;
+    /// Up to `limit` authenticators whose secret is still raw.
+    async fn list_unsealed_totp(&mut self, limit: u32) -> Result<Vec<crate::model::TotpMethod>, StoreError>;
     /// Replaces the user's recovery codes with these hashes.
     async fn replace_recovery_codes(&mut self, tenant: TenantId, user: UserId, hashes: &[[u8; 32]]) -> Result<(), StoreError>;
     /// Spends one recovery code; `false` if it is unknown or was used (of two concurrent uses, one wins).
@@ -701,6 +706,9 @@ pub trait ThrottleTx: Send {
     /// the window's count after it, in one statement (concurrent hits are all counted).
     /// `expires_at` is when the row may be purged.
     async fn throttle_hit(&mut self, scope: &str, key: &str, window_start: Timestamp, expires_at: Timestamp) -> Result<i64, StoreError>;
+    /// Takes back one hit of `(scope, key)` in the window (never below 0): an attempt that
+    /// was counted before it ran and did not fail.
+    async fn throttle_refund(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<(), StoreError>;
     /// The count of `(scope, key)` in the window (0 when there is none).
     async fn throttle_count(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<i64, StoreError>;
     /// Deletes the counters that expired before `now`.

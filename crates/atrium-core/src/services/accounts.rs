@@ -331,8 +331,21 @@ impl Services {
 
     /// Associate an existing tenant, step one: prove credentials of a user of that tenant.
     /// Returns a token for [`Services::confirm_tenant_association`] and the tenant to review.
-    /// Global administrator is not needed (seed 000).
-    pub async fn start_tenant_association(&self, actor: &Actor, account: AccountId, tenant: &str, username: &str, password: &Secret) -> Result<(Secret, Tenant), Error> {
+    /// Global administrator is not needed (seed 000). A user who signs in with a second factor
+    /// (an authenticator app, or a global administrator under the tenant's MFA policy) gives
+    /// its code as `otp` too: the password alone is refused with `mfa_required`, as Entra
+    /// refuses it with AADSTS50076. `source` is the caller's address (sign-in throttling).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_tenant_association(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        tenant: &str,
+        username: &str,
+        password: &Secret,
+        otp: Option<&Secret>,
+        source: Option<&str>,
+    ) -> Result<(Secret, Tenant), Error> {
         let caller = self.account_caller(actor, account).await?;
         caller.require_manager()?;
         // Neither form (GUID or domain): a bad request naming 'tenant', not a missing tenant
@@ -343,7 +356,20 @@ impl Services {
                 .with_target("tenant"));
         }
         let tenant = self.resolve_tenant(tenant).await?;
-        let user = self.verify_credentials(&tenant, username, password).await?;
+        let user = self.verify_credentials(&tenant, username, password, source).await?;
+        if self.mfa_needed(&tenant, &user).await? {
+            if !self.has_totp(tenant.id, user.id).await? {
+                return Err(Error::new(ErrorCode::MfaRequired)
+                    .with_message("This user must use multi-factor authentication, and has no authenticator app yet: they set one up on Security info first.")
+                    .with_target("otp"));
+            }
+            let Some(code) = otp.filter(|c| !c.expose().trim().is_empty()) else {
+                return Err(Error::new(ErrorCode::MfaRequired)
+                    .with_message("This user must use multi-factor authentication: give the code from their authenticator app, or a recovery code, as 'otp'.")
+                    .with_target("otp"));
+            };
+            self.verify_second_factor(&tenant, &user, code).await?;
+        }
         let mut raw = [0u8; 32];
         self.rng.fill(&mut raw);
         let token = Secret::new(format!("atra_{}", URL_SAFE_NO_PAD.encode(raw)));

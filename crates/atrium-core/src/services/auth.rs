@@ -29,6 +29,8 @@ pub struct SignIn {
     pub password: Secret,
     /// The second factor (a TOTP code or a recovery code), for users who have one.
     pub otp: Option<Secret>,
+    /// The client's address: failed sign-ins are throttled per address.
+    pub source: Option<String>,
 }
 
 /// Where a sign-in stands after the password.
@@ -61,30 +63,52 @@ impl Services {
 
     /// The password step; with `otp` also the second. Without `otp`, a user who needs a
     /// second factor gets a challenge for [`Services::finish_sign_in`].
+    ///
+    /// Each attempt is logged once, with its outcome: a wrong password, a sign-in with the
+    /// password alone, one with a second factor (`mfaUsed`), a wrong code (500121), or a
+    /// password step that now waits for the code (50074, "interrupted" in Entra's words).
     pub async fn begin_sign_in(&self, input: SignIn) -> Result<SignInStep, Error> {
         let tenant = self.resolve_tenant(&input.tenant).await?;
-        let user = self.verify_credentials(&tenant, &input.username, &input.password).await;
-        self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, &user)).await;
-        let user = user?;
+        let user = match self.verify_credentials(&tenant, &input.username, &input.password, input.source.as_deref()).await {
+            Ok(u) => u,
+            Err(e) => {
+                self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, None, Some(&e), false)).await;
+                return Err(e);
+            }
+        };
         // A global administrator whom the tenant's policy requires to have MFA but who has none
         // yet signs in with the password; the console then sends them to set it up first.
         if !self.has_totp(tenant.id, user.id).await? {
+            self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, Some(&user), None, false)).await;
             return Ok(SignInStep::Done(Box::new(self.start_session(tenant, user, super::mfa::Amr::Password).await?)));
         }
         match &input.otp {
             Some(code) => {
-                let amr = self.verify_second_factor(&tenant, &user, code).await?;
+                let amr = self.verify_second_factor_logged(&tenant, &user, code).await?;
                 Ok(SignInStep::Done(Box::new(self.start_session(tenant, user, amr).await?)))
             }
-            None => Ok(SignInStep::SecondFactor { challenge: Secret::new(self.mfa_challenge(&tenant, &user)?) }),
+            None => {
+                let waiting = Error::new(ErrorCode::MfaRequired);
+                self.log_sign_in(self.user_sign_in_entry(&tenant, &input.username, Some(&user), Some(&waiting), false)).await;
+                Ok(SignInStep::SecondFactor { challenge: Secret::new(self.mfa_challenge(&tenant, &user)?) })
+            }
         }
     }
 
     /// The second step of a sign-in: the challenge of the password step and a code.
     pub async fn finish_sign_in(&self, challenge: &str, code: &Secret) -> Result<SignedIn, Error> {
         let (tenant, user) = self.open_mfa_challenge(challenge).await?;
-        let amr = self.verify_second_factor(&tenant, &user, code).await?;
+        let amr = self.verify_second_factor_logged(&tenant, &user, code).await?;
         self.start_session(tenant, user, amr).await
+    }
+
+    /// [`Services::verify_second_factor`] on Atrium's own sign-in, logged: a success with
+    /// `mfaUsed`, or a failure (a wrong code is Entra's 500121).
+    async fn verify_second_factor_logged(&self, tenant: &Tenant, user: &User, code: &Secret) -> Result<super::mfa::Amr, Error> {
+        let r = self.verify_second_factor(tenant, user, code).await;
+        let upn = user.upn.as_str().to_owned();
+        self.log_sign_in(self.user_sign_in_entry(tenant, &upn, Some(user), r.as_ref().err(), r.is_ok())).await;
+        r
     }
 
     pub(super) async fn start_session(&self, tenant: Tenant, user: User, amr: super::mfa::Amr) -> Result<SignedIn, Error> {
@@ -124,7 +148,24 @@ impl Services {
     /// unknown user names lock the same way: their failures are counted per name in the
     /// database, and after `lockout_threshold` of them they too answer `account_locked` for
     /// the lockout period.
-    pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
+    ///
+    /// With `source`, failed attempts are also throttled per address: a slot is taken before
+    /// anything is checked and given back unless the attempt failed (a wrong password, an
+    /// unknown or locked account), so a burst from one address cannot outrun the limit.
+    pub async fn verify_credentials(&self, tenant: &Tenant, username: &str, password: &Secret, source: Option<&str>) -> Result<User, Error> {
+        let slot = match source {
+            Some(addr) => self.throttle_reserve(super::throttle::ThrottleScope::SignInPerAddress, addr).await?,
+            None => None,
+        };
+        let result = self.check_credentials(tenant, username, password).await;
+        let failed = matches!(&result, Err(e) if matches!(e.code, ErrorCode::InvalidCredentials | ErrorCode::AccountLocked));
+        if !failed {
+            self.throttle_release(slot).await?;
+        }
+        result
+    }
+
+    async fn check_credentials(&self, tenant: &Tenant, username: &str, password: &Secret) -> Result<User, Error> {
         let invalid = || Error::new(ErrorCode::InvalidCredentials);
         let upn = Upn::parse_in_domain(username, tenant.domain.as_str()).ok();
         let mut user = match &upn {

@@ -4,8 +4,8 @@
 //! One place for the rules: the API, the console, the authorize page and ROPC all call here.
 //! A TOTP code is SHA-1, 6 digits, 30-second steps, accepted one step either side; the step a
 //! code was accepted at is stored by one conditional UPDATE, so a code is spent once. Wrong
-//! codes are counted per user: `lockout_threshold` of them in the lockout period lock the
-//! second step, which bounds guessing.
+//! codes are counted per user, atomically: `lockout_threshold` of them in the lockout period
+//! lock the second step, which bounds guessing. The secret is stored sealed with the master key.
 
 use super::{Services, authz, details};
 use crate::actor::Actor;
@@ -195,7 +195,8 @@ impl Services {
         let method = TotpMethod {
             user_id: user.id,
             tenant_id: user.tenant_id,
-            secret: secret.to_vec(),
+            secret: self.seal_totp(user.id, &secret)?,
+            sealed: true,
             confirmed_at: None,
             last_step: 0,
             created_at: now,
@@ -215,7 +216,10 @@ impl Services {
         authz::person(actor)?;
         let (user, _) = self.me(actor).await?;
         let mut tx = self.read().await?;
-        Ok(tx.get_totp(actor.tenant_id, actor.user_id).await?.filter(|t| t.confirmed_at.is_none()).map(|t| enrolment(&user, &t.secret)))
+        match tx.get_totp(actor.tenant_id, actor.user_id).await?.filter(|t| t.confirmed_at.is_none()) {
+            Some(t) => Ok(Some(enrolment(&user, &self.totp_secret(&t)?))),
+            None => Ok(None),
+        }
     }
 
     /// Confirms the authenticator with its first code and returns the recovery codes, shown
@@ -229,7 +233,7 @@ impl Services {
         if pending.confirmed_at.is_some() {
             return Err(ErrorCode::MfaAlreadyEnrolled.into());
         }
-        let step = totp_match(&pending.secret, &code, totp_step(now.as_millis() / 1000))
+        let step = totp_match(&self.totp_secret(&pending)?, &code, totp_step(now.as_millis() / 1000))
             .ok_or_else(|| Error::new(ErrorCode::InvalidMfaCode).with_target("code"))?;
         if !tx.confirm_totp(actor.user_id, step, now).await? {
             return Err(Error::new(ErrorCode::InvalidMfaCode).with_target("code"));
@@ -327,17 +331,34 @@ impl Services {
         // step until the window ends, however often the password is entered again.
         let (start, end) = super::throttle::window(now, self.policy.lockout_seconds);
         let key = user.id.to_string();
+        let threshold = i64::from(self.policy.lockout_threshold);
         let raw: String = code.expose().chars().filter(|c| !c.is_whitespace()).collect();
         let mut tx = self.write().await?;
-        if tx.throttle_count(MFA_FAILURE_SCOPE, &key, start).await? >= i64::from(self.policy.lockout_threshold) {
+        // Counted BEFORE the code is evaluated, in this transaction: the upsert holds the
+        // counter's row (PostgreSQL's row lock; SQLite's single writer) until commit, so
+        // concurrent codes for one user, on any node, are evaluated one after another and each
+        // sees the failures before it. A right code takes its count back before committing.
+        let attempt = tx.throttle_hit(MFA_FAILURE_SCOPE, &key, start, end).await?;
+        if attempt > threshold {
+            // Rolled back: a refused attempt is not evaluated, nor counted.
             return Err(ErrorCode::AccountLocked.into());
         }
         let amr = if raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            let method = tx.get_totp(tenant.id, user.id).await?.filter(|t| t.confirmed_at.is_some());
-            match method.and_then(|m| totp_match(&m.secret, &raw, totp_step(now.as_millis() / 1000))) {
-                // The conditional UPDATE refuses a step at or before the last one used.
-                Some(step) if tx.use_totp_step(user.id, step).await? => Some(Amr::Otp),
-                _ => None,
+            match tx.get_totp(tenant.id, user.id).await?.filter(|t| t.confirmed_at.is_some()) {
+                Some(m) => {
+                    let secret = self.totp_secret(&m)?;
+                    if !m.sealed {
+                        // A row from before secrets were sealed: sealed now that it is used.
+                        let sealed = self.seal_totp(user.id, &secret)?;
+                        tx.seal_totp_secret(user.id, &sealed).await?;
+                    }
+                    match totp_match(&secret, &raw, totp_step(now.as_millis() / 1000)) {
+                        // The conditional UPDATE refuses a step at or before the last one used.
+                        Some(step) if tx.use_totp_step(user.id, step).await? => Some(Amr::Otp),
+                        _ => None,
+                    }
+                }
+                None => None,
             }
         } else {
             let hash = sha256(normalize_recovery(&raw).as_bytes());
@@ -345,26 +366,58 @@ impl Services {
         };
         match amr {
             Some(amr) => {
+                tx.throttle_refund(MFA_FAILURE_SCOPE, &key, start).await?;
                 let used = if amr == Amr::Otp { "totp" } else { "recoveryCode" };
                 tx.insert_audit(&self.audit(None, "user.mfa.verify", "user", user.id, Some(tenant.id), details(&[("method", used)]))).await?;
                 tx.commit().await?;
                 Ok(amr)
             }
             None => {
-                let failures = tx.throttle_hit(MFA_FAILURE_SCOPE, &key, start, end).await?;
                 tx.insert_audit(&self.audit(
                     None,
                     "user.mfa.verify.failed",
                     "user",
                     user.id,
                     Some(tenant.id),
-                    details(&[("failedCodes", &failures.to_string())]),
+                    details(&[("failedCodes", &attempt.to_string())]),
                 ))
                 .await?;
                 tx.commit().await?;
                 Err(Error::new(ErrorCode::InvalidMfaCode).with_target("otp"))
             }
         }
+    }
+
+    /// Seals the TOTP secrets still stored raw (rows written before secrets were sealed); run
+    /// by the server at start. Returns how many it sealed.
+    pub async fn seal_stored_totp_secrets(&self) -> Result<u64, Error> {
+        const BATCH: u32 = 100;
+        let mut sealed = 0;
+        loop {
+            let mut tx = self.write().await?;
+            let rows = tx.list_unsealed_totp(BATCH).await?;
+            for m in &rows {
+                let value = self.seal_totp(m.user_id, &m.secret)?;
+                if tx.seal_totp_secret(m.user_id, &value).await? {
+                    sealed += 1;
+                }
+            }
+            tx.commit().await?;
+            if rows.len() < BATCH as usize {
+                return Ok(sealed);
+            }
+        }
+    }
+
+    /// A TOTP secret sealed for its user (the user id is bound to it: a sealed secret copied
+    /// to another user's row does not open).
+    fn seal_totp(&self, user: UserId, secret: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(self.sealer.seal(&totp_context(user), secret)?)
+    }
+
+    /// The raw secret of a stored authenticator, in either form.
+    fn totp_secret(&self, m: &TotpMethod) -> Result<Vec<u8>, Error> {
+        if m.sealed { Ok(self.sealer.open(&totp_context(m.user_id), &m.secret)?) } else { Ok(m.secret.clone()) }
     }
 
     /// A signed, short-lived ticket that the password step succeeded, for the second step of
@@ -405,6 +458,13 @@ impl Services {
         let s = base32_encode(&raw).to_lowercase();
         Secret::new(format!("{}-{}", &s[..5], &s[5..10]))
     }
+}
+
+/// What a TOTP secret is sealed for: its purpose and its user.
+fn totp_context(user: UserId) -> Vec<u8> {
+    let mut c = b"atrium-totp-secret:".to_vec();
+    c.extend_from_slice(user.as_uuid().as_bytes());
+    c
 }
 
 fn enrolment(user: &User, secret: &[u8]) -> TotpEnrolment {

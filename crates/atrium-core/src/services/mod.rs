@@ -41,7 +41,7 @@ use crate::audit::AuditEvent;
 use crate::domain::DomainSuffix;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{AuditEventId, TenantId};
-use crate::ports::{Clock, PasswordHasher, Pause, Rng, Store, StoreError, TokenSigner, Tx};
+use crate::ports::{Clock, PasswordHasher, Pause, Rng, SecretSealer, Store, StoreError, TokenSigner, Tx};
 use std::sync::Arc;
 
 /// Deployment-wide settings the rules depend on.
@@ -100,6 +100,8 @@ pub struct Services {
     hasher: Arc<dyn PasswordHasher>,
     signer: Arc<dyn TokenSigner>,
     pause: Arc<dyn Pause>,
+    /// Encrypts TOTP secrets at rest with the master key.
+    sealer: Arc<dyn SecretSealer>,
     policy: Policy,
     /// Where finished sign-in attempts go (`sign_in_log`); `None` writes them at once.
     sign_in_sink: Option<Arc<dyn crate::sign_ins::SignInSink>>,
@@ -107,6 +109,7 @@ pub struct Services {
 }
 
 impl Services {
+    #[allow(clippy::too_many_arguments)] // The ports, each injected once at start.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
@@ -114,9 +117,10 @@ impl Services {
         hasher: Arc<dyn PasswordHasher>,
         signer: Arc<dyn TokenSigner>,
         pause: Arc<dyn Pause>,
+        sealer: Arc<dyn SecretSealer>,
         policy: Policy,
     ) -> Self {
-        Self { store, clock, rng, hasher, signer, pause, policy, sign_in_sink: None, passkeys: None }
+        Self { store, clock, rng, hasher, signer, pause, sealer, policy, sign_in_sink: None, passkeys: None }
     }
 
     pub fn policy(&self) -> &Policy {

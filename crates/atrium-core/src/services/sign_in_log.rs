@@ -34,6 +34,10 @@ fn user_failure(e: &Error) -> (i32, &'static str) {
         ErrorCode::AccountDisabled => (50057, "The user account is disabled."),
         ErrorCode::PasswordChangeRequired => (50055, "The password is expired."),
         ErrorCode::InvalidPasskey => (500121, "Authentication failed during strong authentication request."),
+        // The password was right; the second factor is still to come (Entra: "interrupted").
+        ErrorCode::MfaRequired => (50074, "Strong Authentication is required."),
+        ErrorCode::InvalidMfaCode => (500121, "Authentication failed during strong authentication request."),
+        ErrorCode::Throttled => (90055, "The number of incoming requests exceeded the limit. Try again later."),
         _ => (50000, "There was an error with the sign-in service."),
     }
 }
@@ -77,16 +81,19 @@ impl Services {
         }
     }
 
-    /// A sign-in with a user name and password on Atrium's own forms (console, REST).
-    pub(crate) fn user_sign_in_entry(&self, tenant: &Tenant, username: &str, result: &Result<User, Error>) -> SignInEntry {
+    /// A sign-in on Atrium's own forms (console, REST): `user` once the password was right,
+    /// `error` when the attempt failed (or waits for its second factor), `mfa` when a second
+    /// factor was satisfied.
+    pub(crate) fn user_sign_in_entry(&self, tenant: &Tenant, username: &str, user: Option<&User>, error: Option<&Error>, mfa: bool) -> SignInEntry {
         let mut e = self.sign_in_entry(tenant.id, SignInKind::InteractiveUser, CLIENT_APP_FROM_REQUEST);
         e.app_display_name = Some(FIRST_PARTY_APP.to_owned());
-        set_user(&mut e, username, result.as_ref().ok());
-        if let Err(err) = result {
+        set_user(&mut e, username, user);
+        if let Some(err) = error {
             let (code, reason) = user_failure(err);
             e.error_code = code;
             e.failure_reason = Some(reason.to_owned());
         }
+        e.mfa = mfa;
         e
     }
 
@@ -117,14 +124,32 @@ impl Services {
         e
     }
 
-    /// A sign-in on the authorize page of `app`.
-    pub(crate) fn authorize_sign_in_entry(&self, ep: &Endpoint, app: &Application, username: &str, result: &Result<User, OAuthError>) -> SignInEntry {
+    /// A sign-in on the authorize page of `app`, in the same terms.
+    pub(crate) fn authorize_sign_in_entry(&self, ep: &Endpoint, app: &Application, username: &str, user: Option<&User>, error: Option<&OAuthError>, mfa: bool) -> SignInEntry {
         let mut e = self.sign_in_entry(ep.tenant.id, SignInKind::InteractiveUser, CLIENT_APP_BROWSER);
         e.app_id = Some(app.client_id.to_string());
         e.app_display_name = Some(app.display_name.to_string());
-        set_user(&mut e, username, result.as_ref().ok());
-        if let Err(err) = result {
+        set_user(&mut e, username, user);
+        if let Some(err) = error {
             set_oauth_failure(&mut e, err);
+        }
+        e.mfa = mfa;
+        e
+    }
+
+    /// The second step on the authorize page, from the service's answer.
+    pub(crate) fn authorize_second_factor_entry(&self, ep: &Endpoint, app: &Application, user: &User, error: Option<&Error>) -> SignInEntry {
+        let mut e = self.sign_in_entry(ep.tenant.id, SignInKind::InteractiveUser, CLIENT_APP_BROWSER);
+        e.app_id = Some(app.client_id.to_string());
+        e.app_display_name = Some(app.display_name.to_string());
+        set_user(&mut e, user.upn.as_str(), Some(user));
+        match error {
+            Some(err) => {
+                let (code, reason) = user_failure(err);
+                e.error_code = code;
+                e.failure_reason = Some(reason.to_owned());
+            }
+            None => e.mfa = true,
         }
         e
     }
@@ -146,6 +171,7 @@ impl Services {
         match result {
             Ok(r) => {
                 e.app_display_name = r.subject.app_display_name.clone();
+                e.mfa = r.subject.mfa;
                 if let Some((id, upn)) = &r.subject.user {
                     e.user_id = Some(*id);
                     e.user_principal_name = Some(upn.clone());

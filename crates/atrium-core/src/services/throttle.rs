@@ -6,9 +6,11 @@
 //! What is counted, and where:
 //! - failed client authentication at the token endpoint, per client id and per source address
 //!   (checked before the secret is compared, counted when it is wrong);
-//! - failed sign-ins per source address (the API, the console, the authorize page, ROPC);
-//!   per user the lockout counter on the user's row does this job (see `auth.rs`);
-//! - SCIM writes per provisioning token (every write counts).
+//! - failed sign-ins per source address (the API, the console, the authorize page, ROPC, the
+//!   sign-in of a tenant association): a slot is taken before the password is checked and
+//!   given back when it was right, so concurrent guesses cannot all pass one check; per user
+//!   the lockout counter on the user's row does this job (see `auth.rs`);
+//! - SCIM writes per provisioning token, and Graph writes per caller (every write counts).
 
 use super::Services;
 use crate::error::Error;
@@ -26,11 +28,13 @@ pub struct ThrottleLimits {
     pub sign_in_per_address: i64,
     /// SCIM writes (POST, PUT, PATCH, DELETE) per provisioning token.
     pub scim_writes_per_token: i64,
+    /// Graph writes per caller: an application (all its tokens) or a user's session.
+    pub graph_writes_per_token: i64,
 }
 
 impl Default for ThrottleLimits {
     fn default() -> Self {
-        Self { window_seconds: 60, client_auth_per_client: 20, client_auth_per_address: 30, sign_in_per_address: 30, scim_writes_per_token: 600 }
+        Self { window_seconds: 60, client_auth_per_client: 20, client_auth_per_address: 30, sign_in_per_address: 30, scim_writes_per_token: 600, graph_writes_per_token: 600 }
     }
 }
 
@@ -41,6 +45,7 @@ pub enum ThrottleScope {
     ClientAuthPerAddress,
     SignInPerAddress,
     ScimWritesPerToken,
+    GraphWritesPerToken,
 }
 
 impl ThrottleScope {
@@ -50,6 +55,7 @@ impl ThrottleScope {
             Self::ClientAuthPerAddress => "client_auth_address",
             Self::SignInPerAddress => "sign_in_address",
             Self::ScimWritesPerToken => "scim_writes_token",
+            Self::GraphWritesPerToken => "graph_writes_token",
         }
     }
 
@@ -59,8 +65,17 @@ impl ThrottleScope {
             Self::ClientAuthPerAddress => l.client_auth_per_address,
             Self::SignInPerAddress => l.sign_in_per_address,
             Self::ScimWritesPerToken => l.scim_writes_per_token,
+            Self::GraphWritesPerToken => l.graph_writes_per_token,
         }
     }
+}
+
+/// A counted attempt that is given back if it succeeds (see [`Services::throttle_reserve`]).
+#[derive(Debug)]
+pub(crate) struct ThrottleSlot {
+    scope: ThrottleScope,
+    key: String,
+    window_start: Timestamp,
 }
 
 /// The epoch-aligned window of `seconds` that holds `now`: its start and its end.
@@ -127,6 +142,52 @@ impl Services {
             return Err(Error::throttled(scope.as_str(), retry_after));
         }
         Ok(())
+    }
+
+    /// Takes a slot of `(scope, key)` before an attempt of which only failures should count
+    /// (sign-ins per address): counted at once, in one statement, and refused over the limit,
+    /// so concurrent attempts cannot all pass one check. Give the slot back with
+    /// [`Services::throttle_release`] when the attempt succeeded.
+    pub(crate) async fn throttle_reserve(&self, scope: ThrottleScope, key: &str) -> Result<Option<ThrottleSlot>, Error> {
+        let limit = scope.limit(&self.policy.throttle);
+        if limit <= 0 {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let (start, end) = window(now, self.policy.throttle.window_seconds);
+        let mut tx = self.write().await?;
+        let hits = tx.throttle_hit(scope.as_str(), key, start, end).await?;
+        if hits > limit {
+            // Not committed: a refused attempt does not count (the window is full anyway).
+            return Err(Error::throttled(scope.as_str(), seconds_until(now, end)));
+        }
+        tx.commit().await?;
+        Ok(Some(ThrottleSlot { scope, key: key.to_owned(), window_start: start }))
+    }
+
+    /// Gives back a slot taken by [`Services::throttle_reserve`]: the attempt did not fail.
+    pub(crate) async fn throttle_release(&self, slot: Option<ThrottleSlot>) -> Result<(), Error> {
+        let Some(slot) = slot else { return Ok(()) };
+        let mut tx = self.write().await?;
+        tx.throttle_refund(slot.scope.as_str(), &slot.key, slot.window_start).await?;
+        tx.commit().await.map_err(Error::from)
+    }
+
+    /// Counts one write of a Graph caller (an application, or a user's session) and refuses it
+    /// over `graph_writes_per_token`. Every Graph write operation calls it first.
+    pub(crate) async fn throttle_graph_write(&self, actor: &crate::actor::Actor) -> Result<(), Error> {
+        // An application is counted across all its tokens (a new token must not reset it).
+        let key = match actor.application {
+            Some(app) => format!("app:{app}"),
+            None => format!("session:{}", actor.session_id),
+        };
+        self.throttle_take(ThrottleScope::GraphWritesPerToken, &key).await
+    }
+
+    /// Counts one SCIM write (POST, PUT, PATCH, DELETE) of a provisioning token and refuses it
+    /// over `throttle_scim_writes_per_token`. The SCIM adapter calls it once per write request.
+    pub async fn throttle_provisioning_write(&self, p: &super::provisioning::Provisioner) -> Result<(), Error> {
+        self.throttle_take(ThrottleScope::ScimWritesPerToken, &p.token_id.to_string()).await
     }
 
     /// Counts a hit in the window of `seconds`; returns the count and the seconds left in it.

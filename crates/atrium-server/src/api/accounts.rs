@@ -4,7 +4,7 @@
 use super::{convert, tenant_id};
 use crate::activity::PendingActivity;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Authenticated, ListParams};
+use crate::extract::{ApiJson, Authenticated, ListParams, PeerAddress};
 use crate::state::AppState;
 use atrium_api_types as api;
 use atrium_api_types::ErrorResponse;
@@ -221,13 +221,24 @@ async fn create_tenant(
 /// organization and domain.
 #[utoipa::path(post, path = "/api/v1/accounts/{accountId}/tenants/associations", tag = "accounts", security(("bearer" = [])),
     params(("accountId" = uuid::Uuid, Path)), request_body = api::StartAssociationRequest,
-    responses((status = 200, body = api::StartAssociationResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+    responses(
+        (status = 200, body = api::StartAssociationResponse),
+        (status = 401, description = "The tenant's user name or password is wrong; or `mfa_required` / `invalid_mfa_code` for their second factor (`otp`)", body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 429, description = "`throttled`: too many failed sign-ins from this address (`throttle_sign_in_per_address`)", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds until the throttling window ends"))),
+    ))]
 async fn start_association(
     State(st): State<AppState>,
+    PeerAddress(source): PeerAddress,
     c: AccountActor,
     ApiJson(req): ApiJson<api::StartAssociationRequest>,
 ) -> ApiResult<Json<api::StartAssociationResponse>> {
-    let (token, tenant) = st.services.start_tenant_association(&c.actor, c.account, &req.tenant, &req.username, &Secret::new(req.password)).await?;
+    let otp = req.otp.map(Secret::new);
+    let (token, tenant) = st
+        .services
+        .start_tenant_association(&c.actor, c.account, &req.tenant, &req.username, &Secret::new(req.password), otp.as_ref(), source.as_deref())
+        .await?;
     Ok(Json(api::StartAssociationResponse {
         token: token.expose().to_owned(),
         tenant_id: tenant.id.as_uuid(),

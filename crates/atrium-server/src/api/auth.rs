@@ -2,7 +2,7 @@
 
 use super::convert;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Authenticated, SESSION_COOKIE};
+use crate::extract::{ApiJson, Authenticated, PeerAddress, SESSION_COOKIE};
 use crate::state::AppState;
 use atrium_api_types::{ChangePasswordRequest, ErrorResponse, Me, SignInRequest, SignInResponse};
 use atrium_core::secret::Secret;
@@ -36,12 +36,12 @@ pub(crate) fn cookie(value: &str, max_age: i64) -> HeaderValue {
         (status = 401, description = "Wrong user name or password; or `mfa_required` / `invalid_mfa_code` for the second factor (`otp`)", body = ErrorResponse),
         (status = 403, description = "Locked or disabled account", body = ErrorResponse),
         (status = 404, description = "Unknown tenant", body = ErrorResponse),
+        (status = 429, description = "`throttled`: too many failed sign-ins from this address (`throttle_sign_in_per_address`)", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds until the throttling window ends"))),
     ))]
-async fn sign_in(State(st): State<AppState>, ApiJson(req): ApiJson<SignInRequest>) -> ApiResult<Response> {
-    let signed = st
-        .services
-        .sign_in(SignIn { tenant: req.tenant, username: req.username, password: Secret::new(req.password), otp: req.otp.map(Secret::new) })
-        .await?;
+async fn sign_in(State(st): State<AppState>, PeerAddress(source): PeerAddress, ApiJson(req): ApiJson<SignInRequest>) -> ApiResult<Response> {
+    let input = SignIn { tenant: req.tenant, username: req.username, password: Secret::new(req.password), otp: req.otp.map(Secret::new), source };
+    let signed = st.services.sign_in(input).await?;
     Ok(session_response(&st, &signed))
 }
 

@@ -182,6 +182,23 @@ mod tests {
         }
     }
 
+    /// The REST operations that sign a user in, throttled per address (429 + Retry-After).
+    const THROTTLED: &[&str] = &["post /api/v1/sign-in", "post /api/v1/accounts/{accountId}/tenants/associations"];
+
+    #[test]
+    fn throttled_operations_document_429_with_retry_after() {
+        let ops = operations();
+        for (path, method, op) in &ops {
+            let name = format!("{method} {path}");
+            let reply = op.responses.responses.get("429");
+            assert_eq!(reply.is_some(), THROTTLED.contains(&name.as_str()), "{name}: 429 documented exactly where throttling applies");
+            if let Some(RefOr::T(r)) = reply {
+                assert!(r.headers.contains_key("Retry-After"), "{name}: its 429 names Retry-After");
+            }
+        }
+        assert!(THROTTLED.iter().all(|t| ops.iter().any(|(p, m, _)| format!("{m} {p}") == *t)), "every throttled operation exists");
+    }
+
     #[test]
     fn operations_with_a_body_document_413_and_415() {
         for (path, method, op) in operations() {

@@ -2,6 +2,7 @@
 
 use super::{AnonymousPost, Failure, FieldErrors, PageResult, Post, Session, optional, redirect, render, render_status, status_of};
 use crate::api::auth::cookie;
+use crate::extract::PeerAddress;
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::PERSONAL_ACCOUNTS_TENANT;
@@ -57,7 +58,7 @@ async fn show(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
     Ok(render(&SignInPage { tenant, username: String::new(), known_tenants: known, errors: FieldErrors::default() }))
 }
 
-async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f): AnonymousPost) -> PageResult {
+async fn submit(State(st): State<AppState>, headers: HeaderMap, PeerAddress(source): PeerAddress, AnonymousPost(f): AnonymousPost) -> PageResult {
     if !f.get("challenge").is_empty() {
         return submit_code(&st, &headers, &f).await;
     }
@@ -72,13 +73,19 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
             missing.fields.push((name.to_owned(), format!("Enter your {label}.")));
         }
     }
+    let mut throttled = None;
     let result = if missing.any() {
         Err((StatusCode::BAD_REQUEST, missing))
     } else {
         st.services
-            .begin_sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")), otp: None })
+            .begin_sign_in(SignIn { tenant: tenant.clone(), username: username.clone(), password: Secret::new(f.get("password")), otp: None, source })
             .await
             .map_err(|e| {
+                // Too many failed sign-ins from this address: 429 with Retry-After.
+                if let Some(t) = e.throttled {
+                    throttled = Some(t);
+                    return (StatusCode::TOO_MANY_REQUESTS, FieldErrors::from_error(&e, &[]));
+                }
                 // Unknown tenants are named at the tenant field; wrong credentials stay vague.
                 let e = if e.code == ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
                 let errors = FieldErrors::from_error(&e, &["tenant"]);
@@ -96,7 +103,13 @@ async fn submit(State(st): State<AppState>, headers: HeaderMap, AnonymousPost(f)
     match result {
         Ok(SignInStep::Done(signed)) => Ok(signed_in(&st, &headers, &signed)),
         Ok(SignInStep::SecondFactor { challenge }) => Ok(render(&CodePage { challenge: challenge.expose().to_owned(), error: None })),
-        Err((status, errors)) => Ok(render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await?, errors })),
+        Err((status, errors)) => {
+            let mut res = render_status(status, &SignInPage { tenant, username, known_tenants: known_tenants(&st, &headers).await?, errors });
+            if let Some(t) = throttled {
+                crate::error::retry_after(&mut res, t);
+            }
+            Ok(res)
+        }
     }
 }
 

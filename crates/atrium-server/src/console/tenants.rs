@@ -2,6 +2,7 @@
 //! Confirm), create a new one, remove one behind a confirmation that states the consequences.
 
 use super::{AccountCtx, FieldErrors, Layout, PageResult, Post, Session, redirect, render, render_status, when};
+use crate::extract::PeerAddress;
 use crate::state::AppState;
 use askama::Template;
 use atrium_core::ids::TenantId;
@@ -94,9 +95,14 @@ struct ReviewPage {
     tenant_id: String,
 }
 
-async fn associate_review(State(st): State<AppState>, Path(id): Path<String>, Post { s, f }: Post) -> PageResult {
+async fn associate_review(State(st): State<AppState>, Path(id): Path<String>, PeerAddress(source): PeerAddress, Post { s, f }: Post) -> PageResult {
     let ctx = AccountCtx::load(&st, &s, &id).await?;
-    match st.services.start_tenant_association(&s.actor, ctx.id, f.get("tenant").trim(), f.get("username").trim(), &Secret::new(f.get("password"))).await {
+    let otp = Some(Secret::new(f.get("otp").trim())).filter(|c| !c.expose().is_empty());
+    let started = st
+        .services
+        .start_tenant_association(&s.actor, ctx.id, f.get("tenant").trim(), f.get("username").trim(), &Secret::new(f.get("password")), otp.as_ref(), source.as_deref())
+        .await;
+    match started {
         Ok((token, t)) => Ok(render(&ReviewPage {
             l: ctx.layout("Review the tenant", "tenants"),
             base: ctx.base(),
@@ -107,14 +113,18 @@ async fn associate_review(State(st): State<AppState>, Path(id): Path<String>, Po
         })),
         Err(e) => {
             let e = if e.code == atrium_core::ErrorCode::TenantNotFound { e.with_target("tenant") } else { e };
-            let errors = FieldErrors::from_error(&e, &["tenant", "username", "password"]);
+            let errors = FieldErrors::from_error(&e, &["tenant", "username", "password", "otp"]);
             // Wrong credentials of the other tenant's user are an input error here: this
             // session is signed in, so 401 would say the wrong thing.
             let status = if e.code.http_status() == 401 { StatusCode::BAD_REQUEST } else { super::status_of(&e) };
-            Ok(render_status(
+            let mut res = render_status(
                 status,
                 &AssociatePage { l: ctx.layout("Associate a tenant", "tenants"), base: ctx.base(), tenant: f.get("tenant").to_owned(), username: f.get("username").to_owned(), errors },
-            ))
+            );
+            if let Some(t) = e.throttled {
+                crate::error::retry_after(&mut res, t);
+            }
+            Ok(res)
         }
     }
 }

@@ -7,6 +7,7 @@
 use super::base_url;
 use super::request::{authorize_request, sign_in_credentials};
 use super::token::parse_form;
+use crate::extract::PeerAddress;
 use crate::state::AppState;
 use atrium_core::services::mail::html_escape as esc;
 use atrium_core::services::identity::{AuthorizeError, Endpoint, OAuthError};
@@ -37,7 +38,7 @@ pub async fn show(State(st): State<AppState>, headers: HeaderMap, Path(tenant): 
     }
 }
 
-pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant): Path<String>, body: Bytes) -> Response {
+pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant): Path<String>, PeerAddress(source): PeerAddress, body: Bytes) -> Response {
     let form_ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -45,10 +46,12 @@ pub async fn submit(State(st): State<AppState>, headers: HeaderMap, Path(tenant)
     if !form_ok {
         return error_page(&OAuthError::malformed("the sign-in form must be posted as application/x-www-form-urlencoded"));
     }
-    let (params, ep) = match parse(&st, &headers, &tenant, &body).await {
+    let (params, mut ep) = match parse(&st, &headers, &tenant, &body).await {
         Ok(v) => v,
         Err(page) => return page,
     };
+    // Failed sign-ins are throttled per address.
+    ep.source = source;
     let req = authorize_request(&params);
     // A passkey instead of the password (`static/passkeys.js` fills these fields).
     if let Some(ceremony) = params.get("passkey_ceremony").filter(|c| !c.is_empty()) {
@@ -200,5 +203,8 @@ pub(crate) fn error_page(e: &OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = (status, Html(html)).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(t) = e.throttled {
+        crate::error::retry_after(&mut res, t);
+    }
     res
 }

@@ -14,11 +14,13 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<&'static str>,
     pub detail: String,
+    /// On a 429: what refused and when to try again (`Retry-After`, RFC 7644 §3.12).
+    pub throttled: Option<atrium_core::Throttled>,
 }
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
-        Self { status, scim_type, detail: detail.into() }
+        Self { status, scim_type, detail: detail.into(), throttled: None }
     }
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::new(400, Some("invalidValue"), detail)
@@ -59,7 +61,7 @@ impl From<Error> for ScimError {
             c if c.http_status() == 400 => (400, Some("invalidValue")),
             c => (c.http_status(), None),
         };
-        Self { status, scim_type, detail }
+        Self { status, scim_type, detail, throttled: e.throttled }
     }
 }
 
@@ -73,6 +75,9 @@ impl IntoResponse for ScimError {
         let mut res = super::scim_json(status, &body);
         if self.status == 401 {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(t) = self.throttled {
+            crate::error::retry_after(&mut res, t);
         }
         res
     }

@@ -90,6 +90,13 @@ impl FromRequestParts<AppState> for Ctx {
         let p = st.services.authenticate_provisioner(&token).await.map_err(|e| {
             if e.code == atrium_core::ErrorCode::Unauthenticated { ScimError::new(401, None, e.message) } else { ScimError::from(e) }
         })?;
+        // Every write request counts once toward the token's limit (a search is a POST that
+        // only reads); over it, 429 with Retry-After.
+        let search = parts.uri.path().ends_with("/.search");
+        let write = matches!(parts.method, axum::http::Method::POST | axum::http::Method::PUT | axum::http::Method::PATCH | axum::http::Method::DELETE);
+        if write && !search {
+            st.services.throttle_provisioning_write(&p).await?;
+        }
         Ok(Ctx { p, base: Self::base_of(st, &parts.headers, &parts.uri) })
     }
 }

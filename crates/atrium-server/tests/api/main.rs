@@ -23,6 +23,22 @@ macro_rules! api_tests {
     )*};
 }
 
+/// Like `api_tests!`, on an app whose configuration `$configure` (a `fn(&mut Config)`) changes.
+macro_rules! api_tests_with {
+    ($configure:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::helpers::spawn_app_with(atrium_store::testing::Backend::Sqlite, super::$configure).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(crate::helpers::spawn_app_with(atrium_store::testing::Backend::Postgres, super::$configure).await).await;
+            }
+        }
+    )*};
+}
+
 mod accounts;
 mod arm;
 mod auth;
@@ -44,6 +60,7 @@ mod scim;
 mod scim_filter;
 mod sign_ins;
 mod subscriptions;
+mod throttling;
 mod tenants;
 mod users;
 mod walkthrough;

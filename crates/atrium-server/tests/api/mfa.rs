@@ -19,6 +19,10 @@ api_tests!(
     mfa_admin_reset_and_global_admin_policy,
     mfa_ropc_refused_and_authorize_carries_amr,
     mfa_console_sign_in_has_a_second_step,
+    mfa_concurrent_wrong_codes_evaluate_at_most_the_threshold,
+    mfa_secret_is_sealed_at_rest_and_raw_rows_still_work,
+    mfa_sign_in_logs_record_the_second_factor,
+    mfa_tenant_association_asks_for_the_code,
 );
 
 const PW: &str = "Us3r-Passw0rd!";
@@ -404,4 +408,274 @@ async fn mfa_console_sign_in_has_a_second_step(app: TestApp) {
     let cookie = console_sign_in(&app, "adele", PW, Some(&totp_code(&secret, now_step(&app)))).await;
     let res = app.no_redirect.get(format!("{}/security-info", app.base)).header(COOKIE, &cookie).send().await.unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// A 6-digit code that is none of the codes accepted around `step`.
+fn wrong_code(secret: &[u8], step: i64, salt: u32) -> String {
+    let window: Vec<String> = (-1..=1).map(|d| totp_code(secret, step + d)).collect();
+    (salt..).map(|n| format!("{:06}", n * 7919 % 1_000_000)).find(|c| !window.contains(c)).unwrap()
+}
+
+/// 30 sign-ins at once with the right password and wrong codes, on one user: each code is
+/// counted before it is evaluated, under one row lock, so exactly the threshold (3) are
+/// evaluated and the rest meet the lock; the right code then waits for the window too.
+async fn mfa_concurrent_wrong_codes_evaluate_at_most_the_threshold(app: TestApp) {
+    let (tid, admin, _, token) = contoso_with_adele(&app).await;
+    let (secret, _) = enrol(&app, &token).await;
+    app.clock.advance_seconds(30);
+    let step = now_step(&app);
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let (client, url) = (app.client.clone(), format!("{}/api/v1/sign-in", app.base));
+            let code = wrong_code(&secret, step, i);
+            tokio::spawn(async move {
+                let r = client.post(url).json(&json!({"tenant": TENANT, "username": "adele", "password": PW, "otp": code})).send().await.unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+            })
+        })
+        .collect();
+    let (mut wrong, mut locked) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (401, c) if c == "invalid_mfa_code" => wrong += 1,
+            (403, c) if c == "account_locked" => locked += 1,
+            other => panic!("unexpected reply {other:?}"),
+        }
+    }
+    assert_eq!((wrong, locked), (3, 27));
+    let actions = app.audit_actions(&admin, &tid).await;
+    assert_eq!(actions.iter().filter(|a| *a == "user.mfa.verify.failed").count(), 3, "3 codes evaluated: {actions:?}");
+    sign_in_otp(&app, "adele", Some(&totp_code(&secret, step))).await.assert_error(403, "account_locked", None);
+    app.clock.advance_seconds(601);
+    sign_in_otp(&app, "adele", Some(&totp_code(&secret, now_step(&app)))).await.ok();
+}
+
+/// Two nodes on one PostgreSQL database: wrong codes sent to both at once still evaluate at
+/// most the threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_the_wrong_code_count() {
+    let a = crate::helpers::spawn_app(atrium_store::testing::Backend::Postgres).await;
+    let b = a.second_node().await;
+    let (tid, admin, _, token) = contoso_with_adele(&a).await;
+    let (secret, _) = enrol(&a, &token).await;
+    a.clock.advance_seconds(30);
+    let step = now_step(&a);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let node = if i % 2 == 0 { &a } else { &b };
+            let (client, url) = (node.client.clone(), format!("{}/api/v1/sign-in", node.base));
+            let code = wrong_code(&secret, step, i);
+            tokio::spawn(async move {
+                let r = client.post(url).json(&json!({"tenant": TENANT, "username": "adele", "password": PW, "otp": code})).send().await.unwrap();
+                r.status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 17, "{statuses:?}");
+    let actions = a.audit_actions(&admin, &tid).await;
+    assert_eq!(actions.iter().filter(|a| *a == "user.mfa.verify.failed").count(), 3);
+}
+
+/// The TOTP secret is stored sealed with the master key; rows stored raw (before sealing
+/// existed) keep working, and are sealed when used or when the server starts.
+async fn mfa_secret_is_sealed_at_rest_and_raw_rows_still_work(app: TestApp) {
+    use atrium_core::ids::{TenantId, UserId};
+    use atrium_core::model::TotpMethod;
+    use atrium_core::ports::Clock;
+    let (tid, admin, adele, token) = contoso_with_adele(&app).await;
+    let tenant = TenantId::parse(&tid, "tid").unwrap();
+    let stored = |user: UserId| {
+        let store = app.services.store().clone();
+        async move { store.begin_read().await.unwrap().get_totp(tenant, user).await.unwrap().unwrap() }
+    };
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+
+    let (secret, _) = enrol(&app, &token).await;
+    let m = stored(UserId::parse(&adele, "id").unwrap()).await;
+    assert!(m.sealed && !contains(&m.secret, &secret), "sealed, not the secret itself");
+    assert_eq!(m.secret.len(), 12 + 20 + 16, "nonce, ciphertext, tag");
+
+    // Alex and Ben set up an authenticator before secrets were sealed: raw rows.
+    let raw_row = |user: &Value, secret: &[u8]| TotpMethod {
+        user_id: UserId::parse(user["id"].as_str().unwrap(), "id").unwrap(),
+        tenant_id: tenant,
+        secret: secret.to_vec(),
+        sealed: false,
+        confirmed_at: None,
+        last_step: 0,
+        created_at: app.clock.now(),
+    };
+    let alex = app.create_user(&admin, &tid, "alex").await;
+    let ben = app.create_user(&admin, &tid, "ben").await;
+    let (alex_secret, ben_secret) = (b"alex-raw-secret-0001".to_vec(), b"ben-raw-secret-00002".to_vec());
+    {
+        let mut tx = app.services.store().begin().await.unwrap();
+        for row in [raw_row(&alex, &alex_secret), raw_row(&ben, &ben_secret)] {
+            assert!(tx.put_pending_totp(&row).await.unwrap());
+            assert!(tx.confirm_totp(row.user_id, now_step(&app) - 5, app.clock.now()).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+    }
+    let alex_id = UserId::parse(alex["id"].as_str().unwrap(), "id").unwrap();
+    let ben_id = UserId::parse(ben["id"].as_str().unwrap(), "id").unwrap();
+    assert!(!stored(alex_id).await.sealed);
+    // Alex signs in with the raw secret's code: it works, and the row is sealed on the way.
+    sign_in_otp(&app, "alex", None).await.assert_error(401, "mfa_required", None);
+    sign_in_otp(&app, "alex", Some(&totp_code(&alex_secret, now_step(&app)))).await.ok();
+    let m = stored(alex_id).await;
+    assert!(m.sealed && !contains(&m.secret, &alex_secret), "sealed when used");
+    app.clock.advance_seconds(30);
+    sign_in_otp(&app, "alex", Some(&totp_code(&alex_secret, now_step(&app)))).await.ok();
+    // Ben's row is sealed by the pass every server start runs (here called directly).
+    assert!(!stored(ben_id).await.sealed);
+    assert_eq!(app.services.seal_stored_totp_secrets().await.unwrap(), 1);
+    assert_eq!(app.services.seal_stored_totp_secrets().await.unwrap(), 0, "nothing left to seal");
+    let m = stored(ben_id).await;
+    assert!(m.sealed && !contains(&m.secret, &ben_secret));
+    sign_in_otp(&app, "ben", Some(&totp_code(&ben_secret, now_step(&app)))).await.ok();
+    // A sealed secret copied into another user's row does not open there.
+    {
+        let mut tx = app.services.store().begin().await.unwrap();
+        tx.delete_mfa(ben_id).await.unwrap();
+        let copy = TotpMethod { user_id: ben_id, sealed: true, last_step: 0, ..stored(alex_id).await };
+        assert!(tx.put_pending_totp(&copy).await.unwrap());
+        assert!(tx.confirm_totp(ben_id, now_step(&app) - 5, app.clock.now()).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+    app.clock.advance_seconds(30);
+    let r = sign_in_otp(&app, "ben", Some(&totp_code(&alex_secret, now_step(&app)))).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+}
+
+/// Sign-in logs: `mfaUsed` when a second factor was satisfied; the password step that waits
+/// for the code is 50074; wrong codes are failures with 500121; on the API, the console and
+/// the authorize page (and the code's redemption carries `mfaUsed`).
+async fn mfa_sign_in_logs_record_the_second_factor(app: TestApp) {
+    let (tid, admin, web, client_secret) = setup(&app).await;
+    let cid = web["appId"].as_str().unwrap().to_owned();
+    let adele_token = app.token(TENANT, "adele", PW).await;
+    let adele = app.get("/api/v1/me", &adele_token).await.body["user"]["id"].clone();
+    let (secret, codes) = enrol(&app, &adele_token).await;
+    // The API: no code, a wrong one, a wrong recovery code, then a right one.
+    app.clock.advance_seconds(30);
+    sign_in_otp(&app, "adele", None).await.assert_error(401, "mfa_required", None);
+    sign_in_otp(&app, "adele", Some(&wrong_code(&secret, now_step(&app), 1))).await.assert_error(401, "invalid_mfa_code", None);
+    sign_in_otp(&app, "adele", Some("aaaaa-bbbbb")).await.assert_error(401, "invalid_mfa_code", None);
+    sign_in_otp(&app, "adele", Some(&codes[0])).await.ok();
+    // The console: the password step, then the code.
+    let cookie = console_sign_in(&app, "adele", PW, Some(&totp_code(&secret, now_step(&app)))).await;
+    assert!(cookie.starts_with("atrium_session="));
+    // The authorize page: the password step, then the code; the code is redeemed.
+    app.clock.advance_seconds(30);
+    let q = [("client_id", cid.as_str()), ("response_type", "code"), ("redirect_uri", "https://web.contoso.com/cb"), ("scope", "User.Read openid")];
+    let url = format!("{}/{tid}/oauth2/v2.0/authorize", app.base);
+    let r = app.no_redirect.post(&url).form(&[q.to_vec(), vec![("username", "adele"), ("password", PW)]].concat()).send().await.unwrap();
+    let challenge = hidden(&r.text().await.unwrap(), "challenge");
+    let code = totp_code(&secret, now_step(&app));
+    let r = app.no_redirect.post(&url).form(&[q.to_vec(), vec![("challenge", challenge.as_str()), ("otc", code.as_str())]].concat()).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let loc = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    let auth_code = loc.split("code=").nth(1).unwrap().split('&').next().unwrap().replace("%2D", "-").replace("%5F", "_");
+    let form = [("grant_type", "authorization_code"), ("client_id", cid.as_str()), ("client_secret", client_secret.as_str()), ("code", auth_code.as_str()), ("redirect_uri", "https://web.contoso.com/cb")];
+    assert_eq!(token(&app, &tid, &form).await.0, 200);
+
+    // setup: the admin's 2 sign-ins; adele's first; then 4 API, 2 console, 3 authorize + redemption.
+    let path = format!("/api/v1/sign-ins?tenantId={tid}&userId={}&limit=100", adele.as_str().unwrap());
+    let items = crate::sign_ins::sign_ins(&app, &admin, &path, 10).await;
+    assert_eq!(items.len(), 10, "{items:#?}");
+    let count = |pred: &dyn Fn(&Value) -> bool| items.iter().filter(|e| pred(e)).count();
+    let by = |code: i64, browser: bool| move |e: &Value| e["status"]["errorCode"] == code && (e["clientAppUsed"] == "Browser") == browser;
+    // Waiting for the code: API, console and authorize page.
+    assert_eq!(count(&by(50074, false)), 1);
+    assert_eq!(count(&by(50074, true)), 2);
+    let waiting = items.iter().find(|e| e["status"]["errorCode"] == 50074).unwrap();
+    assert_eq!(waiting["status"]["failureReason"], "Strong Authentication is required.");
+    assert_eq!(waiting["mfaUsed"], false);
+    // Wrong codes (a TOTP code and a recovery code): failures with 500121, the user named.
+    assert_eq!(count(&by(500121, false)), 2);
+    for e in items.iter().filter(|e| e["status"]["errorCode"] == 500121) {
+        assert_eq!(e["status"]["failureReason"], "Authentication failed during strong authentication request.");
+        assert_eq!((e["userId"].clone(), e["mfaUsed"].clone()), (adele.clone(), json!(false)));
+    }
+    // Successes after a second factor: API (recovery code), console, authorize page, and the
+    // redemption of the authorize page's code; adele's first sign-in had none.
+    let mfa_ok: Vec<&Value> = items.iter().filter(|e| e["status"]["errorCode"] == 0 && e["mfaUsed"] == true).collect();
+    assert_eq!(mfa_ok.len(), 4, "{items:#?}");
+    assert_eq!(mfa_ok.iter().filter(|e| e["signInEventTypes"][0] == "nonInteractiveUser").count(), 1);
+    assert_eq!(mfa_ok.iter().filter(|e| e["appId"] == cid.as_str()).count(), 2);
+    assert_eq!(count(&|e: &Value| e["status"]["errorCode"] == 0 && e["mfaUsed"] == false), 1);
+}
+
+/// Associating a tenant signs in as one of its users: one with an authenticator app (or a
+/// global administrator under the tenant's policy) gives the code too, on the API and on the
+/// console's form.
+async fn mfa_tenant_association_asks_for_the_code(app: TestApp) {
+    let owner = app.owner().await;
+    let acc = crate::accounts::create_account(&app, &owner, "Contoso Games").await;
+    let (_, admin) = app.tenant_with_admin(&owner, "contoso").await;
+    let (secret, _) = enrol(&app, &admin).await;
+    app.clock.advance_seconds(30);
+    let start = format!("/api/v1/accounts/{acc}/tenants/associations");
+    let body = |otp: Option<String>| {
+        let mut b = json!({"tenant": TENANT, "username": "admin", "password": "Adm1n-Passw0rd!"});
+        if let Some(o) = otp {
+            b["otp"] = json!(o);
+        }
+        b
+    };
+    let r = app.post(&start, &owner, body(None)).await;
+    r.assert_error(401, "mfa_required", Some("otp"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("multi-factor authentication"), "{}", r.body);
+    app.post(&start, &owner, body(Some(wrong_code(&secret, now_step(&app), 3)))).await.assert_error(401, "invalid_mfa_code", Some("otp"));
+    // The password is still checked first: a wrong one with a right code is a wrong password.
+    let wrong_pw = json!({"tenant": TENANT, "username": "admin", "password": "Wr0ng-Passw0rd!", "otp": totp_code(&secret, now_step(&app))});
+    app.post(&start, &owner, wrong_pw).await.assert_error(401, "invalid_credentials", None);
+    let r = app.post(&start, &owner, body(Some(totp_code(&secret, now_step(&app))))).await;
+    assert_eq!(r.ok()["domain"], TENANT);
+    // The code is spent: the same one again is refused.
+    app.post(&start, &owner, body(Some(totp_code(&secret, now_step(&app))))).await.assert_error(401, "invalid_mfa_code", Some("otp"));
+
+    // A global administrator under the policy, without an authenticator yet: refused, and told why.
+    let (ftid, fadmin) = app.tenant_with_admin(&owner, "fabrikam").await;
+    let r = app.request(Method::PUT, &format!("/api/v1/tenants/{ftid}/mfa-policy"), Some(&fadmin), Some(json!({"requireMfaForGlobalAdmins": true}))).await;
+    r.ok();
+    let fab = json!({"tenant": "fabrikam.onatrium.local", "username": "admin", "password": "Adm1n-Passw0rd!"});
+    let r = app.post(&start, &owner, fab.clone()).await;
+    r.assert_error(401, "mfa_required", Some("otp"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("no authenticator app yet"), "{}", r.body);
+    // An ordinary user of that tenant is not asked.
+    app.create_user(&fadmin, &ftid, "frank").await;
+    let r = app.post(&start, &owner, json!({"tenant": "fabrikam.onatrium.local", "username": "frank", "password": PW})).await;
+    r.ok();
+
+    // The console's form: the code's field shows the error, then the review page.
+    let cookie_res = post_sign_in(&app, &[("tenant", "personal.onatrium.local"), ("username", app.owner_upn.as_str()), ("password", crate::helpers::OWNER_PASSWORD)]).await;
+    assert_eq!(cookie_res.status(), 303);
+    let cookie = session_cookie(&cookie_res).unwrap();
+    let page_url = format!("{}/accounts/{acc}/tenants/associate", app.base);
+    let html = app.no_redirect.get(&page_url).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"otp\""), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let post = |otp: String| {
+        let (client, url, cookie, origin) = (app.no_redirect.clone(), page_url.clone(), cookie.clone(), app.base.clone());
+        let body = form(&[("csrf", csrf.as_str()), ("tenant", TENANT), ("username", "admin"), ("password", "Adm1n-Passw0rd!"), ("otp", otp.as_str())]);
+        async move {
+            let r = client.post(url).header(COOKIE, cookie).header(ORIGIN, origin).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = post(String::new()).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"otp-error\"") && html.contains("multi-factor authentication"), "{html}");
+    app.clock.advance_seconds(30);
+    let (status, html) = post(totp_code(&secret, now_step(&app))).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Tenant contoso") && html.contains(TENANT), "the review page: {html}");
 }

@@ -31,7 +31,7 @@ macro_rules! backend_tests {
 backend_tests!(metrics_count_requests_tokens_sign_in_failures_and_the_outbox, shutdown_finishes_requests_in_flight, shutdown_writes_buffered_activity);
 api_tests!(metrics_are_off_by_default, readyz_fails_when_the_database_stops_answering);
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let addr = app.metrics_addr.expect("metrics_listen is set");
     let r = reqwest::get(format!("http://{addr}/metrics")).await.unwrap();
     assert_eq!(r.status(), 200);
@@ -41,7 +41,7 @@ async fn scrape(app: &TestApp) -> String {
 
 /// The value of the sample line `series` (name and labels exactly as written).
 #[track_caller]
-fn sample(text: &str, series: &str) -> f64 {
+pub(crate) fn sample(text: &str, series: &str) -> f64 {
     let line = text.lines().find(|l| l.strip_prefix(series).is_some_and(|rest| rest.starts_with(' '))).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
     line[series.len()..].trim().parse().unwrap()
 }

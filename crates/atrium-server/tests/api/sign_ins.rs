@@ -25,7 +25,7 @@ async fn sign_in(app: &TestApp, tenant: &str, username: &str, password: &str) ->
 
 /// The sign-ins `path` lists once at least `n` are there: they are written off the request
 /// path, moments later.
-async fn sign_ins(app: &TestApp, token: &str, path: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn sign_ins(app: &TestApp, token: &str, path: &str, n: usize) -> Vec<Value> {
     let mut items = Vec::new();
     for _ in 0..100 {
         let r = app.get(path, token).await;

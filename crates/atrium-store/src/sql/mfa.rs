@@ -6,7 +6,7 @@ use atrium_core::model::TotpMethod;
 #[async_trait]
 impl MfaTx for DbTx {
     async fn get_totp(&mut self, tenant: TenantId, user: UserId) -> Result<Option<TotpMethod>, StoreError> {
-        let r = sqlx::query("SELECT secret, confirmed_at, last_step, created_at FROM mfa_totp WHERE tenant_id = $1 AND user_id = $2")
+        let r = sqlx::query("SELECT secret, secret_sealed, confirmed_at, last_step, created_at FROM mfa_totp WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant.as_uuid())
             .bind(user.as_uuid())
             .fetch_optional(self.c())
@@ -17,6 +17,7 @@ impl MfaTx for DbTx {
             user_id: user,
             tenant_id: tenant,
             secret: r.try_get("secret").map_err(map_err)?,
+            sealed: r.try_get("secret_sealed").map_err(map_err)?,
             confirmed_at: opt_ts(r.try_get("confirmed_at").map_err(map_err)?),
             last_step: r.try_get("last_step").map_err(map_err)?,
             created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
@@ -26,15 +27,16 @@ impl MfaTx for DbTx {
     async fn put_pending_totp(&mut self, t: &TotpMethod) -> Result<bool, StoreError> {
         // A confirmed authenticator is never overwritten here: it must be removed first.
         let r = sqlx::query(
-            "INSERT INTO mfa_totp (user_id, tenant_id, secret, confirmed_at, last_step, created_at) VALUES ($1, $2, $3, NULL, $4, $5) \
-             ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, last_step = excluded.last_step, \
-             created_at = excluded.created_at WHERE mfa_totp.confirmed_at IS NULL",
+            "INSERT INTO mfa_totp (user_id, tenant_id, secret, secret_sealed, confirmed_at, last_step, created_at) VALUES ($1, $2, $3, $6, NULL, $4, $5) \
+             ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, secret_sealed = excluded.secret_sealed, confirmed_at = NULL, \
+             last_step = excluded.last_step, created_at = excluded.created_at WHERE mfa_totp.confirmed_at IS NULL",
         )
         .bind(t.user_id.as_uuid())
         .bind(t.tenant_id.as_uuid())
         .bind(&t.secret)
         .bind(t.last_step)
         .bind(t.created_at.as_millis())
+        .bind(t.sealed)
         .execute(self.c())
         .await
         .map_err(map_err)?;
@@ -60,6 +62,39 @@ impl MfaTx for DbTx {
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn seal_totp_secret(&mut self, user: UserId, sealed: &[u8]) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE mfa_totp SET secret = $2, secret_sealed = TRUE WHERE user_id = $1 AND secret_sealed = FALSE")
+            .bind(user.as_uuid())
+            .bind(sealed)
+            .execute(self.c())
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn list_unsealed_totp(&mut self, limit: u32) -> Result<Vec<TotpMethod>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, tenant_id, secret, confirmed_at, last_step, created_at FROM mfa_totp WHERE secret_sealed = FALSE ORDER BY user_id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.c())
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TotpMethod {
+                    user_id: UserId::from_uuid(r.try_get("user_id").map_err(map_err)?),
+                    tenant_id: TenantId::from_uuid(r.try_get("tenant_id").map_err(map_err)?),
+                    secret: r.try_get("secret").map_err(map_err)?,
+                    sealed: false,
+                    confirmed_at: opt_ts(r.try_get("confirmed_at").map_err(map_err)?),
+                    last_step: r.try_get("last_step").map_err(map_err)?,
+                    created_at: Timestamp::from_millis(r.try_get("created_at").map_err(map_err)?),
+                })
+            })
+            .collect()
     }
 
     async fn replace_recovery_codes(&mut self, tenant: TenantId, user: UserId, hashes: &[[u8; 32]]) -> Result<(), StoreError> {

@@ -20,6 +20,17 @@ impl ThrottleTx for DbTx {
         Ok(i64::from(r.try_get::<i32, _>("hits").map_err(map_err)?))
     }
 
+    async fn throttle_refund(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE throttle SET hits = hits - 1 WHERE scope = $1 AND key = $2 AND window_start = $3 AND hits > 0")
+            .bind(scope)
+            .bind(key)
+            .bind(window_start.as_millis())
+            .execute(self.c())
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
     async fn throttle_count(&mut self, scope: &str, key: &str, window_start: Timestamp) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT hits FROM throttle WHERE scope = $1 AND key = $2 AND window_start = $3")
             .bind(scope)

@@ -10,10 +10,11 @@ conformance!(
     recovery_codes_are_spent_once_even_concurrently,
     mfa_is_deleted_with_the_user_and_by_reset,
     mfa_policy_defaults_off_and_upserts,
+    totp_secrets_are_sealed_once_and_listed_until_then,
 );
 
 fn pending(u: &atrium_core::model::User, secret: &[u8]) -> TotpMethod {
-    TotpMethod { user_id: u.id, tenant_id: u.tenant_id, secret: secret.to_vec(), confirmed_at: None, last_step: 0, created_at: ts() }
+    TotpMethod { user_id: u.id, tenant_id: u.tenant_id, secret: secret.to_vec(), sealed: false, confirmed_at: None, last_step: 0, created_at: ts() }
 }
 
 async fn totp_pending_confirm_and_steps_spent_once(store: Arc<dyn Store>) {
@@ -119,4 +120,28 @@ async fn mfa_policy_defaults_off_and_upserts(store: Arc<dyn Store>) {
     assert!(!tx.get_mfa_policy(a.id).await.unwrap());
     // An unknown tenant is refused by the schema.
     assert!(matches!(tx.set_mfa_policy(TenantId::random(&rng()), true).await, Err(StoreError::MissingReference)));
+}
+
+/// Rows written before secrets were sealed are listed until sealed; sealing is one conditional
+/// UPDATE (a second one, e.g. another node's, changes nothing); a new set-up keeps its form.
+async fn totp_secrets_are_sealed_once_and_listed_until_then(store: Arc<dyn Store>) {
+    let t = tenant("a");
+    let (a, b) = (user(&t, "adele", "Adele"), user(&t, "alex", "Alex"));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&t).await.unwrap();
+    tx.insert_user(&a).await.unwrap();
+    tx.insert_user(&b).await.unwrap();
+    assert!(tx.put_pending_totp(&pending(&a, b"raw-a")).await.unwrap());
+    assert!(tx.put_pending_totp(&TotpMethod { sealed: true, ..pending(&b, b"sealed-b") }).await.unwrap());
+    assert!(tx.confirm_totp(a.id, 100, ts()).await.unwrap());
+    let raw = tx.list_unsealed_totp(10).await.unwrap();
+    assert_eq!(raw.iter().map(|m| (m.user_id, m.secret.clone(), m.sealed)).collect::<Vec<_>>(), vec![(a.id, b"raw-a".to_vec(), false)]);
+    assert_eq!(raw[0].confirmed_at, Some(ts()));
+    assert!(tx.get_totp(t.id, b.id).await.unwrap().unwrap().sealed);
+    assert!(tx.seal_totp_secret(a.id, b"sealed-a").await.unwrap());
+    assert!(!tx.seal_totp_secret(a.id, b"sealed-again").await.unwrap(), "sealed once");
+    let m = tx.get_totp(t.id, a.id).await.unwrap().unwrap();
+    assert_eq!((m.secret.as_slice(), m.sealed, m.last_step), (&b"sealed-a"[..], true, 100));
+    assert!(tx.list_unsealed_totp(10).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
 }

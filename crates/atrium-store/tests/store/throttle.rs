@@ -125,8 +125,17 @@ async fn throttle_hits_are_all_counted_per_window(store: Arc<dyn Store>) {
     assert_eq!(tx.throttle_count("client_auth_client", "app-2", w1).await.unwrap(), 0);
     assert_eq!(tx.throttle_count("client_auth_address", "app-1", w1).await.unwrap(), 0);
     assert_eq!(tx.throttle_hit("client_auth_client", "app-1", w2, Timestamp::from_millis(T0 + 120_000)).await.unwrap(), 1);
+    // A refund takes one hit back, never below zero, and only in its own window.
+    tx.throttle_refund("client_auth_client", "app-1", w1).await.unwrap();
+    assert_eq!(tx.throttle_count("client_auth_client", "app-1", w1).await.unwrap(), 11);
+    tx.throttle_refund("client_auth_client", "app-2", w1).await.unwrap();
+    assert_eq!(tx.throttle_count("client_auth_client", "app-2", w1).await.unwrap(), 0);
+    assert_eq!(tx.throttle_hit("sign_in_address", "10.0.0.1", w1, w2).await.unwrap(), 1);
+    tx.throttle_refund("sign_in_address", "10.0.0.1", w1).await.unwrap();
+    tx.throttle_refund("sign_in_address", "10.0.0.1", w1).await.unwrap();
+    assert_eq!(tx.throttle_count("sign_in_address", "10.0.0.1", w1).await.unwrap(), 0);
     // Purging drops the windows that have ended, and only those.
-    assert_eq!(tx.purge_throttle(Timestamp::from_millis(T0 + 60_001)).await.unwrap(), 1);
+    assert_eq!(tx.purge_throttle(Timestamp::from_millis(T0 + 60_001)).await.unwrap(), 2);
     assert_eq!(tx.throttle_count("client_auth_client", "app-1", w1).await.unwrap(), 0);
     assert_eq!(tx.throttle_count("client_auth_client", "app-1", w2).await.unwrap(), 1);
     tx.commit().await.unwrap();

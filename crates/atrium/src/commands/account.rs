@@ -106,6 +106,10 @@ pub enum TenantCommand {
         username: String,
         #[arg(long)]
         password_stdin: bool,
+        /// That user's second factor, when they sign in with one: the authenticator app's
+        /// current code, or a recovery code.
+        #[arg(long)]
+        otp: Option<String>,
         #[arg(long)]
         yes: bool,
     },
@@ -524,13 +528,15 @@ async fn tenants(cmd: TenantCommand) -> anyhow::Result<()> {
                 list.iter().map(|t| vec![t.tenant.domain.clone(), t.tenant.display_name.clone(), t.tenant.id.to_string(), t.associated_at.clone()]).collect(),
             );
         }
-        TenantCommand::Associate { g, account, tenant, username, password_stdin, yes } => {
+        TenantCommand::Associate { g, account, tenant, username, password_stdin, otp, yes } => {
             let c = Client::from_args(&g)?;
             let acc = resolve::account(&c, &account).await?;
             let password = read_secret(&format!("Password of {username}: "), password_stdin)?;
-            let r: StartAssociationResponse = c
-                .post(&format!("/api/v1/accounts/{}/tenants/associations", seg(&acc)), &json!({"tenant": tenant, "username": username, "password": password}))
-                .await?;
+            let mut body = json!({"tenant": tenant, "username": username, "password": password});
+            if let Some(otp) = otp {
+                body["otp"] = json!(otp);
+            }
+            let r: StartAssociationResponse = c.post(&format!("/api/v1/accounts/{}/tenants/associations", seg(&acc)), &body).await?;
             println!("Organization: {}\nDomain:       {}", r.organization, r.domain);
             if !yes {
                 use std::io::{BufRead, IsTerminal, Write};

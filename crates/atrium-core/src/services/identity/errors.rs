@@ -122,6 +122,12 @@ impl OAuthError {
         )
     }
 
+    /// The password was right and the second factor is still to come: what Entra's sign-in
+    /// log records for that step (50074, "interrupted"). Never sent as a reply.
+    pub fn strong_auth_required() -> Self {
+        Self::new("interaction_required", 50074, 401, "Strong Authentication is required.")
+    }
+
     pub fn password_change_required() -> Self {
         Self::new("invalid_grant", 50055, 400, "The password is expired. The user must change it (a temporary password must be replaced) before signing in.")
     }

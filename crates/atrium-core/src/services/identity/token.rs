@@ -54,6 +54,8 @@ pub struct TokenSubject {
     pub app_display_name: Option<String>,
     /// The user's id and UPN; `None` for app-only tokens.
     pub user: Option<(crate::ids::UserId, String)>,
+    /// The user's sign-in had a second factor (the code or refresh token carries it).
+    pub mfa: bool,
 }
 
 /// Why `/authorize` stopped: errors about the client or the redirect URI are shown on a page
@@ -265,7 +267,7 @@ impl Services {
             refresh_token: None,
             id_token: None,
             client_info: None,
-            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: None },
+            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: None, mfa: false },
         })
     }
 
@@ -396,7 +398,7 @@ impl Services {
 
     /// Username and password of the tenant, mapped to AADSTS errors.
     async fn user_sign_in(&self, ep: &Endpoint, username: &str, password: &Secret) -> Result<User, OAuthError> {
-        let user = match self.verify_credentials(&ep.tenant, username, password).await {
+        let user = match self.verify_credentials(&ep.tenant, username, password, ep.source.as_deref()).await {
             Ok(u) => u,
             Err(e) => {
                 return Err(match e.code {
@@ -536,7 +538,11 @@ impl Services {
             refresh_token,
             id_token,
             client_info: Some(client_info),
-            subject: TokenSubject { app_display_name: Some(app.display_name.to_string()), user: Some((user.id, user.upn.as_str().to_owned())) },
+            subject: TokenSubject {
+                app_display_name: Some(app.display_name.to_string()),
+                user: Some((user.id, user.upn.as_str().to_owned())),
+                mfa: amr.multi_factor(),
+            },
         })
     }
 
@@ -604,22 +610,32 @@ impl Services {
         let app = self.authorize_check(ep, req).await?;
         let again = |message: &str| AuthorizeError::Credentials { message: message.to_owned(), app_name: app.display_name.to_string() };
         let signed_in = self.user_sign_in(ep, username, password).await;
-        self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, &signed_in)).await;
         let user = match signed_in {
             Ok(u) => u,
-            Err(e) if e.code == 50126 => return Err(again("Your account or password is incorrect.")),
-            Err(e) if e.code == 50053 => return Err(again("Your account is locked after too many failed attempts. Try again later.")),
-            Err(e) if e.code == 50057 => return Err(again("Your account is disabled. Contact your administrator.")),
-            Err(e) if e.code == 50055 => return Err(again("Your password must be changed before you can sign in here.")),
-            Err(e) => return Err(AuthorizeError::Show(e)),
+            Err(e) => {
+                self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, None, Some(&e), false)).await;
+                return Err(match e.code {
+                    50126 => again("Your account or password is incorrect."),
+                    50053 => again("Your account is locked after too many failed attempts. Try again later."),
+                    50057 => again("Your account is disabled. Contact your administrator."),
+                    50055 => again("Your password must be changed before you can sign in here."),
+                    _ => AuthorizeError::Show(e),
+                });
+            }
         };
-        if self.has_totp(ep.tenant.id, user.id).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))? {
-            let challenge = self.mfa_challenge(&ep.tenant, &user).map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))?;
+        let server = |e: crate::error::Error| AuthorizeError::Show(OAuthError::server_error(&e.message));
+        if self.has_totp(ep.tenant.id, user.id).await.map_err(server)? {
+            let challenge = self.mfa_challenge(&ep.tenant, &user).map_err(server)?;
+            // Logged as Entra logs it: the password was right, the second factor is to come.
+            let waiting = OAuthError::strong_auth_required();
+            self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, Some(&user), Some(&waiting), false)).await;
             return Err(AuthorizeError::SecondFactor { challenge, app_name: app.display_name.to_string(), message: None });
         }
-        if self.mfa_needed(&ep.tenant, &user).await.map_err(|e| AuthorizeError::Show(OAuthError::server_error(&e.message)))? {
+        if self.mfa_needed(&ep.tenant, &user).await.map_err(server)? {
+            self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, Some(&user), Some(&OAuthError::mfa_required()), false)).await;
             return Err(again("Your organization requires multi-factor sign-in for administrators: set up an authenticator app on the Security info page of the Atrium console first."));
         }
+        self.log_sign_in(self.authorize_sign_in_entry(ep, &app, username, Some(&user), None, false)).await;
         self.issue_auth_code(ep, req, &app, &user, Amr::Password).await
     }
 
@@ -631,7 +647,9 @@ impl Services {
             Ok(v) if v.0.id == ep.tenant.id => v,
             _ => return Err(again("The sign-in took too long. Sign in again.")),
         };
-        match self.verify_second_factor(&tenant, &user, code).await {
+        let verified = self.verify_second_factor(&tenant, &user, code).await;
+        self.log_sign_in(self.authorize_second_factor_entry(ep, &app, &user, verified.as_ref().err())).await;
+        match verified {
             Ok(amr) => self.issue_auth_code(ep, req, &app, &user, amr).await,
             Err(e) if e.code == ErrorCode::InvalidMfaCode => Err(AuthorizeError::SecondFactor {
                 challenge: challenge.to_owned(),
