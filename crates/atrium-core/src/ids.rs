@@ -123,6 +123,10 @@ typed_id!(
     /// A SCIM provisioning token of a tenant.
     ProvisioningTokenId
 );
+typed_id!(
+    /// An app role granted to an application (Entra's appRoleAssignment).
+    AppRoleAssignmentId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

@@ -20,6 +20,7 @@ macro_rules! migrations {
             9 "throttling" "0009_throttling.sql",
             10 "mfa" "0010_mfa.sql",
             11 "sign_in_logs" "0011_sign_in_logs.sql",
+            14 "app_role_assignments" "0014_app_role_assignments.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

@@ -7,7 +7,7 @@ pub use crate::random::Rng;
 
 pub use store::{
     AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, OutboxStats,
-    PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
+    AppRoleTx, PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
 };
 
 use crate::domain::PasswordHash;

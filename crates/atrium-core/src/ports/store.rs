@@ -98,6 +98,7 @@ pub trait Tx:
     + MfaTx
     + SignInLogTx
     + ThrottleTx
+    + AppRoleTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -682,4 +683,17 @@ pub enum SignInReservation {
     Busy,
     /// Locked (or no such user): the password must not be checked.
     Locked,
+}
+
+/// App role assignments: app roles (Graph application permissions among them) granted to
+/// applications.
+#[async_trait]
+pub trait AppRoleTx: Send {
+    /// `Conflict` when the application already has this role of this resource,
+    /// `MissingReference` when the application is gone.
+    async fn insert_app_role_assignment(&mut self, a: &crate::model::AppRoleAssignment) -> Result<(), StoreError>;
+    /// The application's assignments, oldest first.
+    async fn list_app_role_assignments(&mut self, tenant: TenantId, application: crate::ids::ApplicationId) -> Result<Vec<crate::model::AppRoleAssignment>, StoreError>;
+    /// Removes one assignment of the application; false when there is none.
+    async fn delete_app_role_assignment(&mut self, tenant: TenantId, application: crate::ids::ApplicationId, id: crate::ids::AppRoleAssignmentId) -> Result<bool, StoreError>;
 }

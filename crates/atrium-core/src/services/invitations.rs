@@ -364,7 +364,7 @@ impl Services {
     /// Graph's `POST /invitations`: a guest in the caller's tenant, without account access.
     /// Needs a global administrator of the tenant.
     pub async fn invite_guest_to_tenant(&self, actor: &Actor, input: InviteGuests, base_url: &str) -> Result<SentInvitation, Error> {
-        authz::tenant_admin(actor, actor.tenant_id)?;
+        authz::directory(actor, actor.tenant_id, crate::graph::DirectoryOp::InviteGuests)?;
         if actor.tenant_id == crate::ids::PERSONAL_ACCOUNTS_TENANT {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("The personal-accounts tenant has no guests; sign in through an organization's tenant."));
         }
