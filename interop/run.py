@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interoperability suite: unmodified msal / azure-identity against a real `atrium serve`.
+"""Interoperability suite: unmodified msal / azure-identity / msgraph-sdk against a real `atrium serve`.
 
     run.py --bin PATH [--database-url URL] --label sqlite|postgres
 
@@ -43,6 +43,7 @@ from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey  # noqa: E402
 
 from forms import sign_in_form  # noqa: E402
+from graph_cases import CASES as GRAPH_CASES  # noqa: E402
 from server import Server, SetupError  # noqa: E402
 
 # msal recommends response_mode=form_post for auth-code flows; the suite uses query on purpose (§4).
@@ -572,6 +573,8 @@ PHASE1_CASES: list[tuple[str, Callable[[Ctx], None]]] = [
     ("errors_bad_scope", case_errors_bad_scope),
     ("errors_redirect_uri", case_errors_redirect_uri),
     ("errors_correlation_id", case_errors_correlation_id),
+    # Microsoft Graph /v1.0 through the unmodified Graph SDK (interop/graph_cases.py).
+    *GRAPH_CASES,
     # Last in the first phase: they use the quickstart's directory-sync tenant, not the demo one.
     ("scim2_cli_test", case_scim2_cli_test),
     ("scim_sanity_probe", case_scim_sanity_probe),
