@@ -689,9 +689,10 @@ pub enum SignInReservation {
 /// applications.
 #[async_trait]
 pub trait AppRoleTx: Send {
-    /// `Conflict` when the application already has this role of this resource,
+    /// Grants the role unless the application already has this role of this resource, in one
+    /// statement (concurrent grants of the same role leave one row); true when it was added.
     /// `MissingReference` when the application is gone.
-    async fn insert_app_role_assignment(&mut self, a: &crate::model::AppRoleAssignment) -> Result<(), StoreError>;
+    async fn insert_app_role_assignment(&mut self, a: &crate::model::AppRoleAssignment) -> Result<bool, StoreError>;
     /// The application's assignments, oldest first.
     async fn list_app_role_assignments(&mut self, tenant: TenantId, application: crate::ids::ApplicationId) -> Result<Vec<crate::model::AppRoleAssignment>, StoreError>;
     /// Removes one assignment of the application; false when there is none.

@@ -30,12 +30,8 @@ impl Services {
         let wanted = parse_permissions(permissions)?;
         let mut tx = self.write().await?;
         let app = find_app(tx.as_mut(), tenant_id, application).await?;
-        let held = graph_grants(tx.as_mut(), tenant_id, app.id).await?;
         let now = self.clock.now();
         for p in wanted {
-            if held.iter().any(|g| g.permission == p) {
-                continue;
-            }
             let a = AppRoleAssignment {
                 id: AppRoleAssignmentId::random(self.rng.as_ref()),
                 tenant_id,
@@ -44,10 +40,13 @@ impl Services {
                 app_role_id: p.id(),
                 created_at: now,
             };
+            // Held already (or granted by a concurrent call): nothing to add or record.
             match tx.insert_app_role_assignment(&a).await {
-                // A concurrent grant of the same permission: the caller's wish holds.
-                Err(StoreError::Conflict) => return Err(Error::new(ErrorCode::InvalidRequest).with_message("The permission was granted concurrently; try again.")),
-                r => r?,
+                Ok(true) => {}
+                Ok(false) => continue,
+                // Deleted meanwhile by another call.
+                Err(StoreError::MissingReference) => return Err(Error::new(ErrorCode::ApplicationNotFound).with_target("applicationId")),
+                Err(e) => return Err(e.into()),
             }
             tx.insert_audit(&self.audit(
                 Some(actor),

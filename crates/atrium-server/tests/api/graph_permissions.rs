@@ -92,6 +92,18 @@ async fn admin_consent_puts_roles_in_app_tokens(app: TestApp) {
     assert_eq!(r.body[0]["resourceAppId"], "00000003-0000-0000-c000-000000000000");
     app.post(&path, &c.admin, json!({"permissions": ["User.Read.All"]})).await.ok();
     assert_eq!(app.get(&path, &c.admin).await.ok().as_array().unwrap().len(), 2);
+    // Concurrent grants of one permission: every call succeeds, it is held once, recorded once.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (client, url, token) = (app.client.clone(), format!("{}{path}", app.base), c.admin.clone());
+        set.spawn(async move { client.post(url).bearer_auth(token).json(&json!({"permissions": ["Directory.Read.All"]})).send().await.unwrap().status().as_u16() });
+    }
+    assert_eq!(set.join_all().await, vec![200; 6]);
+    let held = app.get(&path, &c.admin).await;
+    assert_eq!(held.ok().as_array().unwrap().iter().filter(|g| g["permission"] == "Directory.Read.All").count(), 1, "{}", held.body);
+    let audit = app.audit_actions(&c.admin, &c.tid).await;
+    assert_eq!(audit.iter().filter(|a| *a == "application.graph_permission.grant").count(), 3, "{audit:?}");
+    assert_eq!(app.delete(&format!("{path}/Directory.Read.All"), &c.admin).await.status, 204);
     // Graph tokens carry them; tokens for other resources do not.
     let t = app_token(&app, &c.tid, &app_id, &secret, "https://graph.microsoft.com/.default").await;
     let cl = claims(&t);

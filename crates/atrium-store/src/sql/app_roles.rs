@@ -6,9 +6,10 @@ use atrium_core::model::AppRoleAssignment;
 
 #[async_trait]
 impl AppRoleTx for DbTx {
-    async fn insert_app_role_assignment(&mut self, a: &AppRoleAssignment) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO app_role_assignments (id, tenant_id, application_id, resource_app_id, app_role_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    async fn insert_app_role_assignment(&mut self, a: &AppRoleAssignment) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO app_role_assignments (id, tenant_id, application_id, resource_app_id, app_role_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (application_id, resource_app_id, app_role_id) DO NOTHING",
         )
         .bind(a.id.as_uuid())
         .bind(a.tenant_id.as_uuid())
@@ -19,7 +20,7 @@ impl AppRoleTx for DbTx {
         .execute(self.c())
         .await
         .map_err(map_err)?;
-        Ok(())
+        Ok(r.rows_affected() == 1)
     }
 
     async fn list_app_role_assignments(&mut self, tenant: TenantId, application: ApplicationId) -> Result<Vec<AppRoleAssignment>, StoreError> {

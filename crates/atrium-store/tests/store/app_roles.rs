@@ -1,5 +1,6 @@
 //! App role assignments (Graph application permissions granted to applications): one per
-//! (application, resource, role), listed oldest first, scoped to the tenant, gone with the app.
+//! (application, resource, role) even under concurrent grants, listed oldest first, scoped to
+//! the tenant, gone with the app.
 
 use super::*;
 use atrium_core::domain::DisplayName;
@@ -44,10 +45,10 @@ async fn app_role_assignments_are_unique_and_go_with_their_app(store: Arc<dyn St
     tx.insert_application(&a).await.unwrap();
     tx.insert_application(&b).await.unwrap();
     let second = assignment(&a, write, 5);
-    tx.insert_app_role_assignment(&second).await.unwrap();
+    assert!(tx.insert_app_role_assignment(&second).await.unwrap());
     let first = assignment(&a, read, 0);
-    tx.insert_app_role_assignment(&first).await.unwrap();
-    tx.insert_app_role_assignment(&assignment(&b, read, 0)).await.unwrap();
+    assert!(tx.insert_app_role_assignment(&first).await.unwrap());
+    assert!(tx.insert_app_role_assignment(&assignment(&b, read, 0)).await.unwrap());
     tx.commit().await.unwrap();
 
     let mut tx = store.begin().await.unwrap();
@@ -55,8 +56,9 @@ async fn app_role_assignments_are_unique_and_go_with_their_app(store: Arc<dyn St
     // Another tenant's id finds nothing, and deletes nothing.
     assert!(tx.list_app_role_assignments(other.id, a.id).await.unwrap().is_empty());
     assert!(!tx.delete_app_role_assignment(other.id, a.id, first.id).await.unwrap());
-    // One per (application, resource, role).
-    assert!(matches!(tx.insert_app_role_assignment(&assignment(&a, read, 9)).await, Err(StoreError::Conflict)));
+    // One per (application, resource, role): granting it again adds nothing.
+    assert!(!tx.insert_app_role_assignment(&assignment(&a, read, 9)).await.unwrap());
+    assert_eq!(tx.list_app_role_assignments(t.id, a.id).await.unwrap(), vec![first.clone(), second.clone()]);
     drop(tx);
     // The application must exist in that tenant.
     let mut tx = store.begin().await.unwrap();
