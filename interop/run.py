@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Interoperability suite: unmodified msal / azure-identity, the Azure CLI and azure-mgmt-resource
-(interop/arm.py) against a real `atrium serve`.
+"""Interoperability suite: unmodified msal / azure-identity / msgraph-sdk, the Azure CLI and
+azure-mgmt-resource (interop/arm.py) against a real `atrium serve`.
 
     run.py --bin PATH [--database-url URL] --label sqlite|postgres
 
@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey  # noqa: 
 
 import arm  # noqa: E402
 from forms import sign_in_form  # noqa: E402
+from graph_cases import CASES as GRAPH_CASES  # noqa: E402
 from server import Server, SetupError  # noqa: E402
 
 # msal recommends response_mode=form_post for auth-code flows; the suite uses query on purpose (§4).
@@ -582,6 +583,8 @@ PHASE1_CASES: list[tuple[str, Callable[[Ctx], None]]] = [
     ("errors_correlation_id", case_errors_correlation_id),
     # The Azure CLI and azure-mgmt-resource against ARM (interop/arm.py), in this order.
     *arm.CASES,
+    # Microsoft Graph /v1.0 through the unmodified Graph SDK (interop/graph_cases.py).
+    *GRAPH_CASES,
     # Last in the first phase: they use the quickstart's directory-sync tenant, not the demo one.
     ("scim2_cli_test", case_scim2_cli_test),
     ("scim_sanity_probe", case_scim_sanity_probe),

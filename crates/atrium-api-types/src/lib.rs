@@ -578,6 +578,31 @@ pub struct Key {
     pub expired: bool,
 }
 
+/// Grants Microsoft Graph application permissions to an application ("Grant admin consent").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GrantGraphPermissionsRequest {
+    /// Permission names (`User.Read.All`) or Microsoft's app role ids.
+    #[schema(min_items = 1, max_items = 20)]
+    pub permissions: Vec<String>,
+}
+
+/// A Microsoft Graph application permission held by an application: an app role assignment
+/// to the built-in Microsoft Graph service principal. App-only Graph tokens carry it in `roles`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphPermissionGrant {
+    /// The permission's name, as in the `roles` claim.
+    pub permission: String,
+    /// Microsoft's id of the app role.
+    pub app_role_id: Uuid,
+    /// Microsoft Graph's appId, `00000003-0000-0000-c000-000000000000`.
+    pub resource_app_id: Uuid,
+    /// The app role assignment's id.
+    pub id: Uuid,
+    pub created_at: String,
+}
+
 // ---------------------------------------------------------------- accounts
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -13,6 +13,21 @@ pub struct Actor {
     /// Set when an application calls with a client-credentials token (R13). `user_id` then
     /// holds its service principal id, which names no user, so directory rules never match it.
     pub application: Option<crate::ids::ApplicationId>,
+    /// What the credential allows beyond the principal's own role (Graph tokens).
+    pub access: Access,
+}
+
+/// What the caller's credential allows. Sessions and account-API tokens carry no permissions of
+/// their own: the directory role decides (R4). A Graph token carries permissions that
+/// `authz::directory` checks per operation ([`crate::graph::DirectoryOp`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Access {
+    #[default]
+    Direct,
+    /// An app-only Graph token: the application permissions granted to the app (its `roles`).
+    GraphApp(Vec<crate::graph::GraphPermission>),
+    /// A delegated Graph token: its scopes (`scp`), limited further by the user's role.
+    GraphDelegated(Vec<String>),
 }
 
 impl Actor {

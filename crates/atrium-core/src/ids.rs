@@ -131,6 +131,10 @@ typed_id!(
     /// A passkey registration or sign-in in progress (its WebAuthn state is kept server-side).
     PasskeyCeremonyId
 );
+typed_id!(
+    /// An app role granted to an application (Entra's appRoleAssignment).
+    AppRoleAssignmentId
+);
 
 /// The built-in tenant that holds personal accounts, among them the owner. Its id is the one
 /// Microsoft uses for the consumers (MSA) tenant, so tokens from it look familiar.

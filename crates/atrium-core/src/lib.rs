@@ -9,6 +9,7 @@ pub mod actor;
 pub mod audit;
 pub mod domain;
 pub mod error;
+pub mod graph;
 pub mod ids;
 pub mod model;
 pub mod page;

@@ -181,6 +181,19 @@ pub struct Application {
     pub updated_at: Timestamp,
 }
 
+/// An app role of a resource granted to an application's service principal (Entra's
+/// appRoleAssignment). Graph's application permissions are app roles of the built-in Graph
+/// service principal: `resource_app_id` is then [`crate::graph::GRAPH_APP_ID`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRoleAssignment {
+    pub id: crate::ids::AppRoleAssignmentId,
+    pub tenant_id: TenantId,
+    pub application_id: crate::ids::ApplicationId,
+    pub resource_app_id: uuid::Uuid,
+    pub app_role_id: uuid::Uuid,
+    pub created_at: Timestamp,
+}
+
 /// A client secret. Only the SHA-256 of the value is stored; the value is shown once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppKey {

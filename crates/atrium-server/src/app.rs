@@ -52,7 +52,7 @@ pub fn build_app(state: AppState, max_body_bytes: usize, request_timeout: Durati
         .merge(api)
         .merge(crate::identity::routes())
         .merge(crate::invitations::routes())
-        .merge(crate::graph::routes())
+        .merge(crate::graph::routes(&state))
         .merge(crate::arm::routes())
         .merge(crate::scim::routes())
         .merge(crate::console::routes())

@@ -20,9 +20,10 @@ macro_rules! migrations {
             9 "throttling" "0009_throttling.sql",
             10 "mfa" "0010_mfa.sql",
             11 "sign_in_logs" "0011_sign_in_logs.sql",
-            16 "app_coadmins" "0016_app_coadmins.sql",
             12 "passkeys" "0012_passkeys.sql",
             13 "totp_sealed" "0013_totp_sealed.sql",
+            14 "app_role_assignments" "0014_app_role_assignments.sql",
+            16 "app_coadmins" "0016_app_coadmins.sql",
         )
     };
     (@list $backend:literal; $($v:literal $name:literal $file:literal,)*) => {

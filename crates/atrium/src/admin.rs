@@ -28,6 +28,9 @@ pub struct QuickstartArgs {
 
 pub const QUICKSTART_REDIRECT_URI: &str = "http://localhost:8400/callback";
 
+/// The Microsoft Graph application permissions the quickstart app is granted (admin consent).
+pub const QUICKSTART_GRAPH_PERMISSIONS: &[&str] = &["User.ReadWrite.All", "Group.ReadWrite.All", "Application.ReadWrite.All", "User.Invite.All"];
+
 /// Creates a demo tenant with a user and an app with a key, ready for MSAL.
 pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
     let cfg = load(&a.config)?;
@@ -79,6 +82,12 @@ pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
         .add_application_key(&actor, tenant.id, &app.id.to_string(), Some("quickstart".into()), None)
         .await
         .map_err(|e| anyhow::anyhow!("adding a key: {e}"))?;
+    // Admin consent for Microsoft Graph, so the Graph SDKs and `az ad` work at once.
+    let graph_permissions: Vec<String> = QUICKSTART_GRAPH_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+    services
+        .grant_graph_permissions(&actor, tenant.id, &app.id.to_string(), &graph_permissions)
+        .await
+        .map_err(|e| anyhow::anyhow!("granting Microsoft Graph permissions: {e}"))?;
     let base = match &cfg.public_url {
         Some(u) => u.trim_end_matches('/').to_owned(),
         None => {
@@ -101,8 +110,10 @@ pub async fn quickstart(a: QuickstartArgs) -> anyhow::Result<()> {
         "password": password.secret().expose(),
         "ca_path": ca_path,
         "redirect_uri": QUICKSTART_REDIRECT_URI,
+        "graph_url": format!("{base}/v1.0"),
+        "graph_permissions": QUICKSTART_GRAPH_PERMISSIONS.join(" "),
     });
-    let mut keys = vec!["authority", "tenant_id", "client_id", "client_secret", "username", "password", "ca_path", "redirect_uri"];
+    let mut keys = vec!["authority", "tenant_id", "client_id", "client_secret", "username", "password", "ca_path", "redirect_uri", "graph_url", "graph_permissions"];
     if a.scim {
         // A second tenant, fed by SCIM: creating its token turns directory sync on.
         let (synced, _) = services

@@ -9,7 +9,7 @@ pub use passkeys::{PasskeyChallenge, PasskeyError, PasskeyUser, PasskeyVerifier,
 
 pub use store::{
     AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailTx, OutboxStats,
-    PasskeyTx, PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
+    AppRoleTx, PasskeyTx, PoolStats, SignInLogTx, SignInReservation, Store, StoreError, SubscriptionTx, ThrottleTx, Tx,
 };
 
 use crate::domain::PasswordHash;

@@ -99,6 +99,7 @@ pub trait Tx:
     + PasskeyTx
     + SignInLogTx
     + ThrottleTx
+    + AppRoleTx
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -736,4 +737,18 @@ pub enum SignInReservation {
     Busy,
     /// Locked (or no such user): the password must not be checked.
     Locked,
+}
+
+/// App role assignments: app roles (Graph application permissions among them) granted to
+/// applications.
+#[async_trait]
+pub trait AppRoleTx: Send {
+    /// Grants the role unless the application already has this role of this resource, in one
+    /// statement (concurrent grants of the same role leave one row); true when it was added.
+    /// `MissingReference` when the application is gone.
+    async fn insert_app_role_assignment(&mut self, a: &crate::model::AppRoleAssignment) -> Result<bool, StoreError>;
+    /// The application's assignments, oldest first.
+    async fn list_app_role_assignments(&mut self, tenant: TenantId, application: crate::ids::ApplicationId) -> Result<Vec<crate::model::AppRoleAssignment>, StoreError>;
+    /// Removes one assignment of the application; false when there is none.
+    async fn delete_app_role_assignment(&mut self, tenant: TenantId, application: crate::ids::ApplicationId, id: crate::ids::AppRoleAssignmentId) -> Result<bool, StoreError>;
 }

@@ -926,7 +926,7 @@ impl Services {
             PrincipalRef::User(u) => u,
             _ => UserId::from_uuid(p.uuid()),
         };
-        let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false, application: None };
+        let actor = Actor { user_id, tenant_id: tenant, session_id: crate::ids::SessionId::from_uuid(uuid::Uuid::nil()), global_admin: false, must_change_password: false, application: None, access: crate::actor::Access::Direct };
         Ok(AccountCaller { account: account.clone(), actor, is_owner: false, grants, tenants: Vec::new() })
     }
 

@@ -231,6 +231,7 @@ impl Services {
                 global_admin: false,
                 must_change_password: false,
                 application: Some(app.id),
+                access: crate::actor::Access::Direct,
             });
         }
         self.authenticate(token).await
@@ -301,6 +302,7 @@ impl Services {
             global_admin: user.global_admin,
             must_change_password: user.must_change_password,
             application: None,
+            access: crate::actor::Access::Direct,
         })
     }
 

@@ -35,6 +35,7 @@ impl Services {
             global_admin: true,
             must_change_password: false,
             application: None,
+            access: crate::actor::Access::Direct,
         })
     }
 

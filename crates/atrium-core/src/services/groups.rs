@@ -5,6 +5,7 @@ use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{Description, GroupName};
 use crate::error::{Error, ErrorCode};
+use crate::graph::DirectoryOp;
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::model::{Group, User};
 use crate::page::{ListQuery, Page};
@@ -28,7 +29,7 @@ pub struct GroupPatch {
 
 impl Services {
     pub async fn create_group(&self, actor: &Actor, tenant_id: TenantId, input: NewGroup) -> Result<Group, Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteGroups)?;
         let mut tx = self.write().await?;
         let group = self.create_group_in(tx.as_mut(), actor, tenant_id, input).await?;
         tx.commit().await?;
@@ -73,28 +74,36 @@ impl Services {
     }
 
     pub async fn get_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId) -> Result<Group, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadGroups)?;
         let mut tx = self.read().await?;
         find_group(tx.as_mut(), tenant_id, group_id).await
     }
 
     pub async fn list_groups(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<Group>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadGroups)?;
         self.query_groups(actor, tenant_id, &DirectoryQuery::search(ObjectKind::Group, q)?).await
     }
 
     /// One page of the tenant's groups that match a directory query (REST `search` now;
     /// Graph `$filter` and SCIM `filter` parse into the same query).
     pub async fn query_groups(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<Page<Group>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadGroups)?;
         let mut tx = self.read().await?;
         self.require_tenant(tx.as_mut(), tenant_id).await?;
         let rows = tx.query_groups(tenant_id, q).await?;
         Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
+    /// How many of the tenant's groups match a query (its filter; the page is ignored).
+    pub async fn count_groups(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<u64, Error> {
+        authz::directory(actor, tenant_id, DirectoryOp::ReadGroups)?;
+        let mut tx = self.read().await?;
+        self.require_tenant(tx.as_mut(), tenant_id).await?;
+        Ok(tx.count_groups(tenant_id, q).await?)
+    }
+
     pub async fn update_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, patch: GroupPatch) -> Result<Group, Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteGroups)?;
         let name = opt(patch.display_name.as_deref(), |s| GroupName::parse(s, "displayName"))?;
         let description = match &patch.description {
             None => None,
@@ -128,7 +137,7 @@ impl Services {
 
     /// Deletes the group object; its members stay in the directory.
     pub async fn delete_group(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId) -> Result<(), Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteGroups)?;
         let mut tx = self.write().await?;
         let g = find_group(tx.as_mut(), tenant_id, group_id).await?;
         if g.provisioning.is_some() {
@@ -148,7 +157,7 @@ impl Services {
     }
 
     pub async fn add_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteGroupMembers)?;
         let mut tx = self.write().await?;
         if find_group(tx.as_mut(), tenant_id, group_id).await?.provisioning.is_some() {
             return Err(super::provisioning::source_owned("group"));
@@ -168,7 +177,7 @@ impl Services {
     }
 
     pub async fn remove_group_member(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteGroupMembers)?;
         let mut tx = self.write().await?;
         if find_group(tx.as_mut(), tenant_id, group_id).await?.provisioning.is_some() {
             return Err(super::provisioning::source_owned("group"));
@@ -192,7 +201,7 @@ impl Services {
     }
 
     pub async fn list_group_members(&self, actor: &Actor, tenant_id: TenantId, group_id: GroupId, q: &ListQuery) -> Result<Page<User>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadGroups)?;
         let mut tx = self.read().await?;
         find_group(tx.as_mut(), tenant_id, group_id).await?;
         let rows = tx

@@ -364,7 +364,7 @@ impl Services {
     /// Graph's `POST /invitations`: a guest in the caller's tenant, without account access.
     /// Needs a global administrator of the tenant.
     pub async fn invite_guest_to_tenant(&self, actor: &Actor, input: InviteGuests, base_url: &str) -> Result<SentInvitation, Error> {
-        authz::tenant_admin(actor, actor.tenant_id)?;
+        authz::directory(actor, actor.tenant_id, crate::graph::DirectoryOp::InviteGuests)?;
         // A Graph write: counted per caller (`throttle_graph_writes_per_token`).
         self.throttle_graph_write(actor).await?;
         if actor.tenant_id == crate::ids::PERSONAL_ACCOUNTS_TENANT {

@@ -8,6 +8,7 @@ pub mod arm;
 mod audit_view;
 mod auth;
 mod bootstrap;
+mod graph_access;
 mod groups;
 pub mod identity;
 mod invitations;
@@ -27,6 +28,7 @@ pub use applications::{ApplicationPatch, CreatedKey, MAX_KEY_MONTHS, MAX_KEYS_PE
 pub use auth::{SignIn, SignInStep, SignedIn};
 pub use mfa::{Amr, MfaStatus, TotpEnrolment};
 pub use bootstrap::OwnerCredentials;
+pub use graph_access::{DirectoryObjectView, GraphGrant, MAX_BY_IDS};
 pub use groups::{GroupPatch, NewGroup};
 pub use invitations::{InvitationView, InviteGuests, MAX_INVITEES, RedemptionView, SentInvitation, guest_upn, split_addresses};
 pub use mail::{DeliveryReport, MailContent, MailState, NO_MAIL_SERVER};
@@ -218,6 +220,37 @@ pub(crate) mod authz {
         } else {
             Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId"))
         }
+    }
+
+    /// One directory operation in `tenant`, for every kind of caller:
+    /// - a session (console, REST): reading needs a user of the tenant, writing a global
+    ///   administrator (`tenant_reader`, `tenant_admin`);
+    /// - an app-only Graph token: an application permission that allows `op`, in the token's
+    ///   own tenant only (the permission table is `crate::graph`);
+    /// - a delegated Graph token: a scope that allows `op` *and* the user's own role, as above.
+    pub fn directory(actor: &Actor, tenant: TenantId, op: crate::graph::DirectoryOp) -> Result<(), Error> {
+        use crate::actor::Access;
+        let by_role = |actor: &Actor| if op.writes() { tenant_admin(actor, tenant) } else { tenant_reader(actor, tenant) };
+        match &actor.access {
+            Access::Direct => by_role(actor),
+            Access::GraphApp(roles) => {
+                if actor.tenant_id != tenant {
+                    return Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId"));
+                }
+                if crate::graph::app_allows(roles, op) { Ok(()) } else { Err(insufficient_privileges()) }
+            }
+            Access::GraphDelegated(scopes) => {
+                if !crate::graph::delegated_allows(scopes, op) {
+                    return Err(insufficient_privileges());
+                }
+                by_role(actor).map_err(|e| if e.code == ErrorCode::Forbidden { insufficient_privileges() } else { e })
+            }
+        }
+    }
+
+    /// Graph's words for a missing permission.
+    pub fn insufficient_privileges() -> Error {
+        Error::new(ErrorCode::Forbidden).with_message("Insufficient privileges to complete the operation.")
     }
 
     /// Changing a tenant's directory: a global admin signed in through that tenant (R4), or an

@@ -3,7 +3,9 @@
 use super::{Services, authz, details, opt};
 use crate::actor::Actor;
 use crate::domain::{DisplayName, Email, Password, PersonName, Upn};
+use crate::actor::Access;
 use crate::error::{Error, ErrorCode};
+use crate::graph::DirectoryOp;
 use crate::ids::{TenantId, UserId};
 use crate::model::{Group, Tenant, User};
 use crate::page::{ListQuery, Page};
@@ -53,7 +55,11 @@ pub struct UserPatch {
 
 impl Services {
     pub async fn create_user(&self, actor: &Actor, tenant_id: TenantId, input: NewUser) -> Result<CreatedUser, Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteUsers)?;
+        if input.global_admin && actor.access != Access::Direct {
+            // Directory roles are not Graph user properties: Entra needs RoleManagement for them.
+            return Err(authz::insufficient_privileges());
+        }
         let tenant = self.tenant_for_write(tenant_id).await?;
         if tenant.directory_sync {
             return Err(ErrorCode::DirectorySyncEnabled.into());
@@ -117,28 +123,46 @@ impl Services {
 
     /// Finds a user by id, or by userPrincipalName when `reference` is not a GUID.
     pub async fn get_user(&self, actor: &Actor, tenant_id: TenantId, reference: &str) -> Result<User, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadUsers)?;
         let mut tx = self.read().await?;
         find_user(tx.as_mut(), tenant_id, reference).await
     }
 
     pub async fn list_users(&self, actor: &Actor, tenant_id: TenantId, q: &ListQuery) -> Result<Page<User>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadUsers)?;
         self.query_users(actor, tenant_id, &DirectoryQuery::search(ObjectKind::User, q)?).await
     }
 
     /// One page of the tenant's users that match a directory query (REST `search` now;
     /// Graph `$filter` and SCIM `filter` parse into the same query).
     pub async fn query_users(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<Page<User>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadUsers)?;
         let mut tx = self.read().await?;
         self.require_tenant(tx.as_mut(), tenant_id).await?;
         let rows = tx.query_users(tenant_id, q).await?;
         Ok(Page::from_rows(rows, q.limit(), |o| q.cursor_of(o)))
     }
 
+    /// The signed-in user (Graph `/me`). App-only callers have no user: Graph answers 400.
+    pub async fn get_me(&self, actor: &Actor) -> Result<User, Error> {
+        if actor.application.is_some() {
+            return Err(Error::new(ErrorCode::InvalidRequest).with_message("/me request is only valid with delegated authentication flow."));
+        }
+        authz::directory(actor, actor.tenant_id, DirectoryOp::ReadSelf)?;
+        let mut tx = self.read().await?;
+        find_user(tx.as_mut(), actor.tenant_id, &actor.user_id.to_string()).await
+    }
+
+    /// How many of the tenant's users match a query (its filter; the page is ignored).
+    pub async fn count_users(&self, actor: &Actor, tenant_id: TenantId, q: &DirectoryQuery) -> Result<u64, Error> {
+        authz::directory(actor, tenant_id, DirectoryOp::ReadUsers)?;
+        let mut tx = self.read().await?;
+        self.require_tenant(tx.as_mut(), tenant_id).await?;
+        Ok(tx.count_users(tenant_id, q).await?)
+    }
+
     pub async fn list_user_groups(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId) -> Result<Vec<Group>, Error> {
-        authz::tenant_reader(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::ReadUsers)?;
         let mut tx = self.read().await?;
         find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
         tx.list_user_groups(tenant_id, user_id).await.map_err(Error::from)
@@ -159,7 +183,10 @@ impl Services {
         add_groups: &[crate::ids::GroupId],
         remove_groups: &[crate::ids::GroupId],
     ) -> Result<User, Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteUsers)?;
+        if actor.access != Access::Direct && (patch.global_admin.is_some() || !add_groups.is_empty() || !remove_groups.is_empty()) {
+            return Err(authz::insufficient_privileges());
+        }
         let tenant = self.tenant_for_write(tenant_id).await?;
         let upn = opt(patch.user_principal_name.as_deref(), |s| parse_upn_in(&tenant, s, "userPrincipalName"))?;
         let display_name = opt(patch.display_name.as_deref(), |s| DisplayName::parse(s, "displayName"))?;
@@ -175,6 +202,7 @@ impl Services {
         }
         let mut tx = self.write().await?;
         let mut u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        privileged_target(actor, &u)?;
         let synced = upn.is_some() || display_name.is_some() || given_name.is_some() || surname.is_some() || mail.is_some() || patch.enabled.is_some();
         if u.provisioning.is_some() && synced {
             return Err(super::provisioning::source_owned("user"));
@@ -248,12 +276,13 @@ impl Services {
     }
 
     pub async fn delete_user(&self, actor: &Actor, tenant_id: TenantId, user_id: UserId) -> Result<(), Error> {
-        authz::tenant_admin(actor, tenant_id)?;
+        authz::directory(actor, tenant_id, DirectoryOp::WriteUsers)?;
         if actor.user_id == user_id {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("You cannot delete yourself."));
         }
         let mut tx = self.write().await?;
         let u = find_user(tx.as_mut(), tenant_id, &user_id.to_string()).await?;
+        privileged_target(actor, &u)?;
         if u.provisioning.is_some() {
             return Err(super::provisioning::source_owned("user"));
         }
@@ -301,6 +330,12 @@ pub(crate) async fn insert_user_checked(tx: &mut dyn Tx, user: &User) -> Result<
         Err(StoreError::MissingReference) => Err(Error::new(ErrorCode::TenantNotFound).with_target("tenantId")),
         r => r.map_err(Error::from),
     }
+}
+
+/// An application (app-only Graph token) may not change or delete a global administrator:
+/// Entra asks for a privileged directory role for that, which Graph permissions do not give.
+fn privileged_target(actor: &Actor, target: &User) -> Result<(), Error> {
+    if actor.application.is_some() && target.global_admin { Err(authz::insufficient_privileges()) } else { Ok(()) }
 }
 
 fn upn_taken(upn: &Upn) -> Error {

@@ -4,7 +4,9 @@ use super::{convert, tenant_id};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, Authenticated, ListParams};
 use crate::state::AppState;
-use atrium_api_types::{AddKeyRequest, Application, CreateApplicationRequest, CreatedKey, ErrorResponse, Key, Page, UpdateApplicationRequest};
+use atrium_api_types::{
+    AddKeyRequest, Application, CreateApplicationRequest, CreatedKey, ErrorResponse, GrantGraphPermissionsRequest, GraphPermissionGrant, Key, Page, UpdateApplicationRequest,
+};
 use atrium_core::ids::KeyId;
 use atrium_core::services::{ApplicationPatch, NewApplication};
 use axum::Json;
@@ -19,6 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_application, update_application, delete_application))
         .routes(routes!(list_keys, add_key))
         .routes(routes!(remove_key))
+        .routes(routes!(list_graph_permissions, grant_graph_permissions))
+        .routes(routes!(revoke_graph_permission))
 }
 
 /// Lists or searches applications, ordered by display name.
@@ -152,5 +156,58 @@ async fn remove_key(
 ) -> ApiResult<StatusCode> {
     let key = KeyId::parse(&kid, "keyId")?;
     st.services.remove_application_key(&actor, tenant_id(&tid)?, &aid, key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn graph_grant(g: &atrium_core::services::GraphGrant) -> GraphPermissionGrant {
+    GraphPermissionGrant {
+        permission: g.permission.value().to_owned(),
+        app_role_id: g.assignment.app_role_id,
+        resource_app_id: g.assignment.resource_app_id,
+        id: g.assignment.id.as_uuid(),
+        created_at: g.assignment.created_at.to_rfc3339(),
+    }
+}
+
+/// Lists the Microsoft Graph application permissions granted to the application.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/graph-permissions", tag = "applications", security(("bearer" = [])),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path, description = "Object id or appId")),
+    responses((status = 200, body = Vec<GraphPermissionGrant>), (status = 404, body = ErrorResponse)))]
+async fn list_graph_permissions(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((tid, aid)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<GraphPermissionGrant>>> {
+    let grants = st.services.list_graph_permissions(&actor, tenant_id(&tid)?, &aid).await?;
+    Ok(Json(grants.iter().map(graph_grant).collect()))
+}
+
+/// Grants Microsoft Graph application permissions with admin consent (a global administrator
+/// of the tenant). Returns every Graph permission the application then holds; new app-only
+/// Graph tokens carry them in `roles`.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/graph-permissions", tag = "applications", security(("bearer" = [])),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path, description = "Object id or appId")), request_body = GrantGraphPermissionsRequest,
+    responses((status = 200, body = Vec<GraphPermissionGrant>), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn grant_graph_permissions(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((tid, aid)): Path<(String, String)>,
+    ApiJson(req): ApiJson<GrantGraphPermissionsRequest>,
+) -> ApiResult<Json<Vec<GraphPermissionGrant>>> {
+    let grants = st.services.grant_graph_permissions(&actor, tenant_id(&tid)?, &aid, &req.permissions).await?;
+    Ok(Json(grants.iter().map(graph_grant).collect()))
+}
+
+/// Removes one Microsoft Graph application permission; Atrium's Graph stops honouring it at once.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenantId}/applications/{applicationId}/graph-permissions/{permission}", tag = "applications", security(("bearer" = [])),
+    params(("tenantId" = uuid::Uuid, Path), ("applicationId" = uuid::Uuid, Path, description = "Object id or appId"),
+           ("permission" = String, Path, description = "Permission name (`User.Read.All`) or app role id")),
+    responses((status = 204), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+async fn revoke_graph_permission(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((tid, aid, permission)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    st.services.revoke_graph_permission(&actor, tenant_id(&tid)?, &aid, &permission).await?;
     Ok(StatusCode::NO_CONTENT)
 }

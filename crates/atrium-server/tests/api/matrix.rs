@@ -1,4 +1,4 @@
-//! The authorization matrix: every account, invitation, subscription, provisioning-token, sign-in-log and passkey endpoint (one row each)
+//! The authorization matrix: every account, invitation, subscription, provisioning-token, Graph-permission, sign-in-log and passkey endpoint (one row each)
 //! × every kind of caller, in one table: the REST API and the console's pages and forms.
 //! Each cell is the expected outcome and the test checks every cell, on both backends.
 //!
@@ -82,6 +82,8 @@ enum Prep {
     OwnPasskeyRegistration,
     /// A new passkey of the Developer's and its answer to a sign-in ceremony: `{x}` is the body.
     DeveloperPasskeyAssertion,
+    /// An application of the account's tenant granted Microsoft Graph's User.Read.All: `{x}`.
+    GraphGrantedApp,
 }
 
 struct Row {
@@ -249,6 +251,11 @@ fn rows() -> Vec<Row> {
         r(Method::POST, "/subscriptions/{x}/enable", Some(""), Prep::Subscription, [O, N, N, N, N, N, N, N, N, S]),
         r(Method::GET, "/accounts/{acc}/deployment", None, Prep::None, [O, O, O, O, O, O, O, O, N, S]),
 
+        // ---------------------------------------------------------------- Graph permissions (issue 13)
+        // Admin consent is the tenant's global admin's (or an instance admin's); its users may read it.
+        r(Method::GET, "/api/v1/tenants/{tid}/applications/{x}/graph-permissions", None, Prep::AppMember, [O, O, O, O, O, O, O, O, N, U]),
+        r(Method::POST, "/api/v1/tenants/{tid}/applications/{x}/graph-permissions", Some(r#"{"permissions":["User.Read.All"]}"#), Prep::AppMember, [O, O, F, F, F, F, F, F, N, U]),
+        r(Method::DELETE, "/api/v1/tenants/{tid}/applications/{x}/graph-permissions/User.Read.All", None, Prep::GraphGrantedApp, [O, O, F, F, F, F, F, F, N, U]),
         // ---------------------------------------------------------------- provisioning (SCIM)
         // Last: a token makes the account's tenant directory-synced (R5), after which the rows
         // above could no longer create its users. The tenant's global admin, or an instance admin.
@@ -399,6 +406,12 @@ async fn prepare(app: &TestApp, f: &Fixture, prep: Prep, col: usize, n: &str) ->
             let r = app.post(&format!("/api/v1/tenants/{}/applications", f.tid), &f.admin, json!({"displayName": format!("App {n}")})).await;
             let id = r.ok()["id"].as_str().unwrap().to_owned();
             add(app, &f.owner, &f.acc, json!([{"type": "application", "id": r.body["appId"], "tenantId": f.tid}]), json!({"roles": ["developer"]})).await;
+            id
+        }
+        Prep::GraphGrantedApp => {
+            let r = app.post(&format!("/api/v1/tenants/{}/applications", f.tid), &f.admin, json!({"displayName": format!("Graph App {n}")})).await;
+            let id = r.ok()["id"].as_str().unwrap().to_owned();
+            app.post(&format!("/api/v1/tenants/{}/applications/{id}/graph-permissions", f.tid), &f.admin, json!({"permissions": ["User.Read.All"]})).await.ok();
             id
         }
         Prep::AccountTenant => {

@@ -22,7 +22,7 @@ use atrium_core::time::Timestamp;
 use sqlx::Row;
 use uuid::Uuid;
 
-use atrium_core::ports::store::{AccountTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, PasskeyTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
+use atrium_core::ports::store::{AccountTx, AppRoleTx, ApplicationTx, AuditTx, DirectoryTx, IdentityTx, InvitationTx, MailOf, MailTx, MfaTx, PasskeyTx, ProvisioningTx, SignInReservation, SubscriptionTx, ThrottleTx};
 use crate::map_err;
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -77,6 +77,10 @@ mod query {
 mod mfa {
     use super::*;
     include!("mfa.rs");
+}
+mod app_roles {
+    use super::*;
+    include!("app_roles.rs");
 }
 mod sign_ins {
     use super::*;

@@ -39,6 +39,7 @@ macro_rules! conformance {
 mod fixtures;
 
 mod accounts;
+mod app_roles;
 mod audit;
 mod directory;
 mod identity;

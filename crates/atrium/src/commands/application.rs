@@ -5,7 +5,7 @@ use super::{list_query, resolve, tenant_id};
 use crate::client::{Client, GlobalArgs, confirm, seg};
 use crate::output;
 use anyhow::bail;
-use atrium_api_types::{Application, CreatedKey, Key, Page};
+use atrium_api_types::{Application, CreatedKey, GraphPermissionGrant, Key, Page};
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 
@@ -90,6 +90,44 @@ pub enum ApplicationCommand {
     /// Keys (client secrets) of an application.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Microsoft Graph application permissions of an application (admin consent).
+    #[command(subcommand)]
+    Permission(PermissionCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PermissionCommand {
+    /// The Microsoft Graph application permissions granted to the application.
+    List {
+        #[command(flatten)]
+        g: GlobalArgs,
+        #[arg(long)]
+        tenant: String,
+        app: String,
+    },
+    /// Grant Microsoft Graph application permissions with admin consent (a global administrator
+    /// of the tenant), e.g. User.Read.All; app-only Graph tokens then carry them in `roles`.
+    Grant {
+        #[command(flatten)]
+        g: GlobalArgs,
+        #[arg(long)]
+        tenant: String,
+        app: String,
+        /// Permission names (User.ReadWrite.All, Group.ReadWrite.All, ...) or app role ids.
+        #[arg(required = true)]
+        permissions: Vec<String>,
+    },
+    /// Remove a Microsoft Graph application permission from the application.
+    Revoke {
+        #[command(flatten)]
+        g: GlobalArgs,
+        #[arg(long)]
+        tenant: String,
+        app: String,
+        permission: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,6 +263,7 @@ pub async fn run(cmd: ApplicationCommand) -> anyhow::Result<()> {
             println!("Deleted application {}.", a.display_name);
         }
         ApplicationCommand::Key(k) => keys(k).await?,
+        ApplicationCommand::Permission(p) => permissions(p).await?,
     }
     Ok(())
 }
@@ -280,6 +319,48 @@ async fn keys(cmd: KeyCommand) -> anyhow::Result<()> {
             confirm(yes, &format!("Remove key {label} of {}: tokens can no longer be requested with it", a.display_name))?;
             c.delete(&format!("{}/keys/{}", app_path(&tid, &a), k.key_id)).await?;
             println!("Removed key {label} of {}.", a.display_name);
+        }
+    }
+    Ok(())
+}
+
+fn permission_table(list: &[GraphPermissionGrant]) {
+    output::table(
+        &["permission", "app role id", "granted"],
+        list.iter().map(|p| vec![p.permission.clone(), p.app_role_id.to_string(), p.created_at.clone()]).collect(),
+    );
+}
+
+async fn permissions(cmd: PermissionCommand) -> anyhow::Result<()> {
+    match cmd {
+        PermissionCommand::List { g, tenant, app } => {
+            let c = Client::from_args(&g)?;
+            let tid = tenant_id(&c, &tenant).await?;
+            let a = resolve::application(&c, &tid, &app).await?;
+            let list: Vec<GraphPermissionGrant> = c.get(&format!("{}/graph-permissions", app_path(&tid, &a))).await?;
+            if g.json {
+                return output::json(&list);
+            }
+            permission_table(&list);
+        }
+        PermissionCommand::Grant { g, tenant, app, permissions } => {
+            let c = Client::from_args(&g)?;
+            let tid = tenant_id(&c, &tenant).await?;
+            let a = resolve::application(&c, &tid, &app).await?;
+            let list: Vec<GraphPermissionGrant> = c.post(&format!("{}/graph-permissions", app_path(&tid, &a)), &json!({"permissions": permissions})).await?;
+            if g.json {
+                return output::json(&list);
+            }
+            println!("Granted admin consent to {} for Microsoft Graph: {}.", a.display_name, permissions.join(", "));
+            permission_table(&list);
+        }
+        PermissionCommand::Revoke { g, tenant, app, permission, yes } => {
+            let c = Client::from_args(&g)?;
+            let tid = tenant_id(&c, &tenant).await?;
+            let a = resolve::application(&c, &tid, &app).await?;
+            confirm(yes, &format!("Remove the Microsoft Graph permission {permission} from {}", a.display_name))?;
+            c.delete(&format!("{}/graph-permissions/{}", app_path(&tid, &a), seg(&permission))).await?;
+            println!("Removed the Microsoft Graph permission {permission} from {}.", a.display_name);
         }
     }
     Ok(())

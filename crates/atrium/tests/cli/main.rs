@@ -252,6 +252,18 @@ async fn quickstart_then_key_rotation(backend: Backend) {
         }
     };
     let old_kid = jwt_kid(&token(http.clone(), srv.url.clone()).await);
+    // The quickstart app has admin consent for Microsoft Graph: its Graph token lists users.
+    assert_eq!(q["graph_url"], format!("{}/v1.0", srv.url));
+    let r = http
+        .post(format!("{}/{}/oauth2/v2.0/token", srv.url, q["tenant_id"].as_str().unwrap()))
+        .form(&[("grant_type", "client_credentials"), ("client_id", q["client_id"].as_str().unwrap()),
+                ("client_secret", q["client_secret"].as_str().unwrap()), ("scope", "https://graph.microsoft.com/.default")])
+        .send()
+        .await
+        .unwrap();
+    let graph_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let users: Value = http.get(format!("{}/users?$select=userPrincipalName", q["graph_url"].as_str().unwrap())).bearer_auth(&graph_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(users["value"][0]["userPrincipalName"], q["username"], "{users}");
 
     srv.kill9();
     let mut rot = vec!["keys".to_string(), "rotate".to_string()];
@@ -511,6 +523,14 @@ async fn cli_walks_seeds_000_to_002_by_name(backend: Backend) {
     let secret = out.lines().find_map(|l| l.strip_prefix("key")).unwrap().trim().to_owned();
     let keys = admin(&["app", "key", "list", "--tenant", contoso, "Store Client"], None).ok();
     assert!(keys.contains("build server") && !keys.contains(&secret), "keys are listed without their value: {keys}");
+    // Admin consent for Microsoft Graph application permissions, by name or Microsoft's app role id.
+    let out = admin(&["app", "permission", "grant", "--tenant", contoso, "Store Client", "User.Read.All", "62a82d76-70ea-41e2-9197-370581804d09"], None).ok();
+    assert!(out.contains("Granted admin consent to Store Client") && out.contains("User.Read.All") && out.contains("Group.ReadWrite.All"), "{out}");
+    let refused = admin(&["app", "permission", "grant", "--tenant", contoso, "Store Client", "Mail.Send"], None);
+    assert!(!refused.success && refused.stderr.contains("Mail.Send"), "{}", refused.stderr);
+    admin(&["app", "permission", "revoke", "--tenant", contoso, "Store Client", "User.Read.All", "--yes"], None).ok();
+    let out = admin(&["app", "permission", "list", "--tenant", contoso, "Store Client"], None).ok();
+    assert!(out.contains("Group.ReadWrite.All") && !out.contains("User.Read.All"), "{out}");
 
     // Add them to the account by alias, group name and application name.
     let out = admin(&["account", "member", "add", "--account", acc, "--id", "ann", "--role", "marketer"], None).ok();

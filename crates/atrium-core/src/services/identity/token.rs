@@ -78,6 +78,8 @@ struct Audience {
     v1: bool,
     /// The identifier to echo as `resource` in v1 responses.
     resource: String,
+    /// Microsoft Graph (Atrium's `/v1.0`): app-only tokens carry the app's Graph permissions.
+    graph: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -193,14 +195,14 @@ impl Services {
     /// ID URI, `api://<appId>` or `<appId>`.
     async fn audience(&self, tx: &mut dyn Tx, ep: &Endpoint, resource: &Resource) -> Result<Audience, OAuthError> {
         match resource {
-            Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
-            Resource::AccountApi { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
-            Resource::Arm { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone() }),
-            // This server's own base URL is the Graph resource id that the ARM metadata hands to
-            // the Azure CLI (`microsoftGraphResourceId`): a Graph token with that audience.
-            Resource::App { identifier } if identifier.trim_end_matches('/').eq_ignore_ascii_case(&ep.base_url) => {
-                let aud = format!("{}/", ep.base_url);
-                Ok(Audience { aud: aud.clone(), v1: true, resource: aud })
+            Resource::Graph { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone(), graph: true }),
+            Resource::AccountApi { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone(), graph: false }),
+            Resource::Arm { audience } => Ok(Audience { aud: audience.clone(), v1: true, resource: audience.clone(), graph: false }),
+            // This server's own base URL names its Graph: the ARM metadata hands it to the Azure
+            // CLI as `microsoftGraphResourceId`.
+            Resource::App { identifier } if identifier.trim_end_matches('/').eq_ignore_ascii_case(ep.base_url.trim_end_matches('/')) => {
+                let aud = format!("{}/", ep.base_url.trim_end_matches('/'));
+                Ok(Audience { aud: aud.clone(), v1: true, resource: aud, graph: true })
             }
             Resource::App { identifier } => {
                 let by_uri = tx
@@ -219,7 +221,7 @@ impl Services {
                     }
                 };
                 let app = app.ok_or_else(|| OAuthError::unknown_resource(identifier, &ep.tenant.id.to_string()))?;
-                Ok(Audience { aud: app.client_id.to_string(), v1: false, resource: identifier.clone() })
+                Ok(Audience { aud: app.client_id.to_string(), v1: false, resource: identifier.clone(), graph: false })
             }
         }
     }
@@ -252,6 +254,19 @@ impl Services {
             } else {
                 m.insert("azp".into(), json!(cid));
                 m.insert("azpacr".into(), json!("1"));
+            }
+            if aud.graph {
+                // The Graph application permissions granted to the app (admin consent); Entra
+                // leaves the claim out when there are none.
+                let roles: Vec<&str> = crate::services::graph_access::graph_grants(tx, ep.tenant.id, app.id)
+                    .await
+                    .map_err(|e| OAuthError::server_error(&e.message))?
+                    .iter()
+                    .map(|g| g.permission.value())
+                    .collect();
+                if !roles.is_empty() {
+                    m.insert("roles".into(), json!(roles));
+                }
             }
         }
         let access_token = self.sign(&claims)?;
