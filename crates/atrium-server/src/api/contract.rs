@@ -121,7 +121,7 @@ mod tests {
     }
 
     /// Operations that need no signed-in caller.
-    const PUBLIC: &[&str] = &["post /api/v1/sign-in"];
+    const PUBLIC: &[&str] = &["post /api/v1/sign-in", "post /api/v1/sign-in/passkey/begin", "post /api/v1/sign-in/passkey"];
 
     #[test]
     fn every_operation_documents_400_and_401_unless_public() {

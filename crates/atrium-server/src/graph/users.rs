@@ -289,14 +289,19 @@ fn group_objects(ctx: &Ctx, groups: &[Group], sel: Option<&[&'static str]>) -> R
     collection(ctx, "directoryObjects", items, None, None)
 }
 
-/// Atrium's directory has no managers yet: every user has none, which Graph reports as 404.
-async fn manager(State(st): State<AppState>, Path(id): Path<String>, caller: Result<Caller, GraphError>) -> GraphResult<Response> {
+/// A user's manager: the one its provisioning source (SCIM's enterprise `manager`) set. A user
+/// without one is Graph's 404.
+async fn manager(State(st): State<AppState>, ctx: Ctx, Path(id): Path<String>, caller: Result<Caller, GraphError>) -> GraphResult<Response> {
     let Caller(actor) = caller?;
-    st.services.get_user(&actor, actor.tenant_id, &id).await.map_err(|e| not_found(e, &id))?;
-    Err(GraphError::not_found("Resource 'manager' does not exist or one of its queried reference-property objects are not present."))
+    let u = st.services.get_user(&actor, actor.tenant_id, &id).await.map_err(|e| not_found(e, &id))?;
+    let none = || GraphError::not_found("Resource 'manager' does not exist or one of its queried reference-property objects are not present.");
+    let manager = u.provisioning.as_ref().and_then(|p| p.manager).ok_or_else(none)?;
+    let m = st.services.get_user(&actor, actor.tenant_id, &manager.to_string()).await.map_err(|_| none())?;
+    Ok(entity(&ctx, "directoryObjects/$entity", user_object(&m, None), StatusCode::OK))
 }
 
+/// Managers come only from a provisioning source (SCIM) so far; Graph cannot set them.
 async fn set_manager(caller: Result<Caller, GraphError>) -> GraphResult<Response> {
     caller?;
-    Err(GraphError::bad_request("Atrium's directory does not keep managers yet.").with_target("manager"))
+    Err(GraphError::bad_request("Managers are set by the tenant's provisioning source (SCIM) in Atrium; Graph cannot set them yet.").with_target("manager"))
 }

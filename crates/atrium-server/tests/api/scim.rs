@@ -207,6 +207,9 @@ async fn patch_users_as_entra_sends(app: TestApp) {
     assert_eq!(r.body["name"]["familyName"], "Leigh");
     assert_eq!(r.body["active"], false);
     assert_eq!(r.body[ENTERPRISE]["manager"]["value"], manager["id"]);
+    // Graph reads the manager the source set (issue 13).
+    let m = app.get(&format!("/v1.0/users/{}/manager", u["id"].as_str().unwrap()), &s.admin).await;
+    assert_eq!((m.status.as_u16(), m.body["id"].as_str(), m.body["@odata.type"].as_str()), (200, manager["id"].as_str(), Some("#microsoft.graph.user")), "{}", m.body);
     // Path-less replace with an object, URN-prefixed keys among them.
     let r = s
         .patch(&path, json!([{"op": "replace", "value": {"displayName": "Ann Leigh", "active": "True", format!("{ENTERPRISE}:department"): "Finance", "name.givenName": "Anne"}}]))
