@@ -365,8 +365,6 @@ impl Services {
     /// Needs a global administrator of the tenant.
     pub async fn invite_guest_to_tenant(&self, actor: &Actor, input: InviteGuests, base_url: &str) -> Result<SentInvitation, Error> {
         authz::directory(actor, actor.tenant_id, crate::graph::DirectoryOp::InviteGuests)?;
-        // A Graph write: counted per caller (`throttle_graph_writes_per_token`).
-        self.throttle_graph_write(actor).await?;
         if actor.tenant_id == crate::ids::PERSONAL_ACCOUNTS_TENANT {
             return Err(Error::new(ErrorCode::ProtectedObject).with_message("The personal-accounts tenant has no guests; sign in through an organization's tenant."));
         }

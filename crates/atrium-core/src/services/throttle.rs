@@ -174,8 +174,9 @@ impl Services {
     }
 
     /// Counts one write of a Graph caller (an application, or a user's session) and refuses it
-    /// over `graph_writes_per_token`. Every Graph write operation calls it first.
-    pub(crate) async fn throttle_graph_write(&self, actor: &crate::actor::Actor) -> Result<(), Error> {
+    /// over `graph_writes_per_token`. The Graph adapter calls it once per write request, as
+    /// the SCIM adapter does for provisioning writes.
+    pub async fn throttle_graph_write(&self, actor: &crate::actor::Actor) -> Result<(), Error> {
         // An application is counted across all its tokens (a new token must not reset it).
         let key = match actor.application {
             Some(app) => format!("app:{app}"),

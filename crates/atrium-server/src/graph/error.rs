@@ -34,7 +34,8 @@ pub struct Details {
     /// Atrium's own code, in `innerError.code`.
     pub inner_code: String,
     pub details: Vec<Value>,
-    pub retry_after: Option<u64>,
+    /// Set when throttling refused the request: `Retry-After` and the metric's scope.
+    pub throttled: Option<atrium_core::Throttled>,
 }
 
 impl GraphError {
@@ -54,7 +55,7 @@ impl GraphError {
     }
 
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self(Box::new(Details { status, code: Some(code), message: message.into(), target: None, inner_code: code.to_owned(), details: Vec::new(), retry_after: None }))
+        Self(Box::new(Details { status, code: Some(code), message: message.into(), target: None, inner_code: code.to_owned(), details: Vec::new(), throttled: None }))
     }
 
     pub fn with_target(mut self, t: impl Into<String>) -> Self {
@@ -72,7 +73,7 @@ impl std::ops::Deref for GraphError {
 
 impl From<Error> for GraphError {
     fn from(e: Error) -> Self {
-        let retry_after = e.throttled.map(|t| t.retry_after);
+        let throttled = e.throttled;
         // Graph reports these as 400s, with its own words (microsoft-graph docs, entra-compat §6).
         let (status, code, message): (u16, Option<&'static str>, Option<&str>) = match e.code {
             ErrorCode::UpnTaken => (400, Some("Request_BadRequest"), Some("Another object with the same value for property userPrincipalName already exists.")),
@@ -92,7 +93,7 @@ impl From<Error> for GraphError {
             target: body.target,
             inner_code: body.code,
             details: body.details.iter().map(|d| json!({"code": d.code, "message": d.message, "target": d.target})).collect(),
-            retry_after,
+            throttled,
         }))
     }
 }
@@ -153,8 +154,9 @@ fn render(st: &AppState, headers: &HeaderMap, request_id: &str, e: GraphError, i
             res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
     }
-    if let Some(secs) = e.retry_after {
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    if let Some(t) = e.throttled {
+        // `Retry-After`, and the mark the metrics layer counts refusals by.
+        crate::error::retry_after(&mut res, t);
     }
     res
 }

@@ -22,7 +22,7 @@ use atrium_core::actor::Actor;
 use atrium_core::secret::Secret;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
@@ -63,7 +63,14 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, t)| Secret::new(t.trim()))
             .unwrap_or_else(|| Secret::new(""));
         let base = crate::identity::base_url(st, &parts.headers);
-        Ok(Caller(st.services.authenticate_graph(&token, &base).await?))
+        let actor = st.services.authenticate_graph(&token, &base).await?;
+        // Every Graph write is counted per caller (`throttle_graph_writes_per_token`) before it
+        // runs; a POST that only reads (`getByIds`) is not a write.
+        let reads = parts.method == Method::GET || parts.method == Method::HEAD || parts.uri.path().ends_with("/getByIds");
+        if !reads {
+            st.services.throttle_graph_write(&actor).await?;
+        }
+        Ok(Caller(actor))
     }
 }
 

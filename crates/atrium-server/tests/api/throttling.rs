@@ -24,7 +24,7 @@ api_tests_with!(
     failed_sign_ins_are_throttled_per_address_on_every_path,
     concurrent_wrong_sign_ins_from_one_address_evaluate_at_most_the_limit,
     scim_writes_are_throttled_per_token,
-    graph_invitations_are_throttled_per_caller,
+    graph_writes_are_throttled_per_caller,
 );
 
 const TENANT: &str = "contoso.onatrium.local";
@@ -223,7 +223,7 @@ async fn scim_writes_are_throttled_per_token(app: TestApp) {
     assert_eq!(scim(&app, &token, Method::PATCH, &format!("/Users/{id}"), Some(patch)).await.status, 200);
 }
 
-async fn graph_invitations_are_throttled_per_caller(app: TestApp) {
+async fn graph_writes_are_throttled_per_caller(app: TestApp) {
     let owner = app.owner().await;
     let (_, admin) = app.tenant_with_admin(&owner, "contoso").await;
     let invite = |n: u32| json!({"invitedUserEmailAddress": format!("guest{n}@example.com"), "inviteRedirectUrl": "https://myapps.example.com"});
@@ -243,6 +243,23 @@ async fn graph_invitations_are_throttled_per_caller(app: TestApp) {
     assert_eq!(throttled_metric(&scrape(&app).await, "graph_writes_token"), 1.0);
     app.clock.advance_seconds(i64::try_from(wait).unwrap());
     assert_eq!(app.post("/v1.0/invitations", &admin, invite(4)).await.status, 201);
+
+    // Every Graph write counts in the same window, not only invitations; reads do not.
+    let user = json!({"accountEnabled": true, "displayName": "Megan Bowen", "mailNickname": "megan",
+                      "userPrincipalName": "megan@contoso.onatrium.local", "passwordProfile": {"password": "Us3r-Passw0rd!"}});
+    let r = app.post("/v1.0/users", &admin, user).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/v1.0/users/{id}"), &admin).await.status, 200, "reads are not counted");
+    }
+    let by_ids = app.post("/v1.0/directoryObjects/getByIds", &admin, json!({"ids": [id]})).await;
+    assert_eq!(by_ids.status, 200, "getByIds reads: {}", by_ids.body);
+    let r = app.patch(&format!("/v1.0/users/{id}"), &admin, json!({"jobTitle": "Analyst"})).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "TooManyRequests");
+    retry_after(&r.headers);
+    assert_eq!(throttled_metric(&scrape(&app).await, "graph_writes_token"), 2.0);
 }
 
 /// Two nodes on one PostgreSQL database share the per-address count of failed sign-ins.
