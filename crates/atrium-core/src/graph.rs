@@ -31,6 +31,7 @@ pub enum GraphPermission {
     DirectoryReadAll,
     DirectoryReadWriteAll,
     AppRoleAssignmentReadWriteAll,
+    AuditLogReadAll,
 }
 
 /// One app role of the Graph service principal, as `appRoles[]` shows it.
@@ -63,6 +64,7 @@ pub const GRAPH_APP_ROLES: &[GraphAppRole] = &[
     role(GraphPermission::DirectoryReadAll, "Directory.Read.All", uuid!("7ab1d382-f21e-4acd-a863-ba3e13f7da61"), "Read directory data", "Allows the app to read data in your organization's directory, such as users, groups and apps, without a signed-in user."),
     role(GraphPermission::DirectoryReadWriteAll, "Directory.ReadWrite.All", uuid!("19dbc75e-c2e2-444c-a770-ec69d8559fc7"), "Read and write directory data", "Allows the app to read and write data in your organization's directory, such as users, and groups, without a signed-in user."),
     role(GraphPermission::AppRoleAssignmentReadWriteAll, "AppRoleAssignment.ReadWrite.All", uuid!("06b708a9-e830-4db3-a914-8e69da51d44f"), "Manage app permission grants and app role assignments", "Allows the app to manage permission grants for application permissions to any API (including Microsoft Graph) and application assignments for any app, without a signed-in user."),
+    role(GraphPermission::AuditLogReadAll, "AuditLog.Read.All", uuid!("b0afded3-3588-46d8-8b3d-9842eff778da"), "Read all audit log data", "Allows the app to read and query your audit log activities, without a signed-in user."),
 ];
 
 impl GraphPermission {
@@ -104,6 +106,8 @@ pub enum DirectoryOp {
     WriteApplications,
     /// The organization and its domains.
     ReadOrganization,
+    /// The tenant's sign-in logs (`auditLogs/signIns`).
+    ReadSignIns,
 }
 
 use GraphPermission as P;
@@ -113,6 +117,12 @@ impl DirectoryOp {
     /// directory role that may change it (global administrator, R4).
     pub fn writes(self) -> bool {
         matches!(self, DirectoryOp::WriteUsers | DirectoryOp::InviteGuests | DirectoryOp::WriteGroups | DirectoryOp::WriteGroupMembers | DirectoryOp::WriteApplications)
+    }
+
+    /// Whether a delegated caller (or a session) needs a global administrator's role: every
+    /// write, and reading the sign-in logs (the REST API's rule, R4).
+    pub fn needs_admin(self) -> bool {
+        self.writes() || self == DirectoryOp::ReadSignIns
     }
 
     /// The application permissions any one of which allows the operation (Microsoft's
@@ -132,6 +142,8 @@ impl DirectoryOp {
             // Graph: Organization.Read.All (not granted by Atrium yet) or Directory.Read.All;
             // listing users implies knowing the tenant, so user readers may too.
             DirectoryOp::ReadOrganization => &[P::DirectoryReadAll, P::DirectoryReadWriteAll, P::UserReadAll, P::UserReadWriteAll],
+            // Graph's signIn API takes AuditLog.Read.All only (Directory.Read.All is not enough).
+            DirectoryOp::ReadSignIns => &[P::AuditLogReadAll],
         }
     }
 
@@ -150,6 +162,7 @@ impl DirectoryOp {
             DirectoryOp::ReadApplications => &["Application.Read.All", "Application.ReadWrite.All", DIR_READ[0], DIR_READ[1], DIR_READ[2]],
             DirectoryOp::WriteApplications => &["Application.ReadWrite.All", "Directory.AccessAsUser.All"],
             DirectoryOp::ReadOrganization => &["User.Read", "Organization.Read.All", DIR_READ[0], DIR_READ[1], DIR_READ[2]],
+            DirectoryOp::ReadSignIns => &["AuditLog.Read.All"],
         }
     }
 }
@@ -188,6 +201,7 @@ mod tests {
             P::DirectoryReadAll,
             P::DirectoryReadWriteAll,
             P::AppRoleAssignmentReadWriteAll,
+            P::AuditLogReadAll,
         ];
         assert_eq!(all.len(), GRAPH_APP_ROLES.len());
         for p in all {
@@ -210,5 +224,17 @@ mod tests {
         assert!(delegated_allows(&["User.Read".into()], DirectoryOp::ReadSelf));
         assert!(!delegated_allows(&["User.Read".into()], DirectoryOp::ReadUsers));
         assert!(delegated_allows(&[DEFAULT_DELEGATED.into()], DirectoryOp::WriteUsers));
+    }
+
+    #[test]
+    fn only_audit_log_read_all_reads_sign_ins() {
+        assert_eq!(P::AuditLogReadAll.id(), uuid!("b0afded3-3588-46d8-8b3d-9842eff778da"));
+        assert_eq!(GraphPermission::parse("AuditLog.Read.All"), Some(P::AuditLogReadAll));
+        assert!(app_allows(&[P::AuditLogReadAll], DirectoryOp::ReadSignIns));
+        assert!(!app_allows(&[P::DirectoryReadAll, P::DirectoryReadWriteAll, P::UserReadWriteAll], DirectoryOp::ReadSignIns));
+        assert!(!app_allows(&[P::AuditLogReadAll], DirectoryOp::ReadUsers));
+        assert!(delegated_allows(&["AuditLog.Read.All".into()], DirectoryOp::ReadSignIns));
+        assert!(!delegated_allows(&["Directory.Read.All".into()], DirectoryOp::ReadSignIns));
+        assert!(DirectoryOp::ReadSignIns.needs_admin() && !DirectoryOp::ReadSignIns.writes());
     }
 }

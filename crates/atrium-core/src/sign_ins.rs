@@ -80,6 +80,8 @@ pub struct SignInFilter {
     pub success: Option<bool>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// Only the entry with this id.
+    pub id: Option<uuid::Uuid>,
     /// Continue after this row (`created_at`, `id`).
     pub after: Option<(Timestamp, uuid::Uuid)>,
     /// Rows to return; the store returns up to `limit + 1`.

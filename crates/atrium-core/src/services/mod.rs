@@ -223,14 +223,14 @@ pub(crate) mod authz {
     }
 
     /// One directory operation in `tenant`, for every kind of caller:
-    /// - a session (console, REST): reading needs a user of the tenant, writing a global
-    ///   administrator (`tenant_reader`, `tenant_admin`);
+    /// - a session (console, REST): reading needs a user of the tenant, writing (and reading
+    ///   sign-in logs) a global administrator (`tenant_reader`, `tenant_admin`);
     /// - an app-only Graph token: an application permission that allows `op`, in the token's
     ///   own tenant only (the permission table is `crate::graph`);
     /// - a delegated Graph token: a scope that allows `op` *and* the user's own role, as above.
     pub fn directory(actor: &Actor, tenant: TenantId, op: crate::graph::DirectoryOp) -> Result<(), Error> {
         use crate::actor::Access;
-        let by_role = |actor: &Actor| if op.writes() { tenant_admin(actor, tenant) } else { tenant_reader(actor, tenant) };
+        let by_role = |actor: &Actor| if op.needs_admin() { tenant_admin(actor, tenant) } else { tenant_reader(actor, tenant) };
         match &actor.access {
             Access::Direct => by_role(actor),
             Access::GraphApp(roles) => {

@@ -9,7 +9,8 @@
 
 use super::identity::{Endpoint, OAuthError};
 use super::{Services, authz};
-use crate::actor::Actor;
+use crate::actor::{Access, Actor};
+use crate::graph::DirectoryOp;
 use crate::domain::Upn;
 use crate::error::{Error, ErrorCode};
 use crate::ids::{ClientId, TenantId};
@@ -222,8 +223,15 @@ impl Services {
 
     /// Sign-in logs, newest first. A tenant's global administrators see their tenant's;
     /// instance administrators see any tenant's, or all without `filter.tenant_id`.
+    /// A Graph token reads its own tenant's, with a permission that allows
+    /// [`DirectoryOp::ReadSignIns`] (delegated: and a global administrator's role).
     pub async fn list_sign_ins(&self, actor: &Actor, mut filter: SignInFilter, q: &ListQuery) -> Result<Page<SignInEntry>, Error> {
         match filter.tenant_id {
+            _ if actor.access != Access::Direct => {
+                let tenant = filter.tenant_id.unwrap_or(actor.tenant_id);
+                authz::directory(actor, tenant, DirectoryOp::ReadSignIns)?;
+                filter.tenant_id = Some(tenant);
+            }
             Some(t) => authz::tenant_admin(actor, t)?,
             None if actor.is_instance_admin() => {}
             None => {
@@ -241,8 +249,19 @@ impl Services {
         Ok(Page::from_rows(rows, q.limit, SignInEntry::cursor_key))
     }
 
+    /// One sign-in of the caller's tenant by id, with the listing's rules; another tenant's
+    /// or an unknown id is `NotFound`.
+    pub async fn get_sign_in(&self, actor: &Actor, id: uuid::Uuid) -> Result<SignInEntry, Error> {
+        let filter = SignInFilter { tenant_id: Some(actor.tenant_id), id: Some(id), ..SignInFilter::default() };
+        let page = self.list_sign_ins(actor, filter, &ListQuery::parse(None, None, Some(1))?).await?;
+        page.items.into_iter().next().ok_or_else(|| Error::new(ErrorCode::NotFound).with_target("id"))
+    }
+
     /// Whether `actor` may read the sign-in logs of `tenant` (for links; the listing decides).
     pub fn may_read_sign_ins(&self, actor: &Actor, tenant: TenantId) -> bool {
+        if actor.access != Access::Direct {
+            return authz::directory(actor, tenant, DirectoryOp::ReadSignIns).is_ok();
+        }
         authz::tenant_admin(actor, tenant).is_ok()
     }
 

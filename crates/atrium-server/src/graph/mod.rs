@@ -6,8 +6,9 @@
 //!
 //! - [`error`]: Graph's error shape and headers; [`odata`]: query options;
 //! - [`users`], [`groups`], [`directory`] (organization, domains, directory objects),
-//!   [`invitations`].
+//!   [`invitations`], [`audit_logs`] (sign-in logs).
 
+mod audit_logs;
 mod directory;
 mod error;
 mod groups;
@@ -35,6 +36,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(directory::routes())
+        .merge(audit_logs::routes())
         // Graph's answer for a path it does not know, in Graph's shape.
         .route("/v1.0/{*rest}", any(unknown_segment))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::graph_headers))

@@ -288,6 +288,9 @@ async fn graph_authorization_matrix(app: TestApp) {
         // An app that may read groups but not users does not see users here: not found.
         (Method::GET, "/v1.0/directoryObjects/{user}", None, [200, 200, 403, 200, 200, 401], 404),
         (Method::POST, "/v1.0/invitations", Some(json!({"invitedUserEmailAddress": "g{n}@example.com", "inviteRedirectUrl": "https://myapp.example.com"})), [201, 403, 403, 403, 201, 401], 403),
+        // Sign-in logs: AuditLog.Read.All only (none of these apps has it), or a global administrator.
+        (Method::GET, "/v1.0/auditLogs/signIns", None, [200, 403, 403, 403, 403, 401], 403),
+        (Method::GET, "/v1.0/auditLogs/signIns/{user}", None, [404, 403, 403, 403, 403, 401], 403),
     ];
     let mut n = 0;
     let mut failures = Vec::new();

@@ -47,6 +47,7 @@ mod edge;
 mod matrix;
 mod graph_groups;
 mod graph_permissions;
+mod graph_sign_ins;
 mod graph_users;
 mod groups;
 mod hardening;

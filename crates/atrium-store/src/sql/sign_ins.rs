@@ -84,6 +84,9 @@ impl atrium_core::ports::store::SignInLogTx for DbTx {
         if let Some(v) = f.to {
             q.push(" AND created_at < ").push_bind(v.as_millis());
         }
+        if let Some(v) = f.id {
+            q.push(" AND id = ").push_bind(v);
+        }
         if let Some((at, id)) = f.after {
             q.push(" AND (created_at < ").push_bind(at.as_millis());
             q.push(" OR (created_at = ").push_bind(at.as_millis()).push(" AND id < ").push_bind(id).push("))");

@@ -113,7 +113,7 @@ pub enum PermissionCommand {
         #[arg(long)]
         tenant: String,
         app: String,
-        /// Permission names (User.ReadWrite.All, Group.ReadWrite.All, ...) or app role ids.
+        /// Permission names (User.ReadWrite.All, Group.ReadWrite.All, AuditLog.Read.All, ...) or app role ids.
         #[arg(required = true)]
         permissions: Vec<String>,
     },
