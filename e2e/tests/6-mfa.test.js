@@ -157,7 +157,7 @@ test("a user with TOTP signs in to an app through the authorize page", async () 
   await page.getByLabel("User name").fill("adele");
   await page.getByLabel("Password").fill("Us3r-Passw0rd!");
   await shot(page, "authorize-sign-in", { consolePage: false });
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
   // The second step: no code is issued before it.
   await page.getByRole("heading", { name: "Verify your identity" }).waitFor();
