@@ -112,10 +112,21 @@ impl FromRequestParts<AppState> for Authenticated {
 
 fn session_token(parts: &Parts) -> Option<(Secret, bool)> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let (scheme, token) = v.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| (Secret::new(token.trim()), false));
+        return bearer(v).map(|t| (Secret::new(t), false));
     }
     cookie(&parts.headers, SESSION_COOKIE).map(|v| (Secret::new(v), true))
+}
+
+/// The token of an `Authorization: Bearer <token>` value (the scheme in any case).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The bearer token of a request's `Authorization` header, if it has one: the one parser for
+/// REST, Graph, SCIM and ARM.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer)
 }
 
 /// The value of the cookie `name`, if the request has it.

@@ -33,13 +33,7 @@ pub fn routes() -> Router<AppState> {
 
 /// True for a request meant for ARM: it names an `api-version` or carries a bearer token.
 fn is_arm_request(req: &Request) -> bool {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
-    bearer || api_version(req.uri().query()).is_some()
+    crate::extract::bearer_token(req.headers()).is_some() || api_version(req.uri().query()).is_some()
 }
 
 /// The `api-version` query parameter, if any.
@@ -114,12 +108,6 @@ pub(crate) async fn arm_caller(st: &AppState, headers: &HeaderMap, query: Option
         e
     };
     api_version(query).filter(|v| !v.is_empty()).ok_or_else(ArmError::missing_api_version)?;
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .ok_or_else(|| login(ArmError::missing_token()))?;
+    let token = crate::extract::bearer_token(headers).ok_or_else(|| login(ArmError::missing_token()))?;
     st.services.arm_caller(token).await.map_err(|e| login(e.into()))
 }

@@ -23,7 +23,7 @@ use atrium_core::actor::Actor;
 use atrium_core::secret::Secret;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
@@ -56,14 +56,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = GraphError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| Secret::new(t.trim()))
-            .unwrap_or_else(|| Secret::new(""));
+        let token = Secret::new(crate::extract::bearer_token(&parts.headers).unwrap_or(""));
         let base = crate::identity::base_url(st, &parts.headers);
         let actor = st.services.authenticate_graph(&token, &base).await?;
         // Every Graph write is counted per caller (`throttle_graph_writes_per_token`) before it

@@ -79,14 +79,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
         let unauthenticated = || ScimError::new(401, None, "Send a provisioning token of the tenant as Authorization: Bearer <token>.");
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| Secret::new(t.trim()))
-            .ok_or_else(unauthenticated)?;
+        let token = crate::extract::bearer_token(&parts.headers).map(Secret::new).ok_or_else(unauthenticated)?;
         let p = st.services.authenticate_provisioner(&token).await.map_err(|e| {
             if e.code == atrium_core::ErrorCode::Unauthenticated { ScimError::new(401, None, e.message) } else { ScimError::from(e) }
         })?;
